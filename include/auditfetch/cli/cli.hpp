@@ -1,0 +1,33 @@
+#pragma once
+// Command line → options. The only place that includes CLI11.
+
+#include "auditfetch/cli/options.hpp"
+#include "auditfetch/provider/registry.hpp"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace auditfetch {
+
+enum class Command { list, get, tail, providers };
+
+struct ParsedCommandLine {
+  // Set when the command line was fully handled (--help, --version): exit with it.
+  std::optional<int> exit_now;
+  Command command = Command::list;
+  ListOptions list;
+  GetOptions get;
+  TailOptions tail;
+  ProvidersOptions providers;
+};
+
+// Parse argv (argv[0] is the program). --help and --version print to stdout and set exit_now
+// to 0. Every other parse failure throws Error(usage) with CLI11's message and a hint naming
+// the command's --help; CLI11's own exit codes never leak out.
+ParsedCommandLine parse_command_line(const std::vector<std::string>& args, const Registry& registry);
+
+// The --version text: auditfetch, OpenSSL and Boost versions.
+std::string version_text();
+
+} // namespace auditfetch

@@ -1,0 +1,70 @@
+#pragma once
+// Our own plain HTTP types: query building, paging, retry and redirect policy and mapping
+// never include Beast.
+
+#include <chrono>
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace auditfetch {
+
+struct Header {
+  std::string name;
+  std::string value;
+};
+
+struct HttpRequest {
+  std::string method = "GET";
+  std::string url; // absolute http:// or https:// URL
+  std::vector<Header> headers;
+  std::string body;
+
+  // Return the value of the first header named `name` (case-insensitive), if any.
+  std::optional<std::string> header(std::string_view name) const;
+  // Replace or add a header.
+  void set_header(std::string_view name, std::string value);
+  // Remove every header named `name`.
+  void remove_header(std::string_view name);
+};
+
+struct HttpResponse {
+  int status = 0;
+  std::vector<Header> headers;
+  std::string body; // already decoded (gzip removed)
+  std::chrono::milliseconds elapsed{0};
+
+  std::optional<std::string> header(std::string_view name) const;
+};
+
+class Transport {
+public:
+  virtual ~Transport() = default;
+  // Send one request and return the response, whatever its status. Redirects are not
+  // followed. Throws Error(remote) on network failure, timeout, TLS failure or a body over
+  // the size cap; the message names the step ("connect api.pingone.eu:443: Connection
+  // refused").
+  virtual HttpResponse send(const HttpRequest& request) = 0;
+};
+
+struct TransportOptions {
+  std::chrono::milliseconds timeout{30000}; // connect, handshake and each read/write
+  std::string ca_file;                      // extra trust anchors (PEM); empty: system store only
+  std::size_t body_limit = 64u * 1024u * 1024u; // after decompression
+  std::string user_agent;
+  // Proxies, as read from HTTPS_PROXY/HTTP_PROXY/NO_PROXY (either case).
+  std::string https_proxy;
+  std::string http_proxy;
+  std::string no_proxy;
+};
+
+// Fill the proxy fields of `options` from the environment.
+void read_proxy_environment(TransportOptions& options);
+
+// Return true when `host` is matched by a NO_PROXY list ("*", "example.com", ".example.com",
+// "10.0.0.1", with optional ":port" entries ignored for matching).
+bool host_in_no_proxy(std::string_view host, std::string_view no_proxy);
+
+} // namespace auditfetch

@@ -1,0 +1,72 @@
+#pragma once
+// Activity → table | json | ndjson | csv, streamed as pages arrive.
+
+#include "auditfetch/activity/activity.hpp"
+
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace auditfetch {
+
+enum class Format { table, json, ndjson, csv };
+
+// Parse "table|json|ndjson|csv"; throws Error(usage).
+Format parse_format(std::string_view text);
+
+// Where output goes. The writer never closes it.
+class Sink {
+public:
+  virtual ~Sink() = default;
+  virtual void write(std::string_view bytes) = 0;
+  // Push buffered bytes out. Throws BrokenPipe when the reader went away (EPIPE, `| head`),
+  // Error(remote) on any other write failure (disk full).
+  virtual void flush() = 0;
+};
+
+// Writes to a file descriptor through a buffer; flush() writes everything out.
+// A closed pipe (EPIPE, e.g. `| head`) throws BrokenPipe so the caller can stop quietly.
+class FdSink final : public Sink {
+public:
+  explicit FdSink(int fd);
+  ~FdSink() override;
+  void write(std::string_view bytes) override;
+  void flush() override;
+
+private:
+  int m_fd;
+  std::string m_buffer;
+};
+
+struct BrokenPipe {};
+
+struct WriterOptions {
+  Format format = Format::ndjson;
+  std::vector<Field> fields;      // selection; empty means every field
+  bool single_object = false;     // json: print one object, not an array (`get`)
+  std::size_t terminal_width = 0; // table: columns to fit; 0 means 120
+  bool color = false;             // table: ANSI colour
+};
+
+class Writer {
+public:
+  virtual ~Writer() = default;
+  // Called once before any activity (table header, CSV header, JSON "[").
+  virtual void begin() = 0;
+  virtual void write(const Activity& activity) = 0;
+  // Called after each page: ndjson/json/csv flush the sink here.
+  virtual void end_page() = 0;
+  // Called once at the end, also after an error (closes the JSON array); flushes.
+  virtual void finish() = 0;
+};
+
+std::unique_ptr<Writer> make_writer(const WriterOptions& options, Sink& sink);
+
+// Append the activity as one compact JSON object (no newline) with every selected key,
+// null where there is no value. Used by json and ndjson.
+void append_activity_json(std::string& out, const Activity& activity,
+                          const std::vector<Field>& selection);
+
+} // namespace auditfetch

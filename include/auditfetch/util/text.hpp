@@ -1,0 +1,18 @@
+#pragma once
+// Small text helpers with no better home in a library we already use.
+
+#include <string>
+#include <string_view>
+
+namespace auditfetch {
+
+// Standard base64 (RFC 4648) with padding.
+std::string base64_encode(std::string_view bytes);
+
+// application/x-www-form-urlencoded encoding of one key or value.
+std::string form_encode(std::string_view text);
+
+// Return at most `max` bytes of text, cut at a UTF-8 boundary, with "…" when cut.
+std::string truncate_text(std::string_view text, std::size_t max);
+
+} // namespace auditfetch

@@ -1,0 +1,165 @@
+#include "auditfetch/http/client.hpp"
+
+#include "auditfetch/error.hpp"
+#include "auditfetch/http/url.hpp"
+
+#include <date/date.h>
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <charconv>
+#include <locale>
+#include <sstream>
+#include <thread>
+
+namespace auditfetch {
+namespace {
+
+constexpr int k_max_redirects = 5;
+
+bool is_redirect(int status) {
+  return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
+}
+
+std::string describe_wait(std::chrono::milliseconds wait) {
+  if (wait < std::chrono::seconds{1})
+    return fmt::format("{} ms", wait.count());
+  return fmt::format("{:.1f} s", static_cast<double>(wait.count()) / 1000.0);
+}
+
+} // namespace
+
+bool is_retryable_status(int status) {
+  return status == 429 || status == 502 || status == 503 || status == 504;
+}
+
+std::optional<std::chrono::milliseconds> parse_retry_after(std::string_view value, Timestamp now) {
+  while (!value.empty() && value.front() == ' ')
+    value.remove_prefix(1);
+  while (!value.empty() && value.back() == ' ')
+    value.remove_suffix(1);
+  if (value.empty())
+    return std::nullopt;
+  long long seconds = 0;
+  auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), seconds);
+  if (ec == std::errc{} && ptr == value.data() + value.size())
+    return seconds < 0 ? std::nullopt
+                       : std::optional(std::chrono::milliseconds{seconds * 1000});
+  std::istringstream in{std::string(value)};
+  in.imbue(std::locale::classic());
+  date::sys_seconds when;
+  in >> date::parse("%a, %d %b %Y %H:%M:%S GMT", when);
+  if (in.fail())
+    return std::nullopt;
+  const auto delta = std::chrono::duration_cast<std::chrono::milliseconds>(when - now);
+  return std::max(delta, std::chrono::milliseconds{0});
+}
+
+std::optional<std::chrono::milliseconds> retry_delay(const HttpResponse* response, int attempt,
+                                                     const RetryPolicy& policy, Timestamp now,
+                                                     std::mt19937_64& rng) {
+  if (attempt >= policy.retries)
+    return std::nullopt;
+  if (response && !is_retryable_status(response->status))
+    return std::nullopt;
+  if (response && (response->status == 429 || response->status == 503)) {
+    if (auto header = response->header("Retry-After")) {
+      if (auto wait = parse_retry_after(*header, now)) {
+        if (*wait > policy.max_retry_after)
+          return std::nullopt;
+        return *wait;
+      }
+    }
+  }
+  // Exponential backoff with "equal jitter": half fixed, half random, so that clients that
+  // failed together do not retry together.
+  const auto exponent = std::min(attempt, 20);
+  const auto full = std::min<long long>(policy.cap.count(), policy.base.count() << exponent);
+  std::uniform_int_distribution<long long> jitter(0, full / 2);
+  return std::chrono::milliseconds{full - full / 2 + jitter(rng)};
+}
+
+void require_secure_for_credentials(const std::string& url) {
+  const auto origin = origin_of(url);
+  if (origin.scheme == "http" && !is_loopback_host(origin.host))
+    throw Error(ErrorKind::usage,
+                fmt::format("refusing to send credentials over plain http to {}", origin.host),
+                "use an https:// URL (plain http is allowed only for loopback addresses)");
+}
+
+HttpClient::HttpClient(Transport& transport, Diagnostics& diagnostics, RetryPolicy policy,
+                       Sleep sleep)
+    : m_transport(transport), m_diagnostics(diagnostics), m_policy(policy),
+      m_sleep(sleep ? std::move(sleep)
+                    : Sleep([](std::chrono::milliseconds d) { std::this_thread::sleep_for(d); })),
+      m_rng(std::random_device{}()) {}
+
+HttpResponse HttpClient::send_with_retries(const HttpRequest& request) {
+  for (int attempt = 0;; ++attempt) {
+    std::optional<HttpResponse> response;
+    std::optional<Error> failure;
+    try {
+      response = m_transport.send(request);
+    } catch (const Error& e) {
+      failure = e;
+    }
+    const auto printable = redact_url(request.url);
+    if (response)
+      m_diagnostics.verbose(fmt::format("{} {}: {} ({} ms)", request.method, printable,
+                                        response->status, response->elapsed.count()));
+    else
+      m_diagnostics.verbose(fmt::format("{} {}: {}", request.method, printable, failure->what()));
+
+    const auto wait =
+        retry_delay(response ? &*response : nullptr, attempt, m_policy, now_ms(), m_rng);
+    if (!wait) {
+      if (response)
+        return std::move(*response);
+      if (attempt > 0)
+        throw failure->with_context(fmt::format("after {} tries", attempt + 1));
+      throw *failure;
+    }
+    const auto cause = response ? fmt::format("HTTP {}", response->status) : std::string(failure->what());
+    m_diagnostics.warning(fmt::format("{}; retrying in {} ({} of {})", cause, describe_wait(*wait),
+                                      attempt + 1, m_policy.retries));
+    m_sleep(*wait);
+  }
+}
+
+HttpResponse HttpClient::send(HttpRequest request) {
+  if (request.header("Authorization"))
+    require_secure_for_credentials(request.url);
+  for (int redirects = 0;; ++redirects) {
+    auto response = send_with_retries(request);
+    if (!is_redirect(response.status))
+      return response;
+    const auto location = response.header("Location");
+    if (!location)
+      return response;
+    if (redirects == k_max_redirects)
+      throw Error(ErrorKind::remote,
+                  fmt::format("more than {} redirects, last to {}", k_max_redirects,
+                              redact_url(resolve_url(request.url, *location))),
+                  "check --base-url; a redirect loop is a server or proxy misconfiguration");
+    const auto target = resolve_url(request.url, *location);
+    const auto from = origin_of(request.url);
+    const auto to = origin_of(target, "redirect");
+    // Credentials are for the origin they were given to; another host never sees them.
+    if (from != to)
+      request.remove_header("Authorization");
+    if (response.status == 303 || ((response.status == 301 || response.status == 302) &&
+                                   request.method == "POST")) {
+      request.method = "GET";
+      request.body.clear();
+      request.remove_header("Content-Type");
+    }
+    m_diagnostics.verbose(fmt::format("redirected ({}) to {}{}", response.status,
+                                      redact_url(target),
+                                      from != to ? " (another origin: credentials dropped)" : ""));
+    request.url = target;
+    if (request.header("Authorization"))
+      require_secure_for_credentials(request.url);
+  }
+}
+
+} // namespace auditfetch

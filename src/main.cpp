@@ -1,0 +1,61 @@
+// auditfetch: parse, dispatch, catch, exit code.
+#include "auditfetch/cli/cli.hpp"
+#include "auditfetch/cli/diagnostics.hpp"
+#include "auditfetch/commands/commands.hpp"
+#include "auditfetch/error.hpp"
+#include "auditfetch/http/beast_transport.hpp"
+#include "auditfetch/output/writer.hpp"
+#include "auditfetch/terminal.hpp"
+
+#include <csignal>
+#include <cstdlib>
+#include <unistd.h>
+
+using namespace auditfetch;
+
+namespace {
+
+int dispatch(const ParsedCommandLine& parsed, const Registry& registry, Environment& environment,
+             StderrDiagnostics& diagnostics) {
+  switch (parsed.command) {
+  case Command::list:
+    diagnostics.set_verbose(parsed.list.common.verbose);
+    return run_list(parsed.list, registry, environment);
+  case Command::get:
+    diagnostics.set_verbose(parsed.get.common.verbose);
+    return run_get(parsed.get, registry, environment);
+  case Command::tail:
+    diagnostics.set_verbose(parsed.tail.list.common.verbose);
+    return run_tail(parsed.tail, registry, environment);
+  case Command::providers:
+    return run_providers(parsed.providers, registry, environment);
+  }
+  return k_exit_ok;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  install_signal_handlers();
+  StderrDiagnostics diagnostics(false);
+  Environment environment = process_io(diagnostics);
+  try {
+    const auto registry = Registry::builtin();
+    const auto parsed = parse_command_line(std::vector<std::string>(argv, argv + argc), registry);
+    if (parsed.exit_now)
+      return *parsed.exit_now;
+    return dispatch(parsed, registry, environment, diagnostics);
+  } catch (const BrokenPipe&) {
+    return k_exit_ok; // the reader went away (`| head`): not our failure
+  } catch (const Error& e) {
+    StderrDiagnostics::error(e.what(), e.hint());
+    // A signal may leave the fetching thread blocked in I/O: leave without unwinding it.
+    if (e.kind() == ErrorKind::interrupted)
+      std::_Exit(interrupt_signal() == SIGTERM ? 0 : exit_code(e.kind()));
+    return exit_code(e.kind());
+  } catch (const std::exception& e) {
+    StderrDiagnostics::error(std::string("internal error: ") + e.what(),
+                             "please report this with the command line (without secrets)");
+    return 1;
+  }
+}

@@ -1,0 +1,192 @@
+#include "auditfetch/mapping/mapping.hpp"
+
+#include "auditfetch/error.hpp"
+
+#include <boost/json.hpp>
+#include <fmt/format.h>
+
+#include <cctype>
+
+namespace auditfetch {
+namespace json = boost::json;
+namespace {
+
+// Return the value at a JSON pointer, or nullptr when any step is missing.
+const json::value* at_pointer(const json::value& root, std::string_view pointer) {
+  if (pointer.empty())
+    return &root;
+  boost::system::error_code ec;
+  const json::value* found = root.find_pointer(pointer, ec);
+  return ec ? nullptr : found;
+}
+
+[[noreturn]] void wrong_type(std::string_view pointer, const json::value& value,
+                             std::string_view expected) {
+  const char* kind = value.is_object() ? "an object" : value.is_array() ? "an array" : "a value";
+  throw Error(ErrorKind::remote,
+              fmt::format("field \"{}\": expected {}, got {}", pointer, expected, kind));
+}
+
+// A scalar at the pointer as text: strings as they are, numbers and booleans printed;
+// null and missing give nullopt.
+std::optional<std::string> scalar_text(const json::value& record, std::string_view pointer) {
+  const auto* v = at_pointer(record, pointer);
+  if (!v || v->is_null())
+    return std::nullopt;
+  switch (v->kind()) {
+  case json::kind::string:
+    return std::string(v->get_string());
+  case json::kind::int64:
+    return std::to_string(v->get_int64());
+  case json::kind::uint64:
+    return std::to_string(v->get_uint64());
+  case json::kind::double_:
+    return json::serialize(*v);
+  case json::kind::bool_:
+    return v->get_bool() ? "true" : "false";
+  default:
+    wrong_type(pointer, *v, "a string");
+  }
+}
+
+std::optional<std::string> evaluate(const ProviderContext& context, const ValueExpr& expr,
+                                    const json::value& record) {
+  for (const auto& source : expr) {
+    std::optional<std::string> value;
+    switch (source.kind) {
+    case ValueSource::Kind::pointer:
+      value = scalar_text(record, source.text);
+      break;
+    case ValueSource::Kind::setting:
+      if (auto it = context.vars.find(source.text); it != context.vars.end())
+        value = it->second;
+      break;
+    case ValueSource::Kind::constant:
+      value = source.text;
+      break;
+    }
+    if (value)
+      return value;
+  }
+  return std::nullopt;
+}
+
+std::optional<Timestamp> evaluate_time(const ProviderContext& context, const ValueExpr& expr,
+                                       const json::value& record) {
+  const auto text = evaluate(context, expr, record);
+  if (!text)
+    return std::nullopt;
+  Timestamp t;
+  if (!try_parse_rfc3339(*text, t)) {
+    const auto& where = expr.front().text;
+    throw Error(ErrorKind::remote, fmt::format("field \"{}\": '{}' is not an RFC 3339 time",
+                                               where, text->substr(0, 64)));
+  }
+  return t;
+}
+
+std::optional<std::string> actor_type(const ProviderSpec& spec, const json::value& record,
+                                      const std::optional<std::string>& native_action) {
+  for (const auto& rule : spec.mapping.actor_type) {
+    if (rule.present) {
+      const auto* v = at_pointer(record, *rule.present);
+      if (!v || v->is_null())
+        continue;
+    }
+    if (!rule.native_action_patterns.empty()) {
+      if (!native_action)
+        continue;
+      bool any = false;
+      for (const auto& pattern : rule.native_action_patterns)
+        any = any || glob_match(pattern, *native_action, spec.actions_case_insensitive);
+      if (!any)
+        continue;
+    }
+    return rule.type;
+  }
+  return std::nullopt;
+}
+
+char fold(char c, bool case_insensitive) {
+  return case_insensitive ? static_cast<char>(std::tolower(static_cast<unsigned char>(c))) : c;
+}
+
+} // namespace
+
+bool glob_match(std::string_view pattern, std::string_view text, bool case_insensitive) {
+  // Iterative matcher with single-star backtracking: linear for the patterns we use.
+  std::size_t p = 0, t = 0, star = std::string_view::npos, mark = 0;
+  while (t < text.size()) {
+    if (p < pattern.size() && pattern[p] == '*') {
+      star = p++;
+      mark = t;
+    } else if (p < pattern.size() &&
+               fold(pattern[p], case_insensitive) == fold(text[t], case_insensitive)) {
+      ++p;
+      ++t;
+    } else if (star != std::string_view::npos) {
+      p = star + 1;
+      t = ++mark;
+    } else {
+      return false;
+    }
+  }
+  while (p < pattern.size() && pattern[p] == '*')
+    ++p;
+  return p == pattern.size();
+}
+
+std::optional<std::string> unified_action(const ProviderSpec& spec, std::string_view native) {
+  for (const auto& rule : spec.actions)
+    if (glob_match(rule.pattern, native, spec.actions_case_insensitive))
+      return rule.unified;
+  return std::nullopt;
+}
+
+std::optional<std::vector<std::string>> native_actions_for(const ProviderSpec& spec,
+                                                           std::string_view action) {
+  std::vector<std::string> values;
+  for (const auto& rule : spec.actions) {
+    if (rule.unified != action)
+      continue;
+    if (rule.pattern.find('*') != std::string::npos)
+      return std::nullopt;
+    // An earlier rule may claim this exact value for something else; then it is not ours.
+    if (unified_action(spec, rule.pattern) == rule.unified)
+      values.push_back(rule.pattern);
+  }
+  return values;
+}
+
+Activity map_record(const ProviderContext& context, const json::value& record,
+                    const MapOptions& options) {
+  const auto& spec = *context.spec;
+  const auto& m = spec.mapping;
+  if (!record.is_object())
+    throw Error(ErrorKind::remote, "a record is not a JSON object");
+  Activity a;
+  a.provider = spec.name;
+  a.id = evaluate(context, m.id, record);
+  a.created_at = evaluate_time(context, m.created_at, record);
+  a.native_action = evaluate(context, m.native_action, record);
+  if (a.native_action) {
+    a.action = unified_action(spec, *a.native_action);
+    if (!a.action)
+      a.action = a.native_action;
+  }
+  a.actor_user_id = evaluate(context, m.actor_user_id, record);
+  a.actor_type = actor_type(spec, record, a.native_action);
+  a.organization = evaluate(context, m.organization, record);
+  a.group = evaluate(context, m.group, record);
+  a.description = evaluate(context, m.description, record);
+  a.entity = evaluate(context, m.entity, record);
+  a.entity_type = evaluate(context, m.entity_type, record);
+  a.ip_address = evaluate(context, m.ip_address, record);
+  a.user_agent = evaluate(context, m.user_agent, record);
+  a.authentication_method = evaluate(context, m.authentication_method, record);
+  if (options.remote_data)
+    a.remote_data = &record;
+  return a;
+}
+
+} // namespace auditfetch

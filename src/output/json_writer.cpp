@@ -1,0 +1,286 @@
+#include "auditfetch/output/writer.hpp"
+
+#include "output/utf8.hpp"
+#include "output/writers.hpp"
+
+#include <boost/json/serializer.hpp>
+
+#include <chrono>
+#include <cstdint>
+
+namespace auditfetch {
+namespace {
+
+using FieldMask = std::uint32_t;
+
+constexpr FieldMask bit(Field field) {
+  return FieldMask{1} << static_cast<unsigned>(field);
+}
+
+constexpr FieldMask k_actor_user_bits = bit(Field::actor_user_id);
+constexpr FieldMask k_actor_bits = bit(Field::actor_type) | k_actor_user_bits;
+constexpr FieldMask k_context_bits = bit(Field::context_ip_address) |
+                                     bit(Field::context_user_agent) |
+                                     bit(Field::context_authentication_method);
+
+FieldMask leaf_mask(const std::vector<Field>& selection) {
+  FieldMask mask = 0;
+  for (const Field leaf : selected_leaves(selection))
+    mask |= bit(leaf);
+  return mask;
+}
+
+constexpr char k_hex[] = "0123456789abcdef";
+
+void append_u_escape(std::string& out, char32_t cp) {
+  out += "\\u";
+  for (int shift = 12; shift >= 0; shift -= 4)
+    out += k_hex[(cp >> shift) & 0xF];
+}
+
+void append_ascii_escape(std::string& out, char c) {
+  switch (c) {
+  case '"': out += "\\\""; return;
+  case '\\': out += "\\\\"; return;
+  case '\b': out += "\\b"; return;
+  case '\f': out += "\\f"; return;
+  case '\n': out += "\\n"; return;
+  case '\r': out += "\\r"; return;
+  case '\t': out += "\\t"; return;
+  default: append_u_escape(out, static_cast<unsigned char>(c));
+  }
+}
+
+// DEL, C1 controls and U+2028/U+2029 are legal in JSON but escaped anyway: they upset
+// terminals that display the output and JavaScript that embeds it.
+bool needs_u_escape(char32_t cp) {
+  return (cp >= 0x80 && cp <= 0x9F) || cp == 0x2028 || cp == 0x2029;
+}
+
+bool is_plain_ascii(unsigned char c) {
+  return c >= 0x20 && c < 0x7F && c != '"' && c != '\\';
+}
+
+// Plain runs are copied in one append; only escapes and bad bytes break a run.
+void append_json_string(std::string& out, std::string_view text) {
+  out += '"';
+  std::size_t run_start = 0;
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    const auto c = static_cast<unsigned char>(text[pos]);
+    if (is_plain_ascii(c)) {
+      ++pos;
+      continue;
+    }
+    const auto cp = c < 0x80 ? utf8::CodePoint{c, 1} : utf8::decode(text, pos);
+    if (c >= 0x80 && cp.length != 0 && !needs_u_escape(cp.value)) {
+      pos += cp.length;
+      continue;
+    }
+    out.append(text, run_start, pos - run_start);
+    if (cp.length == 0)
+      out += utf8::k_replacement;
+    else if (c < 0x7F)
+      append_ascii_escape(out, static_cast<char>(c));
+    else
+      append_u_escape(out, cp.value);
+    pos += cp.length == 0 ? 1 : cp.length;
+    run_start = pos;
+  }
+  out.append(text, run_start, pos - run_start);
+  out += '"';
+}
+
+void put_digits(char* at, int value, int count) {
+  for (int i = count - 1; i >= 0; --i, value /= 10)
+    at[i] = static_cast<char>('0' + value % 10);
+}
+
+// Same text as format_rfc3339_ms, without its iostream (this runs once per record).
+void append_time(std::string& out, Timestamp t) {
+  const auto day = std::chrono::floor<std::chrono::days>(t);
+  const std::chrono::year_month_day ymd{day};
+  const int year = static_cast<int>(ymd.year());
+  if (year < 0 || year > 9999) {
+    out += '"' + format_rfc3339_ms(t) + '"';
+    return;
+  }
+  const std::chrono::hh_mm_ss hms{t - day};
+  char text[] = "\"0000-00-00T00:00:00.000Z\"";
+  put_digits(text + 1, year, 4);
+  put_digits(text + 6, static_cast<int>(static_cast<unsigned>(ymd.month())), 2);
+  put_digits(text + 9, static_cast<int>(static_cast<unsigned>(ymd.day())), 2);
+  put_digits(text + 12, static_cast<int>(hms.hours().count()), 2);
+  put_digits(text + 15, static_cast<int>(hms.minutes().count()), 2);
+  put_digits(text + 18, static_cast<int>(hms.seconds().count()), 2);
+  put_digits(text + 21, static_cast<int>(hms.subseconds().count()), 3);
+  out.append(text, sizeof text - 1);
+}
+
+// Serialises straight into `out`, skipping the string boost::json::serialize returns.
+void append_remote_data(std::string& out, const boost::json::value& value) {
+  constexpr std::size_t k_chunk = 4096;
+  boost::json::serializer serializer;
+  serializer.reset(&value);
+  while (!serializer.done()) {
+    const auto size = out.size();
+    out.resize(size + k_chunk);
+    const auto chunk = serializer.read(out.data() + size, k_chunk);
+    out.resize(size + chunk.size());
+  }
+}
+
+// Writes the members of one object, placing the commas.
+class Members {
+public:
+  explicit Members(std::string& out) : m_out(out) { m_out += '{'; }
+  ~Members() { m_out += '}'; }
+  Members(const Members&) = delete;
+  Members& operator=(const Members&) = delete;
+
+  std::string& key(std::string_view name) {
+    if (!m_first)
+      m_out += ',';
+    m_first = false;
+    m_out += '"';
+    m_out += name;
+    m_out += "\":";
+    return m_out;
+  }
+
+  void string(FieldMask mask, Field leaf, std::string_view name,
+              const std::optional<std::string>& value) {
+    if ((mask & bit(leaf)) == 0)
+      return;
+    key(name);
+    if (value)
+      append_json_string(m_out, *value);
+    else
+      m_out += "null";
+  }
+
+private:
+  std::string& m_out;
+  bool m_first = true;
+};
+
+// actor, actor.user and context stay objects when their values are null, so that
+// `jq .actor.user.id` reads null instead of failing on null.
+void append_actor(std::string& out, const Activity& a, FieldMask mask) {
+  Members actor(out);
+  actor.string(mask, Field::actor_type, "type", a.actor_type);
+  if (mask & k_actor_user_bits) {
+    Members user(actor.key("user"));
+    user.string(mask, Field::actor_user_id, "id", a.actor_user_id);
+  }
+}
+
+void append_context(std::string& out, const Activity& a, FieldMask mask) {
+  Members context(out);
+  context.string(mask, Field::context_ip_address, "ip_address", a.ip_address);
+  context.string(mask, Field::context_user_agent, "user_agent", a.user_agent);
+  context.string(mask, Field::context_authentication_method, "authentication_method",
+                 a.authentication_method);
+}
+
+void append_tail(Members& members, const Activity& a, FieldMask mask) {
+  if (mask & bit(Field::created_at)) {
+    auto& out = members.key("created_at");
+    if (a.created_at)
+      append_time(out, *a.created_at);
+    else
+      out += "null";
+  }
+  if (mask & bit(Field::remote_data)) {
+    auto& out = members.key("remote_data");
+    if (a.remote_data)
+      append_remote_data(out, *a.remote_data);
+    else
+      out += "null";
+  }
+  if (mask & bit(Field::provider)) {
+    auto& out = members.key("provider");
+    if (!a.provider.empty())
+      append_json_string(out, a.provider);
+    else
+      out += "null";
+  }
+}
+
+void append_object(std::string& out, const Activity& a, FieldMask mask) {
+  Members members(out);
+  members.string(mask, Field::id, "id", a.id);
+  if (mask & k_actor_bits)
+    append_actor(members.key("actor"), a, mask);
+  members.string(mask, Field::organization, "organization", a.organization);
+  members.string(mask, Field::group, "group", a.group);
+  members.string(mask, Field::description, "description", a.description);
+  members.string(mask, Field::action, "action", a.action);
+  members.string(mask, Field::entity, "entity", a.entity);
+  members.string(mask, Field::entity_type, "entity_type", a.entity_type);
+  if (mask & k_context_bits)
+    append_context(members.key("context"), a, mask);
+  append_tail(members, a, mask);
+}
+
+enum class Layout { lines, array };
+
+class JsonWriter final : public Writer {
+public:
+  JsonWriter(const WriterOptions& options, Sink& sink)
+      : m_sink(sink), m_mask(leaf_mask(options.fields)),
+        m_layout(options.format == Format::json && !options.single_object ? Layout::array
+                                                                          : Layout::lines) {}
+
+  void begin() override {
+    if (m_layout == Layout::array && !m_begun)
+      m_sink.write("[");
+    m_begun = true;
+  }
+
+  void write(const Activity& activity) override {
+    begin();
+    m_buffer.clear();
+    if (m_layout == Layout::array)
+      m_buffer += m_count == 0 ? "\n" : ",\n";
+    append_object(m_buffer, activity, m_mask);
+    if (m_layout == Layout::lines)
+      m_buffer += '\n';
+    m_sink.write(m_buffer);
+    ++m_count;
+  }
+
+  void end_page() override { m_sink.flush(); }
+
+  // Also reached after an error, possibly before begin(): the array is closed either way.
+  void finish() override {
+    if (!m_finished && m_layout == Layout::array) {
+      begin();
+      m_sink.write(m_count == 0 ? "]\n" : "\n]\n");
+    }
+    m_finished = true;
+    m_sink.flush();
+  }
+
+private:
+  Sink& m_sink;
+  FieldMask m_mask;
+  Layout m_layout;
+  std::string m_buffer;
+  std::size_t m_count = 0;
+  bool m_begun = false;
+  bool m_finished = false;
+};
+
+} // namespace
+
+void append_activity_json(std::string& out, const Activity& activity,
+                          const std::vector<Field>& selection) {
+  append_object(out, activity, leaf_mask(selection));
+}
+
+std::unique_ptr<Writer> make_json_writer(const WriterOptions& options, Sink& sink) {
+  return std::make_unique<JsonWriter>(options, sink);
+}
+
+} // namespace auditfetch

@@ -1,0 +1,31 @@
+#include "auditfetch/output/writer.hpp"
+
+#include "auditfetch/error.hpp"
+#include "output/writers.hpp"
+
+namespace auditfetch {
+
+Format parse_format(std::string_view text) {
+  if (text == "table")
+    return Format::table;
+  if (text == "json")
+    return Format::json;
+  if (text == "ndjson")
+    return Format::ndjson;
+  if (text == "csv")
+    return Format::csv;
+  throw Error(ErrorKind::usage, "--output: unknown format '" + std::string(text) + "'",
+              "use table, json, ndjson or csv");
+}
+
+std::unique_ptr<Writer> make_writer(const WriterOptions& options, Sink& sink) {
+  switch (options.format) {
+  case Format::table: return make_table_writer(options, sink);
+  case Format::csv: return make_csv_writer(options, sink);
+  case Format::json:
+  case Format::ndjson: break;
+  }
+  return make_json_writer(options, sink);
+}
+
+} // namespace auditfetch

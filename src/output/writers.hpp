@@ -1,0 +1,21 @@
+#pragma once
+// The writers behind make_writer, one per file.
+
+#include "auditfetch/output/writer.hpp"
+
+#include <memory>
+#include <vector>
+
+namespace auditfetch {
+
+// json (array or single object) and ndjson.
+std::unique_ptr<Writer> make_json_writer(const WriterOptions& options, Sink& sink);
+std::unique_ptr<Writer> make_csv_writer(const WriterOptions& options, Sink& sink);
+std::unique_ptr<Writer> make_table_writer(const WriterOptions& options, Sink& sink);
+
+// Return the leaves a selection covers; every leaf when it is empty.
+inline std::vector<Field> selected_leaves(const std::vector<Field>& selection) {
+  return selection.empty() ? leaf_fields() : expand_leaves(selection);
+}
+
+} // namespace auditfetch

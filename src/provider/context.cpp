@@ -1,0 +1,140 @@
+#include "auditfetch/provider/context.hpp"
+
+#include "auditfetch/error.hpp"
+#include "auditfetch/http/url.hpp"
+
+#include <fmt/format.h>
+
+#include <cstdlib>
+
+namespace auditfetch {
+namespace {
+
+std::string join(const std::vector<std::string>& items, std::string_view separator) {
+  std::string out;
+  for (const auto& item : items)
+    out += (out.empty() ? "" : std::string(separator)) + item;
+  return out;
+}
+
+std::string choice_names(const SettingSpec& setting) {
+  std::vector<std::string> names;
+  for (const auto& [name, vars] : setting.choices)
+    names.push_back(name);
+  return join(names, ", ");
+}
+
+std::optional<std::pair<std::string, std::string>>
+first_env(const std::vector<std::string>& names, const EnvLookup& env) {
+  for (const auto& name : names)
+    if (auto value = env(name))
+      return std::make_pair(name, *value);
+  return std::nullopt;
+}
+
+std::string lower(std::string text) {
+  for (auto& c : text)
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return text;
+}
+
+} // namespace
+
+EnvLookup process_environment() {
+  return [](std::string_view name) -> std::optional<std::string> {
+    const char* value = std::getenv(std::string(name).c_str());
+    if (!value || !*value)
+      return std::nullopt;
+    return std::string(value);
+  };
+}
+
+ProviderContext resolve_context(const ProviderSpec& spec,
+                                const std::map<std::string, std::string>& flag_settings,
+                                const std::optional<std::string>& base_url_flag,
+                                const EnvLookup& env) {
+  ProviderContext context;
+  context.spec = &spec;
+  for (const auto& [name, value] : flag_settings)
+    if (!spec.setting(name))
+      throw Error(ErrorKind::usage,
+                  fmt::format("--{} does not apply to provider {}", name, spec.name),
+                  fmt::format("see 'auditfetch providers {}' for its settings", spec.name));
+
+  for (const auto& setting : spec.settings) {
+    std::optional<std::string> value;
+    std::string source = "--" + setting.name;
+    if (auto it = flag_settings.find(setting.name); it != flag_settings.end()) {
+      value = it->second;
+    } else if (auto from_env = first_env(setting.env, env)) {
+      source = from_env->first;
+      value = from_env->second;
+    } else {
+      value = setting.default_value;
+    }
+    if (!value) {
+      if (!setting.required)
+        continue;
+      const auto how = setting.env.empty()
+                           ? fmt::format("pass --{}", setting.name)
+                           : fmt::format("pass --{} or set {}", setting.name,
+                                         join(setting.env, " or "));
+      throw Error(ErrorKind::usage, fmt::format("{}: --{} is required", spec.name, setting.name),
+                  how);
+    }
+    if (!setting.choices.empty()) {
+      auto choice = setting.choices.find(lower(*value));
+      if (choice == setting.choices.end())
+        throw Error(ErrorKind::usage,
+                    fmt::format("{}: '{}' is not a valid value for {}", spec.name, *value, source),
+                    fmt::format("use one of: {}", choice_names(setting)));
+      value = choice->first;
+      for (const auto& [var, text] : choice->second)
+        context.vars[var] = text;
+    }
+    if (value->empty())
+      throw Error(ErrorKind::usage, fmt::format("{}: {} is empty", spec.name, source));
+    context.vars[setting.name] = *value;
+  }
+
+  if (base_url_flag) {
+    context.base_url = *base_url_flag;
+    context.base_url_source = "--base-url";
+  } else if (auto from_env = env("AUDITFETCH_BASE_URL")) {
+    context.base_url = *from_env;
+    context.base_url_source = "AUDITFETCH_BASE_URL";
+  } else {
+    context.base_url = expand_template(spec.base_url, context.vars, Encoding::none);
+    context.base_url_source = "definition";
+  }
+  origin_of(context.base_url, context.base_url_source);
+  while (!context.base_url.empty() && context.base_url.back() == '/')
+    context.base_url.pop_back();
+  return context;
+}
+
+std::string expand_template(std::string_view text, const std::map<std::string, std::string>& vars,
+                            Encoding encoding) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] != '{') {
+      out += text[i];
+      continue;
+    }
+    const auto close = text.find('}', i);
+    if (close == std::string_view::npos)
+      throw Error(ErrorKind::usage, fmt::format("template '{}': unclosed '{{'", text));
+    const std::string name(text.substr(i + 1, close - i - 1));
+    const auto it = vars.find(name);
+    if (it == vars.end())
+      throw Error(ErrorKind::usage,
+                  fmt::format("template '{}': no value for {{{}}}", text, name),
+                  fmt::format("set --{}", name));
+    out += encoding == Encoding::path_segment ? encode_path_segment(it->second) : it->second;
+    i = close;
+  }
+  return out;
+}
+
+} // namespace auditfetch

@@ -1,0 +1,161 @@
+#include "auditfetch/time/time.hpp"
+
+#include "auditfetch/error.hpp"
+
+#include <date/date.h>
+
+#include <cctype>
+#include <charconv>
+#include <sstream>
+
+namespace auditfetch {
+namespace {
+
+using std::chrono::milliseconds;
+
+bool parse_uint(std::string_view text, std::size_t pos, std::size_t len, int& out) {
+  if (pos + len > text.size())
+    return false;
+  out = 0;
+  for (std::size_t i = pos; i < pos + len; ++i) {
+    if (!std::isdigit(static_cast<unsigned char>(text[i])))
+      return false;
+    out = out * 10 + (text[i] - '0');
+  }
+  return true;
+}
+
+// A strict RFC 3339 reader: date::parse accepts too much (and reads locale-dependent
+// input through iostreams, which is slow on the per-record path).
+bool parse_rfc3339_impl(std::string_view s, Timestamp& out) {
+  int year, month, day, hour, minute, second;
+  if (s.size() < 20 || !parse_uint(s, 0, 4, year) || s[4] != '-' || !parse_uint(s, 5, 2, month) ||
+      s[7] != '-' || !parse_uint(s, 8, 2, day) ||
+      !(s[10] == 'T' || s[10] == 't' || s[10] == ' ') || !parse_uint(s, 11, 2, hour) ||
+      s[13] != ':' || !parse_uint(s, 14, 2, minute) || s[16] != ':' ||
+      !parse_uint(s, 17, 2, second))
+    return false;
+  std::size_t pos = 19;
+  int millis = 0;
+  if (pos < s.size() && s[pos] == '.') {
+    ++pos;
+    std::size_t digits = 0;
+    while (pos < s.size() && std::isdigit(static_cast<unsigned char>(s[pos]))) {
+      if (digits < 3)
+        millis = millis * 10 + (s[pos] - '0');
+      ++digits;
+      ++pos;
+    }
+    if (digits == 0)
+      return false;
+    for (std::size_t d = digits; d < 3; ++d)
+      millis *= 10;
+  }
+  int offset_minutes = 0;
+  if (pos < s.size() && (s[pos] == 'Z' || s[pos] == 'z')) {
+    ++pos;
+  } else if (pos < s.size() && (s[pos] == '+' || s[pos] == '-')) {
+    int oh, om;
+    if (!parse_uint(s, pos + 1, 2, oh) || pos + 3 >= s.size() || s[pos + 3] != ':' ||
+        !parse_uint(s, pos + 4, 2, om) || oh > 23 || om > 59)
+      return false;
+    offset_minutes = (oh * 60 + om) * (s[pos] == '-' ? -1 : 1);
+    pos += 6;
+  } else {
+    return false;
+  }
+  if (pos != s.size())
+    return false;
+  const date::year_month_day ymd{date::year{year}, date::month{static_cast<unsigned>(month)},
+                                 date::day{static_cast<unsigned>(day)}};
+  // Leap seconds (":60") are accepted by RFC 3339 and folded into the next second.
+  if (!ymd.ok() || hour > 23 || minute > 59 || second > 60)
+    return false;
+  out = Timestamp{date::sys_days{ymd}} + std::chrono::hours{hour} + std::chrono::minutes{minute} +
+        std::chrono::seconds{second} + milliseconds{millis} - std::chrono::minutes{offset_minutes};
+  return true;
+}
+
+bool parse_duration_impl(std::string_view text, milliseconds& out) {
+  if (text.empty())
+    return false;
+  double value = 0;
+  const char* begin = text.data();
+  const char* end = text.data() + text.size();
+  auto [ptr, ec] = std::from_chars(begin, end, value);
+  if (ec != std::errc{} || ptr == begin || value < 0 || *begin == '+' || *begin == '-')
+    return false;
+  const std::string_view unit(ptr, static_cast<std::size_t>(end - ptr));
+  double factor;
+  if (unit.empty() || unit == "s")
+    factor = 1000;
+  else if (unit == "ms")
+    factor = 1;
+  else if (unit == "m")
+    factor = 60'000;
+  else if (unit == "h")
+    factor = 3'600'000;
+  else if (unit == "d")
+    factor = 86'400'000;
+  else if (unit == "w")
+    factor = 604'800'000;
+  else
+    return false;
+  const double total = value * factor;
+  if (total > 1e15)
+    return false;
+  out = milliseconds{static_cast<long long>(total)};
+  return true;
+}
+
+} // namespace
+
+bool try_parse_rfc3339(std::string_view text, Timestamp& out) {
+  return parse_rfc3339_impl(text, out);
+}
+
+Timestamp parse_rfc3339(std::string_view text) {
+  Timestamp t;
+  if (!parse_rfc3339_impl(text, t))
+    throw Error(ErrorKind::usage, "'" + std::string(text) + "' is not an RFC 3339 time",
+                "write it like 2024-05-01T00:00:00Z");
+  return t;
+}
+
+Timestamp parse_time_arg(std::string_view text, Timestamp now, std::string_view flag) {
+  if (text == "now")
+    return now;
+  Timestamp t;
+  if (parse_rfc3339_impl(text, t))
+    return t;
+  milliseconds age;
+  if (!text.empty() && std::isdigit(static_cast<unsigned char>(text.back())) == 0 &&
+      parse_duration_impl(text, age))
+    return now - age;
+  throw Error(ErrorKind::usage,
+              std::string(flag) + ": '" + std::string(text) + "' is not a time",
+              "use RFC 3339 (2024-05-01T00:00:00Z), an age (30s, 15m, 12h, 7d, 2w) or 'now'");
+}
+
+std::chrono::milliseconds parse_duration(std::string_view text, std::string_view flag) {
+  milliseconds d;
+  if (!parse_duration_impl(text, d))
+    throw Error(ErrorKind::usage,
+                std::string(flag) + ": '" + std::string(text) + "' is not a duration",
+                "use a number with a unit: 500ms, 2s, 15m, 12h, 7d, 2w");
+  return d;
+}
+
+std::string format_rfc3339_ms(Timestamp t) {
+  return date::format("%FT%TZ", t);
+}
+
+std::string format_rfc3339_s(Timestamp t) {
+  return date::format("%FT%TZ", std::chrono::floor<std::chrono::seconds>(t));
+}
+
+Timestamp now_ms() {
+  return std::chrono::floor<milliseconds>(Clock::now());
+}
+
+} // namespace auditfetch

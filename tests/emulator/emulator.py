@@ -1,0 +1,489 @@
+#!/usr/bin/env python3
+"""Local emulator of the audit-log APIs auditfetch talks to (PingOne, Truto, ThousandEyes,
+SailPoint), plus a control API under /_emulator/ for tests. Python standard library only.
+
+Prints one line, `listening on http://127.0.0.1:PORT`, once bound; logs go to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import signal
+import socket
+import ssl
+import struct
+import sys
+import threading
+import time
+import traceback
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+import faults
+import pingone
+import sailpoint
+import synth
+import thousandeyes
+import truto
+from common import (DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_TOKEN, PROVIDERS, BadRequest,
+                    HttpError, Request, Response, dumps, json_response, parse_query, parse_time, reason)
+from store import Config, State
+
+MODULES = {"pingone": pingone, "truto": truto, "thousandeyes": thousandeyes, "sailpoint": sailpoint}
+UNIQUE_IDS = {"pingone", "truto", "sailpoint"}  # ThousandEyes events have no id
+MAX_REQUEST_BODY = 16 * 1024 * 1024
+DEFAULT_FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+INVALID_JSON = b'{"_links":{"self":{"href":"/"}},"_embedded":{"activities":[{"id":"e2d6","recordedAt":'
+HTML_PAGE = (b"<!DOCTYPE html>\n<html><head><title>502 Bad Gateway</title></head>"
+             b"<body><h1>502 Bad Gateway</h1><p>The upstream server is temporarily unavailable.</p>"
+             b"<hr><address>nginx</address></body></html>\n")
+
+
+def provider_for(path: str) -> str | None:
+    if path.endswith("/as/token"):
+        return "pingone"
+    for name, module in MODULES.items():
+        if path.startswith(module.PREFIXES):
+            return name
+    return None
+
+
+def default_error(path: str, status: int) -> Response:
+    """The error body the provider owning path sends for status."""
+    name = provider_for(path)
+    if name is None:
+        headers = [("Retry-After", "1")] if status == 429 else []
+        return json_response(status, {"error": reason(status)}, headers=headers)
+    return MODULES[name].default_error(status)
+
+
+# --------------------------------------------------------------------------- data
+
+
+def load_data(config: Config) -> dict[str, list[dict[str, Any]]]:
+    """Fixture (or generated) records per provider; exits with a message on bad data."""
+    data: dict[str, list[dict[str, Any]]] = {}
+    for name in PROVIDERS:
+        if config.generate is not None:
+            records = synth.generate(name, config.generate)
+        else:
+            path = Path(config.fixtures or DEFAULT_FIXTURES) / name / "activities.json"
+            if not path.exists():
+                print(f"emulator: warning: {path} not found; {name} has no records", file=sys.stderr)
+                records = []
+            else:
+                try:
+                    records = json.loads(path.read_text(encoding="utf-8"))
+                except ValueError as exc:
+                    sys.exit(f"emulator: {path}: {exc}")
+        try:
+            check_records(name, records, [])
+        except ValueError as exc:
+            sys.exit(f"emulator: {name} records: {exc}")
+        data[name] = records
+    return data
+
+
+def check_records(provider: str, records: Any, existing: list[dict[str, Any]]) -> None:
+    if not isinstance(records, list):
+        raise ValueError("expected a JSON array of records")
+    for index, rec in enumerate(records):
+        try:
+            MODULES[provider].validate_record(rec)
+        except ValueError as exc:
+            raise ValueError(f"record {index}: {exc}") from exc
+    if provider in UNIQUE_IDS:
+        seen = {r["id"] for r in existing}
+        for rec in records:
+            if rec["id"] in seen:
+                raise ValueError(f"duplicate id {rec['id']!r}")
+            seen.add(rec["id"])
+
+
+# --------------------------------------------------------------------------- control API
+
+
+def control(req: Request, state: State) -> Response:
+    """/_emulator/...: health, faults, requests, activities, reset, tokens."""
+    path, method = req.path, req.method
+    try:
+        payload = json.loads(req.body) if req.body else None
+    except ValueError:
+        return json_response(400, {"error": "the body is not valid JSON"})
+    try:
+        if path == "/_emulator/health" and method == "GET":
+            return json_response(200, {"status": "ok"})
+        if path == "/_emulator/faults":
+            if method == "POST":
+                rules = faults.parse_rules(payload)
+                with state.lock:
+                    state.faults.extend(rules)
+                return json_response(200, {"added": len(rules)})
+            if method == "GET":
+                with state.lock:
+                    return json_response(200, [r.describe() for r in state.faults])
+            if method == "DELETE":
+                with state.lock:
+                    count, state.faults = len(state.faults), []
+                return json_response(200, {"cleared": count})
+        if path == "/_emulator/requests":
+            if method == "GET":
+                return json_response(200, state.take_requests())
+            if method == "DELETE":
+                state.clear_requests()
+                return json_response(200, {"cleared": True})
+        if path.startswith("/_emulator/activities/"):
+            provider = path.rsplit("/", 1)[1]
+            if provider not in MODULES:
+                return json_response(404, {"error": f"unknown provider {provider!r}; expected one of {', '.join(PROVIDERS)}"})
+            if method == "GET":
+                return json_response(200, state.records(provider))
+            if method == "POST":
+                with state.lock:
+                    check_records(provider, payload, state.records(provider))
+                    state.add_records(provider, payload)
+                return json_response(200, {"added": len(payload)})
+        if path == "/_emulator/reset" and method == "POST":
+            state.reset()
+            return json_response(200, {"reset": True})
+        if path == "/_emulator/tokens/expire" and method == "POST":
+            return json_response(200, {"expired": state.expire_tokens()})
+    except ValueError as exc:
+        return json_response(400, {"error": str(exc)})
+    return json_response(404, {"error": f"no control endpoint {method} {path}"})
+
+
+# --------------------------------------------------------------------------- HTTP
+
+
+def dispatch(req: Request, state: State) -> Response:
+    """Routes an API request to its provider handler."""
+    try:
+        req.params = parse_query(req.query)
+    except BadRequest:
+        return default_error(req.path, 400)
+    allowed: list[str] = []
+    for module in MODULES.values():
+        for r in module.ROUTES:
+            m = r.pattern.match(req.path)
+            if not m:
+                continue
+            if req.method not in r.methods:
+                allowed.extend(r.methods)
+                continue
+            if r.is_list and state.config.page_delay_ms:
+                state.stop.wait(state.config.page_delay_ms / 1000)
+            try:
+                return r.handler(req, state, **m.groupdict())
+            except HttpError as exc:
+                return exc.response
+            except Exception:  # a bug here must not kill the connection silently
+                traceback.print_exc(file=sys.stderr)
+                return default_error(req.path, 500)
+    if allowed:
+        response = default_error(req.path, 405)
+        response.set_header("Allow", ", ".join(sorted(set(allowed))))
+        return response
+    return default_error(req.path, 404)
+
+
+def accepts_gzip(header: str | None) -> bool:
+    for item in (header or "").split(","):
+        name, _, params = item.strip().partition(";")
+        if name.strip().lower() in ("gzip", "x-gzip", "*"):
+            q = params.strip()
+            if q.startswith("q="):
+                try:
+                    return float(q[2:]) > 0
+                except ValueError:
+                    return False
+            return True
+    return False
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "auditfetch-emulator/1.0"
+    sys_version = ""
+    timeout = 60  # idle keep-alive connections are closed after this many seconds
+    server: "EmulatorServer"
+
+    def do_GET(self) -> None:
+        self.handle_request()
+
+    do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_GET
+
+    def log_message(self, format: str, *args: Any) -> None:
+        if self.server.state.config.verbose:
+            sys.stderr.write(f"emulator: {self.address_string()} {format % args}\n")
+
+    # ---------------------------------------------------------------- request
+
+    def read_body(self) -> bytes:
+        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+            chunks = []
+            total = 0
+            while True:
+                size = int(self.rfile.readline(1024).split(b";")[0].strip() or b"x", 16)
+                if size == 0:
+                    while self.rfile.readline(1024) not in (b"\r\n", b"\n", b""):
+                        pass
+                    return b"".join(chunks)
+                total += size
+                if total > MAX_REQUEST_BODY:
+                    raise BadRequest("request body too large")
+                chunks.append(self.rfile.read(size))
+                self.rfile.readline(1024)
+        length = self.headers.get("Content-Length")
+        if length is None:
+            return b""
+        if not length.strip().isdigit() or int(length) > MAX_REQUEST_BODY:
+            raise BadRequest("invalid Content-Length")
+        return self.rfile.read(int(length))
+
+    def handle_request(self) -> None:
+        state = self.server.state
+        try:
+            body = self.read_body()
+        except (BadRequest, ValueError):
+            self.close_connection = True
+            self.send_plain(Response(400, b'{"error":"Bad Request"}', [("Content-Type", "application/json")]))
+            return
+        split = urlsplit(self.path)
+        host = self.headers.get("Host") or f"{self.server.url_host}:{self.server.server_port}"
+        req = Request(self.command, split.path or "/", split.query, self.headers, body, self.server.scheme, host)
+        if req.path.startswith("/_emulator/"):
+            self.send(control(req, state), req)
+            return
+        state.log_request(request_entry(req))
+        with state.lock:
+            rule = faults.pick(state.faults, req.method, req.path)
+        if rule is None:
+            self.send(dispatch(req, state), req)
+            return
+        if rule.kind == "slow":
+            state.stop.wait(rule.spec["delay_ms"] / 1000)
+            self.send(dispatch(req, state), req)
+        else:
+            getattr(self, f"fault_{rule.kind}")(rule.spec, req)
+
+    # ---------------------------------------------------------------- responses
+
+    def encode(self, response: Response, req: Request) -> Response:
+        """Applies gzip when the client accepts it and --gzip auto."""
+        if (self.server.state.config.gzip == "auto" and response.body and accepts_gzip(req.header("Accept-Encoding"))
+                and response.header("Content-Encoding") is None):
+            response = Response(response.status, gzip.compress(response.body, mtime=0), list(response.headers))
+            response.set_header("Content-Encoding", "gzip")
+            response.set_header("Vary", "Accept-Encoding")
+        return response
+
+    def start(self, response: Response, length: int, close: bool = False) -> None:
+        self.send_response(response.status)
+        for name, value in response.headers:
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(length))
+        if close:
+            self.send_header("Connection", "close")
+        self.end_headers()
+
+    def send_plain(self, response: Response, close: bool = False) -> None:
+        try:
+            self.start(response, len(response.body), close)
+            self.wfile.write(response.body)
+        except OSError:
+            self.close_connection = True
+
+    def send(self, response: Response, req: Request) -> None:
+        self.send_plain(self.encode(response, req))
+
+    # ---------------------------------------------------------------- faults
+
+    def fault_status(self, spec: dict[str, Any], req: Request) -> None:
+        response = default_error(req.path, spec["status"])
+        if spec["body"] is not None:
+            body = spec["body"]
+            response.body = body.encode("utf-8") if isinstance(body, str) else dumps(body)
+            response.set_header("Content-Type", spec["content_type"] or
+                                ("text/plain; charset=utf-8" if isinstance(body, str) else "application/json"))
+        elif spec["content_type"]:
+            response.set_header("Content-Type", spec["content_type"])
+        for name, value in spec["headers"].items():
+            response.set_header(name, None if value is None else str(value))
+        self.send(response, req)
+
+    def fault_invalid_json(self, spec: dict[str, Any], req: Request) -> None:
+        body = spec["body"].encode("utf-8") if spec["body"] is not None else INVALID_JSON
+        self.send(Response(spec["status"], body, [("Content-Type", "application/json")]), req)
+
+    def fault_html(self, spec: dict[str, Any], req: Request) -> None:
+        body = spec["body"].encode("utf-8") if spec["body"] is not None else HTML_PAGE
+        self.send(Response(spec["status"], body, [("Content-Type", "text/html; charset=utf-8")]), req)
+
+    def fault_redirect(self, spec: dict[str, Any], req: Request) -> None:
+        location = spec["location"] or (req.path + (f"?{req.query}" if req.query else ""))
+        self.send(Response(spec["status"], b"", [("Location", location)]), req)
+
+    def fault_big_body(self, spec: dict[str, Any], req: Request) -> None:
+        head, tail = b'{"padding":"', b'"}'
+        fill = spec["size"] - len(head) - len(tail)
+        try:
+            self.start(Response(200, b"", [("Content-Type", "application/json")]), spec["size"])
+            self.wfile.write(head)
+            chunk = b"a" * (1 << 20)
+            while fill > 0:
+                self.wfile.write(chunk[:fill])
+                fill -= len(chunk)
+            self.wfile.write(tail)
+        except OSError:
+            self.close_connection = True
+
+    def fault_stall_body(self, spec: dict[str, Any], req: Request) -> None:
+        response = self.encode(dispatch(req, self.server.state), req)
+        half = len(response.body) // 2
+        delay = spec["delay_ms"]
+        try:
+            self.start(response, len(response.body), close=delay is None)
+            self.wfile.write(response.body[:half])
+            self.server.state.stop.wait(delay / 1000 if delay is not None else None)
+            if delay is not None:
+                self.wfile.write(response.body[half:])
+        except OSError:
+            self.close_connection = True
+
+    def fault_truncate(self, spec: dict[str, Any], req: Request) -> None:
+        response = self.encode(dispatch(req, self.server.state), req)
+        try:
+            self.start(response, len(response.body), close=True)
+            self.wfile.write(response.body[:len(response.body) // 2])
+        except OSError:
+            pass
+        self.close_connection = True
+
+    def fault_truncated_gzip(self, spec: dict[str, Any], req: Request) -> None:
+        response = dispatch(req, self.server.state)
+        compressed = gzip.compress(response.body, mtime=0)
+        response.body = compressed[:max(1, len(compressed) // 2)]
+        response.set_header("Content-Encoding", "gzip")
+        self.send_plain(response)
+
+    def fault_reset(self, spec: dict[str, Any], req: Request) -> None:
+        self.close_connection = True
+        try:  # linger 0: close() sends RST instead of FIN
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.connection.close()
+        except OSError:
+            pass
+
+
+def request_entry(req: Request) -> dict[str, Any]:
+    headers: dict[str, str] = {}
+    for name, value in req.headers.items():
+        headers[name] = f"{headers[name]}, {value}" if name in headers else value
+    return {"method": req.method, "path": req.path, "query": req.query,
+            "params": parse_qs(req.query, keep_blank_values=True, errors="replace"),
+            "headers": headers, "body": req.body.decode("utf-8", "replace") if req.body else None,
+            "time": time.time()}
+
+
+class EmulatorServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, config: Config, state: State):
+        self.state = state
+        self.scheme = "https" if config.tls_cert else "http"
+        self.url_host = f"[{config.host}]" if ":" in config.host else config.host
+        if ":" in config.host:
+            self.address_family = socket.AF_INET6
+        super().__init__((config.host, config.port), Handler)
+        if config.tls_cert:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(config.tls_cert, config.tls_key)
+            context.set_alpn_protocols(["http/1.1"])
+            # The handshake then runs in the connection's thread, not in accept().
+            self.socket = context.wrap_socket(self.socket, server_side=True, do_handshake_on_connect=False)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        exc = sys.exc_info()[1]
+        if isinstance(exc, (ConnectionError, TimeoutError, ssl.SSLError, OSError)):
+            if self.state.config.verbose:
+                print(f"emulator: {client_address}: {exc!r}", file=sys.stderr)
+            return
+        super().handle_error(request, client_address)
+
+
+# --------------------------------------------------------------------------- main
+
+
+def parse_args(argv: list[str] | None) -> Config:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=0, help="0 picks a free port (default)")
+    p.add_argument("--tls-cert", metavar="FILE", help="serve HTTPS with this certificate chain (PEM)")
+    p.add_argument("--tls-key", metavar="FILE", help="private key for --tls-cert (PEM)")
+    p.add_argument("--fixtures", metavar="DIR", help=f"fixture directory (default {DEFAULT_FIXTURES})")
+    p.add_argument("--generate", type=int, metavar="N",
+                   help=f"serve N synthetic records per provider instead of fixtures, spread over the "
+                        f"N minutes before {synth.ANCHOR}")
+    p.add_argument("--page-delay-ms", type=int, default=0, metavar="N", help="sleep before each list response")
+    p.add_argument("--token-lifetime", type=int, metavar="SECONDS",
+                   help="lifetime of issued tokens (default: PingOne 3600, SailPoint 749)")
+    p.add_argument("--gzip", choices=("auto", "never"), default="auto")
+    p.add_argument("--token", action="append", metavar="TOKEN",
+                   help=f"a valid static bearer token, repeatable (default {DEFAULT_TOKEN})")
+    p.add_argument("--client-id", default=DEFAULT_CLIENT_ID)
+    p.add_argument("--client-secret", default=DEFAULT_CLIENT_SECRET)
+    p.add_argument("--pingone-auth-method", choices=("any", "basic", "post"), default="any",
+                   help="client authentication PingOne's token endpoint accepts")
+    p.add_argument("--te-page-size", type=int, default=100, metavar="N")
+    p.add_argument("--sail-max-offset", type=int, default=10000, metavar="N")
+    p.add_argument("--now", metavar="RFC3339", help="fixed current time (ThousandEyes windows and defaults)")
+    p.add_argument("-v", "--verbose", action="store_true", help="log every request to stderr")
+    a = p.parse_args(argv)
+    if bool(a.tls_cert) != bool(a.tls_key):
+        p.error("--tls-cert and --tls-key go together")
+    if a.generate is not None and a.generate < 0:
+        p.error("--generate must be >= 0")
+    if a.te_page_size < 1:
+        p.error("--te-page-size must be >= 1")
+    now = None
+    if a.now:
+        try:
+            now = parse_time(a.now)
+        except ValueError as exc:
+            p.error(f"--now: {exc}")
+    return Config(host=a.host, port=a.port, tls_cert=a.tls_cert, tls_key=a.tls_key, fixtures=a.fixtures,
+                  generate=a.generate, page_delay_ms=a.page_delay_ms, token_lifetime=a.token_lifetime,
+                  gzip=a.gzip, tokens=tuple(a.token or [DEFAULT_TOKEN]), client_id=a.client_id,
+                  client_secret=a.client_secret, pingone_auth_method=a.pingone_auth_method,
+                  te_page_size=a.te_page_size, sail_max_offset=a.sail_max_offset, now_ns=now, verbose=a.verbose)
+
+
+def main(argv: list[str] | None = None) -> int:
+    config = parse_args(argv)
+    state = State(config, load_data(config))
+    try:
+        server = EmulatorServer(config, state)
+    except (OSError, ssl.SSLError) as exc:
+        print(f"emulator: cannot listen on {config.host}:{config.port}: {exc}", file=sys.stderr)
+        return 1
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True).start()
+    print(f"listening on {server.scheme}://{server.url_host}:{server.server_port}", flush=True)
+    while not stop.wait(0.5):
+        pass
+    state.stop.set()
+    server.shutdown()
+    server.server_close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,141 @@
+"""Deterministic synthetic records for volume tests (--generate N).
+
+Record i of N is about i minutes before ANCHOR (a fixed time, so runs are reproducible);
+every seventh record repeats the previous timestamp to exercise tie ordering.
+"""
+
+from __future__ import annotations
+
+import random
+import uuid
+from typing import Any, Callable
+
+from common import PINGONE_ENV_ID, TE_AID, format_time, parse_time
+
+ANCHOR = "2024-07-01T00:00:00Z"
+SEED = 20240701
+
+PINGONE_ACTIONS = [
+    ("USER.ACCESS_ALLOWED", "User Access Allowed", "Passed role access control"),
+    ("USER.ACCESS_DENIED", "User Access Denied", "Failed role access control"),
+    ("PASSWORD.CHECK_FAILED", "Password Check Failed", "Password check failed"),
+    ("PASSWORD.CHECK_SUCCEEDED", "Password Check Succeeded", "Password check succeeded"),
+    ("USER.CREATED", "User Created", "Created User"),
+    ("USER.UPDATED", "User Updated", "Updated User"),
+    ("USER.DELETED", "User Deleted", "Deleted User"),
+    ("APPLICATION.UPDATED", "Application Updated", "Updated Application"),
+    ("GROUP.CREATED", "Group Created", "Created Group"),
+    ("FLOW.UPDATED", "Flow Updated", "Updated Flow"),
+]
+TRUTO_ACTIONS = [
+    ("user.session.start", "login", "User login to Okta"),
+    ("user.session.end", "logout", "User logout from Okta"),
+    ("user.authentication.sso", "login", "User single sign on to app"),
+    ("user.lifecycle.create", "user_created", "Create okta user"),
+    ("user.lifecycle.deactivate", "user_deactivated", "Deactivate Okta user"),
+    ("user.account.update_profile", "user_updated", "Update user profile for Okta"),
+    ("group.user_membership.add", "group.user_membership.add", "Add user to group membership"),
+]
+TE_EVENTS = [("Logged in.", None), ("Login failed.", None), ("Logged out.", None),
+             ("Test created.", "testName"), ("Test updated.", "testName"), ("Report created.", "reportTitle"),
+             ("Alert rule deleted.", "alertRuleName"), ("User created.", "userDisplayName")]
+SAIL_TYPES = ["Identity Refresh", "appRequest", "LifecycleStateChange", "AccountAttributeUpdate",
+              "CloudPasswordRequest", "Certification", "AccountStateUpdate"]
+SAIL_OPS = ["ADD", "CREATE", "MODIFY", "DELETE", "DISABLE", "ENABLE", "REMOVE", "SET"]
+
+
+def _uuid(rng: random.Random) -> str:
+    return str(uuid.UUID(int=rng.getrandbits(128), version=4))
+
+
+def _hex(rng: random.Random) -> str:
+    return f"{rng.getrandbits(128):032x}"
+
+
+def _times(rng: random.Random, n: int) -> list[int]:
+    anchor = parse_time(ANCHOR)
+    out: list[int] = []
+    for i in range(n):
+        if i % 7 == 6:
+            out.append(out[-1])
+        else:
+            out.append(anchor - (i + 1) * 60_000_000_000 + rng.randrange(60_000) * 1_000_000)
+    return out
+
+
+def _pingone(rng: random.Random, i: int, ts: int) -> dict[str, Any]:
+    kind, action_desc, result_desc = PINGONE_ACTIONS[i % len(PINGONE_ACTIONS)]
+    user_id, population = _uuid(rng), _uuid(rng)
+    rec: dict[str, Any] = {
+        "id": _uuid(rng), "recordedAt": format_time(ts, millis=True),
+        "createdAt": format_time(ts - rng.randrange(50) * 1_000_000, millis=True),
+        "correlationId": _uuid(rng).upper(),
+    }
+    if i % 5 != 4:
+        rec["actors"] = {"user": {"id": user_id, "name": f"user{i:06d}", "type": "USER",
+                                  "environment": {"id": PINGONE_ENV_ID}, "population": {"id": population},
+                                  "href": f"https://api.pingone.com/v1/environments/{PINGONE_ENV_ID}/users/{user_id}"}}
+    else:
+        rec["actors"] = {"client": {"id": "adminui", "name": "PingOne Admin Console", "type": "CLIENT",
+                                    "environment": {"id": PINGONE_ENV_ID}}}
+    rec["action"] = {"type": kind, "description": action_desc}
+    resource_type = kind.split(".")[0] if not kind.startswith("PASSWORD") else "USER"
+    rec["resources"] = [{"type": resource_type, "id": _uuid(rng), "name": f"{resource_type.lower()}-{i}",
+                         "environment": {"id": PINGONE_ENV_ID}, "population": {"id": population}}]
+    rec["result"] = {"status": "FAILED" if kind == "USER.ACCESS_DENIED" else "SUCCESS",
+                     "description": f"{result_desc} {i}"}
+    return rec
+
+
+def _truto(rng: random.Random, i: int, ts: int) -> dict[str, Any]:
+    event, action, message = TRUTO_ACTIONS[i % len(TRUTO_ACTIONS)]
+    uid, target, ip = f"00u{_hex(rng)[:17]}", f"00u{_hex(rng)[:17]}", f"198.51.100.{i % 250 + 1}"
+    created = format_time(ts, millis=True)
+    return {
+        "id": _uuid(rng), "actor": {"type": "user", "user": {"id": uid}}, "description": message,
+        "action": action, "entity": target, "entity_type": "User",
+        "context": {"ip_address": ip, "user_agent": "Mozilla/5.0 (X11; Linux x86_64)", "authentication_method": "PASSWORD"},
+        "created_at": created,
+        "remote_data": {"uuid": _uuid(rng), "published": created, "eventType": event, "displayMessage": message,
+                        "actor": {"id": uid, "type": "User", "alternateId": f"user{i}@example.com"},
+                        "client": {"ipAddress": ip}, "outcome": {"result": "SUCCESS"},
+                        "target": [{"id": target, "type": "User"}]},
+    }
+
+
+def _thousandeyes(rng: random.Random, i: int, ts: int) -> dict[str, Any]:
+    event, resource_type = TE_EVENTS[i % len(TE_EVENTS)]
+    rec: dict[str, Any] = {"accountGroupName": "API Sandbox", "aid": TE_AID, "date": format_time(ts),
+                           "event": event, "ipAddress": f"203.0.113.{i % 250 + 1}", "uid": str(1000 + i % 97),
+                           "user": f"User {i % 97} (user{i % 97}@example.com)"}
+    if resource_type:
+        rec["resources"] = [{"name": f"{resource_type} {i}", "type": resource_type}]
+    return rec
+
+
+def _sailpoint(rng: random.Random, i: int, ts: int) -> dict[str, Any]:
+    kind = SAIL_TYPES[i % len(SAIL_TYPES)]
+    rid = _hex(rng)
+    rec: dict[str, Any] = {
+        "id": rid, "name": rid, "created": format_time(ts, millis=True),
+        "modified": format_time(ts + 2_000_000_000, millis=True), "completed": format_time(ts + 3_000_000_000, millis=True),
+        "completionStatus": "SUCCESS", "type": kind,
+        "requesterIdentitySummary": {"id": _hex(rng), "name": f"requester.{i % 13}", "identityId": _hex(rng), "completed": True},
+        "targetIdentitySummary": {"id": _hex(rng), "name": f"target.{i % 29}", "identityId": _hex(rng), "completed": True},
+        "errors": [], "warnings": [], "executionStatus": "COMPLETED",
+    }
+    if i % 3 != 2:
+        rec["items"] = [{"id": _hex(rng), "name": f"item-{i}", "requested": rec["created"], "approvalStatus": "FINISHED",
+                         "provisioningStatus": "FINISHED", "operation": SAIL_OPS[i % len(SAIL_OPS)],
+                         "attribute": "memberOf", "value": f"CN=Group {i % 17},OU=Groups,DC=acme,DC=com",
+                         "nativeIdentity": f"CN=User {i},OU=People,DC=acme,DC=com", "sourceId": _hex(rng)}]
+    return rec
+
+
+MAKERS: dict[str, Callable[[random.Random, int, int], dict[str, Any]]] = {
+    "pingone": _pingone, "truto": _truto, "thousandeyes": _thousandeyes, "sailpoint": _sailpoint}
+
+
+def generate(provider: str, n: int) -> list[dict[str, Any]]:
+    rng = random.Random(f"{SEED}-{provider}")
+    return [MAKERS[provider](rng, i, ts) for i, ts in enumerate(_times(rng, n))]

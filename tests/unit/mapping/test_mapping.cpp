@@ -1,0 +1,118 @@
+#include "auditfetch/error.hpp"
+#include "auditfetch/mapping/mapping.hpp"
+#include "test_support.hpp"
+
+#include <boost/json.hpp>
+#include <doctest/doctest.h>
+
+using namespace auditfetch;
+using namespace auditfetch::test;
+namespace json = boost::json;
+
+namespace {
+
+// The first record of the seed's sample response (shared/seeds/pingone-audit-activities.txt).
+const char* k_seed_record = R"({"_links":{"self":{"href":"https://api.pingone.com/v1/environments/abfba8f6-49eb-49f5-a5d9-80ad5c98f9f6/activities/a4a0a8c0-2d47-4efe-a8a5-463684f79f1c"}},"id":"a4a0a8c0-2d47-4efe-a8a5-463684f79f1c","recordedAt":"2018-08-22T21:47:12.859Z","correlationId":"B2C30206-9EE5-42DE-8B98-D8D3E4913F80","actors":{"client":{"id":"common-services-test","name":"common-services-test","type":"CLIENT"}},"action":{"type":"APPLICATION.DELETED","description":"Application Deleted"},"resources":[{"type":"APPLICATION","id":"60420de9-9d38-44c5-a2a7-4839ded541f0","name":"UPDATED_1534974432","environment":{"id":"abfba8f6-49eb-49f5-a5d9-80ad5c98f9f6"},"href":"https://api.pingone.com/v1/environments/abfba8f6-49eb-49f5-a5d9-80ad5c98f9f6/applications/60420de9-9d38-44c5-a2a7-4839ded541f0"}],"result":{"status":"SUCCESS","description":"Deleted Application UPDATED_1534974432 of type 'SERVICE' with disabled state"}})";
+
+Activity map_json(const json::value& v) { return map_record(pingone_context(), v); }
+
+} // namespace
+
+TEST_SUITE("mapping") {
+  TEST_CASE("the seed's PingOne record maps to the unified activity") {
+    const auto record = json::parse(k_seed_record);
+    const auto a = map_json(record);
+    CHECK(a.id == "a4a0a8c0-2d47-4efe-a8a5-463684f79f1c");
+    CHECK(format_rfc3339_ms(*a.created_at) == "2018-08-22T21:47:12.859Z");
+    CHECK(a.action == "destroy");
+    CHECK(a.native_action == "APPLICATION.DELETED");
+    CHECK(a.actor_type == "system");
+    CHECK(a.actor_user_id == std::nullopt);
+    CHECK(a.organization == k_env_id);
+    CHECK(a.group == std::nullopt);
+    CHECK(a.description ==
+          "Deleted Application UPDATED_1534974432 of type 'SERVICE' with disabled state");
+    CHECK(a.entity == "60420de9-9d38-44c5-a2a7-4839ded541f0");
+    CHECK(a.entity_type == "APPLICATION");
+    CHECK(a.ip_address == std::nullopt);
+    CHECK(a.remote_data == &record);
+    CHECK(a.provider == "pingone");
+  }
+
+  TEST_CASE("a user actor gives user type, id and population as group") {
+    const auto record = json::parse(R"({"id":"1","recordedAt":"2024-05-01T00:00:00Z",
+      "actors":{"user":{"id":"u1","population":{"id":"pop"}}},
+      "action":{"type":"USER.ACCESS_ALLOWED","description":"Passed role access control"}})");
+    const auto a = map_json(record);
+    CHECK(a.actor_type == "user");
+    CHECK(a.actor_user_id == "u1");
+    CHECK(a.group == "pop");
+    CHECK(a.action == "login");
+    CHECK(a.description == "Passed role access control"); // result.description absent
+  }
+
+  TEST_CASE("no actor on an authentication event is anonymous, otherwise system") {
+    auto record = json::parse(R"({"id":"1","recordedAt":"2024-05-01T00:00:00Z",
+      "action":{"type":"PASSWORD.CHECK_FAILED"}})");
+    CHECK(map_json(record).actor_type == "anonymous");
+    CHECK(map_json(record).action == "login_failed");
+    record.as_object()["action"].as_object()["type"] = "GROUP.CREATED";
+    CHECK(map_json(record).actor_type == "system");
+    CHECK(map_json(record).action == "create");
+  }
+
+  TEST_CASE("the action table keeps raw values where nothing fits") {
+    const auto& spec = registry().find("pingone");
+    CHECK(unified_action(spec, "USER.CREATED") == "user_created");
+    CHECK(unified_action(spec, "FLOW.CREATED") == std::nullopt);
+    CHECK(unified_action(spec, "PASSWORD.RESET") == std::nullopt);
+    CHECK(unified_action(spec, "SOMETHING.ELSE") == std::nullopt);
+    const auto record = json::parse(R"({"id":"1","recordedAt":"2024-05-01T00:00:00Z",
+      "action":{"type":"SOMETHING.ELSE"}})");
+    CHECK(map_json(record).action == "SOMETHING.ELSE");
+  }
+
+  TEST_CASE("native values for a unified action are the exact ones, or none for patterns") {
+    const auto& spec = registry().find("pingone");
+    CHECK(native_actions_for(spec, "login_failed") ==
+          std::vector<std::string>{"USER.ACCESS_DENIED", "PASSWORD.CHECK_FAILED"});
+    CHECK(native_actions_for(spec, "create") == std::nullopt);
+    CHECK(native_actions_for(spec, "logout") == std::vector<std::string>{});
+  }
+
+  TEST_CASE("a timestamp that is not RFC 3339 names the field") {
+    const auto record = json::parse(R"({"id":"1","recordedAt":"yesterday"})");
+    CHECK_THROWS_WITH_AS(map_json(record),
+                         "field \"/recordedAt\": 'yesterday' is not an RFC 3339 time", Error);
+  }
+
+  TEST_CASE("an object where a string belongs names the field") {
+    const auto record = json::parse(R"({"id":{"x":1},"recordedAt":"2024-05-01T00:00:00Z"})");
+    CHECK_THROWS_WITH_AS(map_json(record), "field \"/id\": expected a string, got an object", Error);
+  }
+
+  TEST_CASE("numbers are kept as text") {
+    const auto record = json::parse(R"({"id":42,"recordedAt":"2024-05-01T00:00:00Z"})");
+    CHECK(map_json(record).id == "42");
+  }
+
+  TEST_CASE("a record that is not an object is refused") {
+    CHECK_THROWS_WITH_AS(map_json(json::value("x")), "a record is not a JSON object", Error);
+  }
+
+  TEST_CASE("--no-remote-data leaves remote_data null") {
+    const auto record = json::parse(k_seed_record);
+    MapOptions options;
+    options.remote_data = false;
+    CHECK(map_record(pingone_context(), record, options).remote_data == nullptr);
+  }
+
+  TEST_CASE("glob matching") {
+    CHECK(glob_match("*.CREATED", "GROUP.CREATED"));
+    CHECK_FALSE(glob_match("*.CREATED", "GROUP.CREATEDX"));
+    CHECK(glob_match("USER.ACCESS_*", "USER.ACCESS_"));
+    CHECK(glob_match("a*b*c", "aXXbYYc"));
+    CHECK_FALSE(glob_match("abc", "ABC"));
+    CHECK(glob_match("login*", "LOGIN failed", true));
+  }
+}

@@ -1,0 +1,668 @@
+#include "auditfetch/output/writer.hpp"
+
+#include "auditfetch/error.hpp"
+#include "auditfetch/output/sanitize.hpp"
+#include "fakes/string_sink.hpp"
+
+#include <boost/json/parse.hpp>
+#include <doctest/doctest.h>
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdio>
+
+using namespace auditfetch;
+using auditfetch::test::StringSink;
+
+namespace {
+
+const boost::json::value k_raw =
+    boost::json::parse(R"({"eventType": "user.session.start", "n": 1})");
+
+Activity full_activity() {
+  Activity a;
+  a.id = "ev1";
+  a.actor_type = "user";
+  a.actor_user_id = "u1";
+  a.organization = "org1";
+  a.group = "g1";
+  a.description = "User signed in";
+  a.action = "login";
+  a.entity = "u1";
+  a.entity_type = "user";
+  a.ip_address = "203.0.113.7";
+  a.user_agent = "curl/8.0";
+  a.authentication_method = "password";
+  a.created_at = parse_rfc3339("2018-08-22T21:47:12.859Z");
+  a.remote_data = &k_raw;
+  a.provider = "okta";
+  a.native_action = "user.session.start";
+  return a;
+}
+
+Activity with_id(std::string id) {
+  Activity a;
+  a.id = std::move(id);
+  return a;
+}
+
+Activity with_description(std::string description) {
+  Activity a;
+  a.description = std::move(description);
+  return a;
+}
+
+const std::string k_full_json =
+    R"({"id":"ev1","actor":{"type":"user","user":{"id":"u1"}},"organization":"org1",)"
+    R"("group":"g1","description":"User signed in","action":"login","entity":"u1",)"
+    R"("entity_type":"user","context":{"ip_address":"203.0.113.7","user_agent":"curl/8.0",)"
+    R"("authentication_method":"password"},"created_at":"2018-08-22T21:47:12.859Z",)"
+    R"("remote_data":{"eventType":"user.session.start","n":1},"provider":"okta"})";
+
+const std::string k_null_json =
+    R"({"id":null,"actor":{"type":null,"user":{"id":null}},"organization":null,"group":null,)"
+    R"("description":null,"action":null,"entity":null,"entity_type":null,)"
+    R"("context":{"ip_address":null,"user_agent":null,"authentication_method":null},)"
+    R"("created_at":null,"remote_data":null,"provider":null})";
+
+const std::string k_fffd = "\xEF\xBF\xBD";
+
+std::string json_of(const Activity& activity, const std::vector<Field>& selection = {}) {
+  std::string out;
+  append_activity_json(out, activity, selection);
+  return out;
+}
+
+std::string write_all(const WriterOptions& options, const std::vector<Activity>& activities) {
+  StringSink sink;
+  const auto writer = make_writer(options, sink);
+  writer->begin();
+  for (const auto& activity : activities)
+    writer->write(activity);
+  writer->end_page();
+  writer->finish();
+  return sink.text();
+}
+
+WriterOptions options_for(Format format, std::vector<Field> fields = {}) {
+  WriterOptions options;
+  options.format = format;
+  options.fields = std::move(fields);
+  return options;
+}
+
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> lines;
+  std::size_t start = 0;
+  for (auto end = text.find('\n'); end != std::string::npos; end = text.find('\n', start)) {
+    lines.push_back(text.substr(start, end - start));
+    start = end + 1;
+  }
+  return lines;
+}
+
+} // namespace
+
+TEST_SUITE("output.format") {
+
+TEST_CASE("parse_format reads the four format names") {
+  CHECK(parse_format("table") == Format::table);
+  CHECK(parse_format("json") == Format::json);
+  CHECK(parse_format("ndjson") == Format::ndjson);
+  CHECK(parse_format("csv") == Format::csv);
+}
+
+TEST_CASE("parse_format rejects anything else with a usage error") {
+  try {
+    parse_format("yaml");
+    FAIL("accepted yaml");
+  } catch (const Error& error) {
+    CHECK(error.kind() == ErrorKind::usage);
+    CHECK(std::string(error.what()) == "--output: unknown format 'yaml'");
+    CHECK(error.hint() == "use table, json, ndjson or csv");
+  }
+}
+
+} // TEST_SUITE
+
+TEST_SUITE("output.json") {
+
+TEST_CASE("a full activity is one compact object in schema order") {
+  CHECK(json_of(full_activity()) == k_full_json);
+}
+
+TEST_CASE("an empty activity keeps every key, and actor, actor.user and context stay objects") {
+  CHECK(json_of(Activity{}) == k_null_json);
+}
+
+TEST_CASE("append_activity_json appends to what the buffer holds") {
+  std::string out = "prefix ";
+  append_activity_json(out, with_id("a"), {Field::id});
+  CHECK(out == R"(prefix {"id":"a"})");
+}
+
+TEST_CASE("a selection keeps the nested shape in schema order") {
+  const auto a = full_activity();
+  CHECK(json_of(a, {Field::action, Field::actor_user_id}) ==
+        R"({"actor":{"user":{"id":"u1"}},"action":"login"})");
+  CHECK(json_of(a, {Field::actor_type}) == R"({"actor":{"type":"user"}})");
+  CHECK(json_of(a, {Field::context_user_agent, Field::id}) ==
+        R"({"id":"ev1","context":{"user_agent":"curl/8.0"}})");
+  CHECK(json_of(a, {Field::provider, Field::remote_data, Field::created_at}) ==
+        R"({"created_at":"2018-08-22T21:47:12.859Z",)"
+        R"("remote_data":{"eventType":"user.session.start","n":1},"provider":"okta"})");
+}
+
+TEST_CASE("a selected parent brings its whole subtree, nulls included") {
+  CHECK(json_of(Activity{}, {Field::actor}) == R"({"actor":{"type":null,"user":{"id":null}}})");
+  CHECK(json_of(Activity{}, {Field::actor_user}) == R"({"actor":{"user":{"id":null}}})");
+  CHECK(json_of(full_activity(), parse_fields("context,context.ip_address")) ==
+        R"({"context":{"ip_address":"203.0.113.7","user_agent":"curl/8.0",)"
+        R"("authentication_method":"password"}})");
+}
+
+TEST_CASE("strings escape quotes, backslashes and control characters") {
+  const auto a = with_description(std::string("q\" b\\ \b\f\n\r\t \0\x01\x1b\x1f\x7f end", 21));
+  CHECK(json_of(a, {Field::description}) ==
+        R"({"description":"q\" b\\ \b\f\n\r\t \u0000\u0001\u001b\u001f\u007f end"})");
+}
+
+TEST_CASE("strings keep valid non-ASCII text as it is") {
+  const auto a = with_description("h\u00e9llo \u65e5\u672c \U0001F600 \u202E");
+  CHECK(json_of(a, {Field::description}) ==
+        "{\"description\":\"h\u00e9llo \u65e5\u672c \U0001F600 \u202E\"}");
+}
+
+TEST_CASE("strings escape C1 controls and the JavaScript line separators") {
+  const auto a = with_description("a\xC2\x85" "b\xC2\x9B" "c\u2028d\u2029e");
+  CHECK(json_of(a, {Field::description}) ==
+        R"({"description":"a\u0085b\u009bc\u2028d\u2029e"})");
+}
+
+TEST_CASE("strings replace each invalid UTF-8 byte with U+FFFD") {
+  const auto a = with_description("a\xFF" "b\xC0\xAF" "c\xED\xA0\x80" "d\xE2\x82");
+  const auto json = json_of(a, {Field::description});
+  CHECK(json == "{\"description\":\"a" + k_fffd + "b" + k_fffd + k_fffd + "c" + k_fffd + k_fffd +
+                    k_fffd + "d" + k_fffd + k_fffd + "\"}");
+  CHECK(boost::json::parse(json).at("description").as_string().size() == 28);
+}
+
+TEST_CASE("hostile strings still give JSON that parses back to the sanitised text") {
+  const std::string hostile = "\"}\n{\"id\":\"forged\x1b]0;x\x07\xF8\x88\x80\x80\x80\\";
+  const auto json = json_of(with_description(hostile), {Field::description});
+  const auto parsed = boost::json::parse(json);
+  CHECK(parsed.as_object().size() == 1);
+  CHECK(std::string(parsed.at("description").as_string()) ==
+        "\"}\n{\"id\":\"forged\x1b]0;x\x07" + k_fffd + k_fffd + k_fffd + k_fffd + k_fffd + "\\");
+}
+
+TEST_CASE("created_at matches format_rfc3339_ms across the calendar") {
+  for (const auto* text :
+       {"1970-01-01T00:00:00.000Z", "1969-12-31T23:59:59.999Z", "2000-02-29T12:34:56.007Z",
+        "2018-08-22T21:47:12.859Z", "0001-01-01T00:00:00.000Z", "9999-12-31T23:59:59.999Z"}) {
+    CAPTURE(text);
+    Activity a;
+    a.created_at = parse_rfc3339(text);
+    CHECK(json_of(a, {Field::created_at}) == std::string(R"({"created_at":")") + text + "\"}");
+    CHECK(format_rfc3339_ms(*a.created_at) == text);
+  }
+}
+
+TEST_CASE("created_at beyond year 9999 falls back to format_rfc3339_ms") {
+  Activity a;
+  a.created_at = parse_rfc3339("9999-12-31T23:59:59.999Z") + std::chrono::milliseconds{1};
+  CHECK(json_of(a, {Field::created_at}) ==
+        R"({"created_at":")" + format_rfc3339_ms(*a.created_at) + "\"}");
+}
+
+TEST_CASE("remote_data is the provider record serialised compactly") {
+  const auto raw = boost::json::parse(R"( { "a" : [ 1, 2.5, "x\u0001" ], "b" : { } , "c": null } )");
+  Activity a;
+  a.remote_data = &raw;
+  CHECK(json_of(a, {Field::remote_data}) ==
+        R"({"remote_data":{"a":[1,2.5E0,"x\u0001"],"b":{},"c":null}})");
+}
+
+TEST_CASE("remote_data larger than a serialiser chunk comes out whole") {
+  const std::string long_text(10000, 'x');
+  const boost::json::value raw = {{"long", long_text}};
+  Activity a;
+  a.remote_data = &raw;
+  CHECK(json_of(a, {Field::remote_data}) == R"({"remote_data":{"long":")" + long_text + "\"}}");
+}
+
+TEST_CASE("an empty provider prints as null") {
+  Activity a;
+  a.provider = "";
+  CHECK(json_of(a, {Field::provider}) == R"({"provider":null})");
+}
+
+TEST_CASE("ndjson writes one object per line") {
+  CHECK(write_all(options_for(Format::ndjson), {full_activity(), Activity{}}) ==
+        k_full_json + "\n" + k_null_json + "\n");
+}
+
+TEST_CASE("ndjson writes nothing for no records") {
+  CHECK(write_all(options_for(Format::ndjson), {}) == "");
+}
+
+TEST_CASE("ndjson flushes at the end of each page") {
+  StringSink sink;
+  const auto writer = make_writer(options_for(Format::ndjson, {Field::id}), sink);
+  writer->begin();
+  writer->write(with_id("1"));
+  CHECK(sink.flushed() == "");
+  writer->end_page();
+  CHECK(sink.flushed() == "{\"id\":\"1\"}\n");
+  writer->write(with_id("2"));
+  writer->end_page();
+  CHECK(sink.flushed() == "{\"id\":\"1\"}\n{\"id\":\"2\"}\n");
+  CHECK(sink.flush_count() == 2);
+}
+
+TEST_CASE("json with no records is an empty array") {
+  CHECK(write_all(options_for(Format::json), {}) == "[]\n");
+}
+
+TEST_CASE("json with one record is an array of one line") {
+  CHECK(write_all(options_for(Format::json), {full_activity()}) == "[\n" + k_full_json + "\n]\n");
+}
+
+TEST_CASE("json with three records puts one per line, comma separated") {
+  const auto text =
+      write_all(options_for(Format::json, {Field::id}), {with_id("1"), with_id("2"), with_id("3")});
+  CHECK(text == "[\n{\"id\":\"1\"},\n{\"id\":\"2\"},\n{\"id\":\"3\"}\n]\n");
+  CHECK(boost::json::parse(text).as_array().size() == 3);
+}
+
+TEST_CASE("json streams records as they come and flushes per page") {
+  StringSink sink;
+  const auto writer = make_writer(options_for(Format::json, {Field::id}), sink);
+  writer->begin();
+  writer->write(with_id("1"));
+  writer->end_page();
+  CHECK(sink.flushed() == "[\n{\"id\":\"1\"}");
+  writer->write(with_id("2"));
+  writer->end_page();
+  CHECK(sink.flushed() == "[\n{\"id\":\"1\"},\n{\"id\":\"2\"}");
+}
+
+TEST_CASE("json finish after an error mid-stream still closes the array") {
+  StringSink sink;
+  const auto writer = make_writer(options_for(Format::json, {Field::id}), sink);
+  try {
+    writer->begin();
+    writer->write(with_id("1"));
+    writer->end_page();
+    writer->write(with_id("2"));
+    throw Error(ErrorKind::remote, "page 2: connection reset");
+  } catch (const Error&) {
+    writer->finish();
+  }
+  CHECK(sink.flushed() == "[\n{\"id\":\"1\"},\n{\"id\":\"2\"}\n]\n");
+  CHECK(boost::json::parse(sink.flushed()).as_array().size() == 2);
+}
+
+TEST_CASE("json finish without begin still writes an empty array") {
+  StringSink sink;
+  make_writer(options_for(Format::json), sink)->finish();
+  CHECK(sink.flushed() == "[]\n");
+}
+
+TEST_CASE("json finish twice closes the array once") {
+  StringSink sink;
+  const auto writer = make_writer(options_for(Format::json), sink);
+  writer->begin();
+  writer->finish();
+  writer->finish();
+  CHECK(sink.flushed() == "[]\n");
+}
+
+TEST_CASE("json single_object prints exactly one object and a newline") {
+  auto options = options_for(Format::json);
+  options.single_object = true;
+  CHECK(write_all(options, {full_activity()}) == k_full_json + "\n");
+}
+
+TEST_CASE("json single_object prints nothing when there is no object") {
+  auto options = options_for(Format::json);
+  options.single_object = true;
+  CHECK(write_all(options, {}) == "");
+}
+
+} // TEST_SUITE
+
+TEST_SUITE("output.csv") {
+
+const std::string k_csv_header =
+    "id,actor.type,actor.user.id,organization,group,description,action,entity,entity_type,"
+    "context.ip_address,context.user_agent,context.authentication_method,created_at,"
+    "remote_data,provider\r\n";
+
+TEST_CASE("csv writes a header of every leaf and one CRLF row per activity") {
+  CHECK(write_all(options_for(Format::csv), {full_activity(), Activity{}}) ==
+        k_csv_header +
+            "ev1,user,u1,org1,g1,User signed in,login,u1,user,203.0.113.7,curl/8.0,password,"
+            "2018-08-22T21:47:12.859Z,\"{\"\"eventType\"\":\"\"user.session.start\"\","
+            "\"\"n\"\":1}\",okta\r\n" +
+            ",,,,,,,,,,,,,,\r\n");
+}
+
+TEST_CASE("csv with no records is the header alone") {
+  CHECK(write_all(options_for(Format::csv), {}) == k_csv_header);
+}
+
+TEST_CASE("csv columns are the selected leaves in schema order") {
+  CHECK(write_all(options_for(Format::csv, parse_fields("action,actor")), {full_activity()}) ==
+        "actor.type,actor.user.id,action\r\nuser,u1,login\r\n");
+}
+
+TEST_CASE("csv quotes cells with separators, quotes, line breaks or edge spaces") {
+  const auto options = options_for(Format::csv, {Field::id, Field::description});
+  CHECK(write_all(options, {with_description("a,b"), with_description("say \"hi\""),
+                            with_description("one\ntwo"), with_description("cr\rhere"),
+                            with_description(" padded"), with_description("padded "),
+                            with_description("in side"), with_description("")}) ==
+        "id,description\r\n"
+        ",\"a,b\"\r\n"
+        ",\"say \"\"hi\"\"\"\r\n"
+        ",\"one\ntwo\"\r\n"
+        ",\"cr\rhere\"\r\n"
+        ",\" padded\"\r\n"
+        ",\"padded \"\r\n"
+        ",in side\r\n"
+        ",\r\n");
+}
+
+TEST_CASE("csv defuses cells a spreadsheet would run as a formula") {
+  const auto options = options_for(Format::csv, {Field::description});
+  CHECK(write_all(options, {with_description("=1+2"), with_description("+1"),
+                            with_description("-5"), with_description("@SUM(A1)"),
+                            with_description("\tx"), with_description("\rx"),
+                            with_description("=HYPERLINK(\"http://x\",\"y\")"),
+                            with_description("a=b")}) ==
+        "description\r\n"
+        "'=1+2\r\n"
+        "'+1\r\n"
+        "'-5\r\n"
+        "'@SUM(A1)\r\n"
+        "'\tx\r\n"
+        "\"'\rx\"\r\n"
+        "\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\"\r\n"
+        "a=b\r\n");
+}
+
+TEST_CASE("csv replaces invalid UTF-8 with U+FFFD") {
+  CHECK(write_all(options_for(Format::csv, {Field::description}), {with_description("a\xFF" "b")}) ==
+        "description\r\na" + k_fffd + "b\r\n");
+}
+
+TEST_CASE("csv flushes at the end of each page") {
+  StringSink sink;
+  const auto writer = make_writer(options_for(Format::csv, {Field::id}), sink);
+  writer->begin();
+  writer->write(with_id("1"));
+  writer->end_page();
+  CHECK(sink.flushed() == "id\r\n1\r\n");
+}
+
+} // TEST_SUITE
+
+TEST_SUITE("output.table") {
+
+WriterOptions table_options(std::size_t width, std::vector<Field> fields = {}, bool color = false) {
+  auto options = options_for(Format::table, std::move(fields));
+  options.terminal_width = width;
+  options.color = color;
+  return options;
+}
+
+TEST_CASE("table fits the default columns into 120 columns") {
+  Activity failed = full_activity();
+  failed.action = "login_failed";
+  failed.actor_user_id.reset();
+  failed.actor_type = "anonymous";
+  failed.entity_type.reset();
+  failed.description = "Wrong password";
+  CHECK(write_all(table_options(0), {full_activity(), failed}) ==
+        "TIME                      ACTION            ACTOR             ENTITY           "
+        "IP               DESCRIPTION\n"
+        "2018-08-22T21:47:12.859Z  login             u1                user:u1          "
+        "203.0.113.7      User signed in\n"
+        "2018-08-22T21:47:12.859Z  login_failed      anonymous         u1               "
+        "203.0.113.7      Wrong password\n");
+}
+
+TEST_CASE("table shows null cells as a dash") {
+  CHECK(write_all(table_options(120), {Activity{}}) ==
+        "TIME                      ACTION            ACTOR             ENTITY           "
+        "IP               DESCRIPTION\n"
+        "-                         -                 -                 -                "
+        "-                -\n");
+}
+
+TEST_CASE("table shows an entity type alone when there is no entity") {
+  Activity a;
+  a.entity_type = "group";
+  CHECK(lines_of(write_all(table_options(120, {}), {a}))[1] ==
+        "-                         -                 -                 group            "
+        "-                -");
+}
+
+TEST_CASE("table truncates cells with an ellipsis to fit the terminal") {
+  Activity a = full_activity();
+  a.actor_user_id = "00u1abcdefghijklmnopqrstuvwxyz";
+  a.description = "A description far too long for the space that is left";
+  a.ip_address = "2001:db8:85a3::8a2e:370:7334";
+  const auto text = write_all(table_options(120), {a});
+  CHECK(text ==
+        "TIME                      ACTION            ACTOR             ENTITY           "
+        "IP               DESCRIPTION\n"
+        "2018-08-22T21:47:12.859Z  login             00u1abcdefghijk\u2026  user:u1          "
+        "2001:db8:85a3:\u2026  A description far too l\u2026\n");
+  for (const auto& line : lines_of(text))
+    CHECK(display_width(line) <= 120);
+}
+
+TEST_CASE("table narrows the middle columns on an 80-column terminal") {
+  Activity a = full_activity();
+  a.action = "user_deactivated";
+  const auto text = write_all(table_options(80), {a});
+  CHECK(text == "TIME                      ACTION        ACTOR     ENTITY    IP        DESCRIPTI\u2026\n"
+                "2018-08-22T21:47:12.859Z  user_deacti\u2026  u1        user:u1   203.0.1\u2026  User sign\u2026\n");
+  for (const auto& line : lines_of(text))
+    CHECK(display_width(line) <= 80);
+}
+
+TEST_CASE("table widens the description on a wide terminal") {
+  Activity a = full_activity();
+  a.description = std::string(100, 'd');
+  const auto lines = lines_of(write_all(table_options(200), {a}));
+  CHECK(lines[0] ==
+        "TIME                      ACTION            ACTOR                     "
+        "ENTITY                    IP               DESCRIPTION");
+  CHECK(lines[1] ==
+        "2018-08-22T21:47:12.859Z  login             u1                        "
+        "user:u1                   203.0.113.7      " +
+            std::string(86, 'd') + "\u2026");
+  CHECK(display_width(lines[1]) == 200);
+}
+
+TEST_CASE("table with a selection shows the selected leaves under upper-cased names") {
+  CHECK(write_all(table_options(120, parse_fields("action,actor.user.id,provider")),
+                  {full_activity()}) ==
+        "ACTOR.USER.ID             ACTION            PROVIDER\n"
+        "u1                        login             okta\n");
+}
+
+TEST_CASE("table headers longer than a column's width widen it") {
+  CHECK(write_all(table_options(120, {Field::context_authentication_method, Field::id}),
+                  {full_activity()}) ==
+        "ID                        CONTEXT.AUTHENTICATION_METHOD\n"
+        "ev1                       password\n");
+}
+
+TEST_CASE("table without colour writes no escape sequence at all") {
+  Activity hostile = full_activity();
+  hostile.description = "\x1b[31mred";
+  const auto text = write_all(table_options(120), {full_activity(), hostile});
+  CHECK(text.find('\x1b') == std::string::npos);
+}
+
+TEST_CASE("table with colour makes the header bold and colours the action") {
+  Activity failed = full_activity();
+  failed.action = "login_failed";
+  Activity deleted = full_activity();
+  deleted.action = "user_deleted";
+  Activity updated = full_activity();
+  updated.action = "user_updated";
+  CHECK(write_all(table_options(120, {Field::action, Field::id}, true),
+                  {full_activity(), failed, deleted, updated}) ==
+        "\x1b[1mID\x1b[0m                        \x1b[1mACTION\x1b[0m\n"
+        "ev1                       \x1b[32mlogin\x1b[0m\n"
+        "ev1                       \x1b[31mlogin_failed\x1b[0m\n"
+        "ev1                       \x1b[33muser_deleted\x1b[0m\n"
+        "ev1                       user_updated\n");
+}
+
+TEST_CASE("table shows hostile remote text as visible escapes") {
+  const std::string hostile = "\x1b]0;pwned\x07\x1b[2Jok\rover \u202Etxt.exe \xC2\x9B" "1m \xFF\xFE";
+  CHECK(write_all(table_options(120, {Field::description}), {with_description(hostile)}) ==
+        "DESCRIPTION\n"
+        "\\x1b]0;pwned\\x07\\x1b[2Jok\\rover \\u202etxt.exe \\u009b1m " + k_fffd + k_fffd + "\n");
+}
+
+TEST_CASE("table shows line breaks and tabs in a cell as escapes, keeping one row") {
+  CHECK(write_all(table_options(120, {Field::description}),
+                  {with_description("one\ntwo\tthree")}) ==
+        "DESCRIPTION\none\\ntwo\\tthree\n");
+}
+
+TEST_CASE("table pads wide characters by their display width") {
+  Activity a = full_activity();
+  a.actor_user_id = "\u5c71\u7530\u592a\u90ce";
+  CHECK(write_all(table_options(120, {Field::actor_user_id, Field::action}), {a}) ==
+        "ACTOR.USER.ID             ACTION\n"
+        "\u5c71\u7530\u592a\u90ce                  login\n");
+}
+
+TEST_CASE("table cuts wide characters without passing the column width") {
+  Activity a = full_activity();
+  a.actor_user_id = std::string("\u5c71\u7530\u592a\u90ce") + "\u5c71\u7530\u592a\u90ce" +
+                    "\u5c71\u7530\u592a\u90ce" + "\u5c71\u7530\u592a\u90ce";
+  CHECK(write_all(table_options(120, {Field::actor_user_id, Field::action}), {a}) ==
+        "ACTOR.USER.ID             ACTION\n"
+        "\u5c71\u7530\u592a\u90ce\u5c71\u7530\u592a\u90ce\u5c71\u7530\u592a\u2026   login\n");
+}
+
+TEST_CASE("table leaves no trailing spaces when the last cell is empty") {
+  Activity a = full_activity();
+  a.description = "";
+  CHECK(lines_of(write_all(table_options(120), {a}))[1] ==
+        "2018-08-22T21:47:12.859Z  login             u1                user:u1          "
+        "203.0.113.7");
+}
+
+TEST_CASE("table writes the header in begin and flushes per page") {
+  StringSink sink;
+  const auto writer = make_writer(table_options(120, {Field::id}), sink);
+  writer->begin();
+  writer->write(with_id("1"));
+  CHECK(sink.flushed() == "");
+  writer->end_page();
+  CHECK(sink.flushed() == "ID\n1\n");
+  writer->finish();
+  CHECK(sink.flush_count() == 2);
+}
+
+} // TEST_SUITE
+
+TEST_SUITE("output.fd_sink") {
+
+std::string file_contents(int fd) {
+  std::string text;
+  char buffer[4096];
+  ::lseek(fd, 0, SEEK_SET);
+  for (ssize_t n; (n = ::read(fd, buffer, sizeof buffer)) > 0;)
+    text.append(buffer, static_cast<std::size_t>(n));
+  return text;
+}
+
+TEST_CASE("FdSink holds small writes until flush") {
+  FILE* file = std::tmpfile();
+  REQUIRE(file != nullptr);
+  FdSink sink(::fileno(file));
+  sink.write("hello ");
+  sink.write("world\n");
+  CHECK(file_contents(::fileno(file)) == "");
+  sink.flush();
+  CHECK(file_contents(::fileno(file)) == "hello world\n");
+  std::fclose(file);
+}
+
+TEST_CASE("FdSink writes out by itself past 64 KiB") {
+  FILE* file = std::tmpfile();
+  REQUIRE(file != nullptr);
+  FdSink sink(::fileno(file));
+  const std::string block(40 * 1024, 'x');
+  sink.write(block);
+  CHECK(file_contents(::fileno(file)).size() == 0);
+  sink.write(block);
+  CHECK(file_contents(::fileno(file)) == block + block);
+  std::fclose(file);
+}
+
+TEST_CASE("FdSink flushes in its destructor") {
+  FILE* file = std::tmpfile();
+  REQUIRE(file != nullptr);
+  {
+    FdSink sink(::fileno(file));
+    sink.write("last words\n");
+  }
+  CHECK(file_contents(::fileno(file)) == "last words\n");
+  std::fclose(file);
+}
+
+TEST_CASE("FdSink throws BrokenPipe when the reader has gone") {
+  const auto previous = std::signal(SIGPIPE, SIG_IGN);
+  int fds[2];
+  REQUIRE(::pipe(fds) == 0);
+  ::close(fds[0]);
+  {
+    FdSink sink(fds[1]);
+    sink.write("nobody reads this\n");
+    CHECK_THROWS_AS(sink.flush(), BrokenPipe);
+    sink.write("nor this\n"); // the destructor's flush must swallow the second EPIPE
+  }
+  ::close(fds[1]);
+  std::signal(SIGPIPE, previous);
+}
+
+TEST_CASE("FdSink reports other write errors as remote errors naming the descriptor") {
+  const int fd = ::open("/dev/null", O_RDONLY);
+  REQUIRE(fd >= 0);
+  FdSink sink(fd);
+  sink.write("x");
+  try {
+    sink.flush();
+    FAIL("write to a read-only descriptor succeeded");
+  } catch (const Error& error) {
+    CHECK(error.kind() == ErrorKind::remote);
+    CHECK(std::string(error.what()) ==
+          "write to fd " + std::to_string(fd) + ": Bad file descriptor");
+  }
+  sink.flush(); // the failed bytes were dropped, so there is nothing left to fail on
+  ::close(fd);
+}
+
+TEST_CASE("FdSink flush with nothing buffered writes nothing") {
+  const int fd = ::open("/dev/null", O_RDONLY);
+  REQUIRE(fd >= 0);
+  FdSink sink(fd);
+  CHECK_NOTHROW(sink.flush());
+  ::close(fd);
+}
+
+} // TEST_SUITE
