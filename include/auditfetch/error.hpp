@@ -28,7 +28,7 @@ inline constexpr std::array<ExitStatus, 5> k_exit_statuses{{
     {2, ErrorKind::usage, "usage or configuration error, missing credentials included"},
     {3, ErrorKind::auth, "authentication or authorisation refused"},
     {4, ErrorKind::not_found, "not found (get)"},
-    {130, ErrorKind::interrupted, "interrupted (SIGINT)"},
+    {130, ErrorKind::interrupted, "interrupted by SIGINT (SIGTERM stops cleanly with 0)"},
 }};
 
 // Return the process exit code for an error kind.

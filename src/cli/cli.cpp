@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 #include <boost/version.hpp>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <openssl/opensslv.h>
 
 #include <iostream>
@@ -18,7 +19,9 @@ constexpr const char* k_output_formats[] = {"table", "json", "ndjson", "csv"};
 template <class T>
 CLI::Option* add_optional(CLI::App& app, const std::string& name, std::optional<T>& target,
                           const std::string& help) {
-  return app.add_option_function<T>(name, [&target](const T& value) { target = value; }, help);
+  // A repeated single-value flag takes the last value, so a script can override a default.
+  return app.add_option_function<T>(name, [&target](const T& value) { target = value; }, help)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
 }
 
 std::string exit_status_footer() {
@@ -26,8 +29,9 @@ std::string exit_status_footer() {
 }
 
 void add_common(CLI::App& sub, CommonOptions& o, const Registry& registry) {
-  sub.add_option("-p,--provider", o.provider, "Provider (see 'auditfetch providers')")
+  sub.add_option("-p,--provider", o.provider, "Provider (see 'auditfetch providers'); env AUDITFETCH_PROVIDER")
       ->envname("AUDITFETCH_PROVIDER")
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast)
       ->option_text("NAME")
       ->group("Provider");
   add_optional(sub, "--base-url", o.base_url,
@@ -42,7 +46,11 @@ void add_common(CLI::App& sub, CommonOptions& o, const Registry& registry) {
         continue;
       std::string help = fmt::format("{}: {}", spec.name, setting.help);
       if (!setting.env.empty())
-        help += "; env " + setting.env.front();
+        help += "; env " + fmt::format("{}", fmt::join(setting.env, ", "));
+      if (setting.required)
+        help += "; required";
+      if (setting.default_value)
+        help += "; default " + *setting.default_value;
       if (!setting.choices.empty()) {
         std::string names;
         for (const auto& [name, vars] : setting.choices)
@@ -53,6 +61,7 @@ void add_common(CLI::App& sub, CommonOptions& o, const Registry& registry) {
       sub.add_option_function<std::string>(
              "--" + setting.name,
              [settings, name = setting.name](const std::string& v) { (*settings)[name] = v; }, help)
+          ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast)
           ->option_text("VALUE")
           ->group("Provider");
     }
@@ -69,14 +78,14 @@ void add_common(CLI::App& sub, CommonOptions& o, const Registry& registry) {
                "Also trust the CA certificates in FILE (PEM); SSL_CERT_FILE is honoured too")
       ->option_text("FILE")
       ->group("HTTP");
-  sub.add_option("--timeout", o.timeout, "Connect and read timeout, e.g. 500ms, 2s")
+  sub.add_option("--timeout", o.timeout, "Connect and read timeout, e.g. 500ms, 2s (default 30s)")
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast)
       ->option_text("DURATION")
-      ->capture_default_str()
       ->group("HTTP");
   sub.add_option("--retries", o.retries,
-                 "Retries after the first try on network errors, 429, 502, 503, 504 (0: none)")
+                 "Retries after the first try on network errors, 429, 502, 503, 504 (default 3; 0: none)")
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast)
       ->option_text("N")
-      ->capture_default_str()
       ->group("HTTP");
   add_optional(sub, "-o,--output", o.output,
                "Output format: table|json|ndjson|csv (default: table on a terminal, else ndjson)")
@@ -172,14 +181,17 @@ ParsedCommandLine parse_command_line(const std::vector<std::string>& args, const
   auto* tail = app.add_subcommand("tail", "Follow new activities as they appear (not yet available)");
   add_common(*tail, parsed.tail.list.common, registry);
   add_filters(*tail, parsed.tail.list);
-  tail->add_option("--interval", parsed.tail.interval, "Time between polls")
+  tail->add_option("--interval", parsed.tail.interval, "Time between polls (default 30s)")
       ->option_text("DURATION")
-      ->capture_default_str();
+      ->group("Filters");
+  tail->footer("tail is not available in this version; run 'auditfetch list --since T' from cron.\n" +
+               exit_status_footer());
 
   auto* providers = app.add_subcommand("providers", "List providers, or describe one");
   add_optional(*providers, "name", parsed.providers.name, "Provider to describe");
   providers->add_flag("--names", parsed.providers.names_only, "Print only the names (for completion)");
-  providers->footer("Examples:\n  auditfetch providers\n  auditfetch providers pingone\n");
+  providers->footer("Examples:\n  auditfetch providers\n  auditfetch providers pingone\n" +
+                    exit_status_footer());
 
   std::vector<std::string> reversed(args.rbegin(), args.rend() - 1);
   try {

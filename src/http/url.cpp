@@ -49,6 +49,14 @@ urls::url parse_reference(std::string_view text) {
   return urls::url(*parsed);
 }
 
+// Boost.URL reads a bare "?" as one empty parameter, which appending would keep as "?&a=1".
+urls::url parse_for_params(std::string_view text) {
+  auto url = parse_reference(text);
+  if (url.has_query() && url.encoded_query().empty())
+    url.remove_query();
+  return url;
+}
+
 // url_view::port_number() wraps 65536 and above, so the digits are read here.
 std::optional<unsigned> port_of(const urls::url_view& url, unsigned scheme_default) {
   const auto text = url.port();
@@ -92,6 +100,22 @@ std::string redact_unparsable(std::string_view text) {
   return result;
 }
 
+// Boost.URL 1.81 keeps leading ".." segments that RFC 3986 section 5.2.4 removes
+// ("http://a/b/c/d;p?q" + "../../../g" must give "http://a/g", not "http://a/../g"), and its
+// set_encoded_path("/") writes "/./", so the path is mended in the string.
+std::string without_dot_segments_above_root(const urls::url& url) {
+  const std::string_view buffer = url.buffer();
+  const std::string_view path = url.encoded_path();
+  std::string mended(path);
+  while (url.has_authority() && (mended.starts_with("/../") || mended.starts_with("/./")))
+    mended.erase(0, mended.find('/', 1));
+  if (url.has_authority() && (mended == "/.." || mended == "/."))
+    mended = "/";
+  const auto offset = static_cast<std::size_t>(path.data() - buffer.data());
+  return std::string(buffer.substr(0, offset)) + mended +
+         std::string(buffer.substr(offset + path.size()));
+}
+
 } // namespace
 
 std::string Origin::to_string() const {
@@ -132,14 +156,14 @@ bool is_loopback_host(std::string_view host) {
 
 std::string append_query(std::string_view url,
                          const std::vector<std::pair<std::string, std::string>>& params) {
-  auto result = parse_reference(url);
+  auto result = parse_for_params(url);
   for (const auto& [name, value] : params)
     result.encoded_params().append({encode_component(name), encode_component(value)});
   return std::string(result.buffer());
 }
 
 std::string set_query_param(std::string_view url, std::string_view name, std::string_view value) {
-  auto result = parse_reference(url);
+  auto result = parse_for_params(url);
   result.encoded_params().set(encode_component(name), encode_component(value));
   return std::string(result.buffer());
 }
@@ -157,7 +181,7 @@ std::string resolve_url(std::string_view base, std::string_view reference) {
     throw Error(ErrorKind::remote,
                 fmt::format("cannot resolve '{}' against '{}': {}", redact_url(reference),
                             redact_url(base), resolved.error().message()));
-  return std::string(result.buffer());
+  return without_dot_segments_above_root(result);
 }
 
 std::string encode_path_segment(std::string_view segment) {

@@ -86,8 +86,7 @@ HttpResponse ApiSession::fetch(HttpRequest request, Purpose purpose) {
                   "check --filter, --param and the filter flags; -v shows the request");
     default:
       throw Error(ErrorKind::remote,
-                  fmt::format("HTTP {} from {}{}{}", response.status,
-                              redact_url(request.url), shown.empty() ? "" : ": ", shown),
+                  fmt::format("HTTP {}{}{}", response.status, shown.empty() ? "" : ": ", shown),
                   is_retryable_status(response.status)
                       ? "the API is overloaded or down; try again later or raise --retries"
                       : "");

@@ -3,11 +3,37 @@
 SailPoint), plus a control API under /_emulator/ for tests. Python standard library only.
 
 Prints one line, `listening on http://127.0.0.1:PORT`, once bound; logs go to stderr.
+
+APIs (credentials: static bearer tokens --token, default test-token; OAuth2 client
+test-client / test-secret; issued tokens are valid only for the provider that issued them):
+  POST /{envId}/as/token, /as/token                PingOne client credentials (Basic or form)
+  GET|POST /v1/environments/{envId}/activities     SCIM filter (see scim.py), limit, cursor
+  GET /v1/environments/{envId}/activities/{id}
+  GET /unified/user-directory/activities[/{id}]    Truto, integrated_account_id required
+  GET /v7/audit-user-events                        ThousandEyes; [startDate, endDate) range,
+                                                   default and `window` end at now (--now)
+  POST /oauth/token                                SailPoint client credentials
+  GET /v3/account-activities[/{id}]                SailPoint; unsorted order is by id
+List orders: PingOne, Truto and ThousandEyes newest first; cursors are keyset positions
+bound to the query's filters, so a cursor reused with other filters is a 400.
+
+Control API (no authentication; its requests are not logged or faulted):
+  GET    /_emulator/health                 {"status": "ok"}
+  POST   /_emulator/faults                 {"faults": [rule, ...]}, see faults.py
+  GET    /_emulator/faults                 rules with their remaining counts
+  DELETE /_emulator/faults
+  GET    /_emulator/requests               [{method, path, query, params, headers, body, time}]
+  DELETE /_emulator/requests
+  GET    /_emulator/activities/{provider}  current records
+  POST   /_emulator/activities/{provider}  append a JSON array of records
+  POST   /_emulator/reset                  initial records; no faults, requests or issued tokens
+  POST   /_emulator/tokens/expire          expire every issued token
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import gzip
 import json
 import signal
@@ -21,7 +47,7 @@ import traceback
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import faults
 import pingone
@@ -80,10 +106,10 @@ def load_data(config: Config) -> dict[str, list[dict[str, Any]]]:
                     records = json.loads(path.read_text(encoding="utf-8"))
                 except ValueError as exc:
                     sys.exit(f"emulator: {path}: {exc}")
-        try:
-            check_records(name, records, [])
-        except ValueError as exc:
-            sys.exit(f"emulator: {name} records: {exc}")
+            try:
+                check_records(name, records, [])
+            except ValueError as exc:
+                sys.exit(f"emulator: {path}: {exc}")
         data[name] = records
     return data
 
@@ -207,8 +233,8 @@ def accepts_gzip(header: str | None) -> bool:
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    default_request_version = "HTTP/1.0"  # garbage request lines still get a status line
     server_version = "auditfetch-emulator/1.0"
-    sys_version = ""
     timeout = 60  # idle keep-alive connections are closed after this many seconds
     server: "EmulatorServer"
 
@@ -216,6 +242,9 @@ class Handler(BaseHTTPRequestHandler):
         self.handle_request()
 
     do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_GET
+
+    def version_string(self) -> str:
+        return self.server_version
 
     def log_message(self, format: str, *args: Any) -> None:
         if self.server.state.config.verbose:
@@ -253,11 +282,20 @@ class Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             self.send_plain(Response(400, b'{"error":"Bad Request"}', [("Content-Type", "application/json")]))
             return
-        split = urlsplit(self.path)
+        target = self.path
+        if not target.startswith("/"):  # absolute-form, as sent to proxies
+            split = urlsplit(target)
+            target = (split.path or "/") + (f"?{split.query}" if split.query else "")
+        path, _, query = target.split("#", 1)[0].partition("?")
         host = self.headers.get("Host") or f"{self.server.url_host}:{self.server.server_port}"
-        req = Request(self.command, split.path or "/", split.query, self.headers, body, self.server.scheme, host)
+        req = Request(self.command, path, query, self.headers, body, self.server.scheme, host)
         if req.path.startswith("/_emulator/"):
-            self.send(control(req, state), req)
+            try:
+                response = control(req, state)
+            except Exception:  # a bug in the control API must not drop the connection
+                traceback.print_exc(file=sys.stderr)
+                response = json_response(500, {"error": "internal emulator error; see its stderr"})
+            self.send(response, req)
             return
         state.log_request(request_entry(req))
         with state.lock:
@@ -393,20 +431,18 @@ def request_entry(req: Request) -> dict[str, Any]:
 class EmulatorServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    request_queue_size = 128  # socketserver's default of 5 resets bursts of parallel connects
 
-    def __init__(self, config: Config, state: State):
+    def __init__(self, config: Config, state: State, tls: ssl.SSLContext | None):
         self.state = state
         self.scheme = "https" if config.tls_cert else "http"
         self.url_host = f"[{config.host}]" if ":" in config.host else config.host
         if ":" in config.host:
             self.address_family = socket.AF_INET6
         super().__init__((config.host, config.port), Handler)
-        if config.tls_cert:
-            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-            context.load_cert_chain(config.tls_cert, config.tls_key)
-            context.set_alpn_protocols(["http/1.1"])
+        if tls is not None:
             # The handshake then runs in the connection's thread, not in accept().
-            self.socket = context.wrap_socket(self.socket, server_side=True, do_handshake_on_connect=False)
+            self.socket = tls.wrap_socket(self.socket, server_side=True, do_handshake_on_connect=False)
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         exc = sys.exc_info()[1]
@@ -467,9 +503,19 @@ def parse_args(argv: list[str] | None) -> Config:
 def main(argv: list[str] | None = None) -> int:
     config = parse_args(argv)
     state = State(config, load_data(config))
+    gc.freeze()  # the records live until exit; keep them out of collection passes
+    tls = None
+    if config.tls_cert:
+        try:
+            tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            tls.load_cert_chain(config.tls_cert, config.tls_key)
+            tls.set_alpn_protocols(["http/1.1"])
+        except (OSError, ssl.SSLError) as exc:
+            print(f"emulator: cannot load TLS certificate {config.tls_cert} / key {config.tls_key}: {exc}", file=sys.stderr)
+            return 1
     try:
-        server = EmulatorServer(config, state)
-    except (OSError, ssl.SSLError) as exc:
+        server = EmulatorServer(config, state, tls)
+    except OSError as exc:
         print(f"emulator: cannot listen on {config.host}:{config.port}: {exc}", file=sys.stderr)
         return 1
     stop = threading.Event()

@@ -4,6 +4,22 @@ A rule matches a request when its `path` regex is found in the request path (re.
 and its optional `method` equals the request method. For every request, each matching
 live rule first uses up its `skip` count; the first matching rule with no skip left fires
 and uses up one of its `times` (-1 = forever). Exhausted rules stay listed, inert.
+
+Kinds (extra keys, defaults in KINDS):
+  status          `status`, the provider's own error body for it unless `body` is given
+                  (object → JSON, string → text/plain or `content_type`); `headers` override,
+                  null removes a default one (429s carry Retry-After: 1, except ThousandEyes,
+                  which sends X-Organization-Rate-Limit-* instead)
+  slow            sleep `delay_ms` before handling the request normally
+  stall_body      headers and half the body, then sleep `delay_ms` and send the rest;
+                  without delay_ms, hang until the emulator stops
+  truncate        Content-Length of the full body, half of it, then close
+  reset           close the connection with a TCP RST, no response
+  invalid_json    `status` (200) with a cut-off JSON body (or `body`)
+  html            `status` (200) with a text/html error page (or `body`)
+  redirect        `status` (302) to `location` (default: the same path and query)
+  big_body        200 with `size` bytes of valid JSON: {"padding":"aaa..."}
+  truncated_gzip  the normal response, gzip-encoded, cut to half (HTTP framing intact)
 """
 
 from __future__ import annotations

@@ -11,9 +11,9 @@ from typing import Any
 from urllib.parse import unquote
 
 import scim
-from common import (PINGONE_ENV_ID, PINGONE_ORG_ID, BadRequest, HttpError, Request, Response,
-                    bearer_token, decode_cursor, form_body, encode_cursor, fingerprint, json_response, new_error_id,
-                    parse_query, parse_time, query_string, route, single)
+from common import (PINGONE_ENV_ID, PINGONE_ORG_ID, BadRequest, HttpError, Request, Response, bearer_token,
+                    decode_cursor, encode_cursor, fingerprint, form_body, json_response, new_error_id, parse_query,
+                    parse_time, query_string, route, single)
 from store import State
 
 PROVIDER = "pingone"

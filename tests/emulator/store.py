@@ -40,8 +40,9 @@ class IssuedToken:
 
 
 class State:
-    """Everything mutable, behind one lock. Record lists are replaced, never mutated,
-    so a handler can keep working on the list it read."""
+    """Everything mutable, behind one lock. Record lists and records are never mutated in
+    place (adding records replaces the list), so a handler can keep using what it read and
+    reset() can share the initial records."""
 
     def __init__(self, config: Config, initial: dict[str, list[dict[str, Any]]]):
         self.config = config
@@ -54,7 +55,7 @@ class State:
 
     def reset(self) -> None:
         with self.lock:
-            self._records = {p: copy.deepcopy(r) for p, r in self._initial.items()}
+            self._records = dict(self._initial)
             self._version = getattr(self, "_version", 0) + 1
             self._cache: dict[tuple[Any, ...], Any] = {}
             self._tokens: dict[str, IssuedToken] = {}

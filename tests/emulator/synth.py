@@ -6,11 +6,13 @@ every seventh record repeats the previous timestamp to exercise tie ordering.
 
 from __future__ import annotations
 
+import functools
+import gc
 import random
-import uuid
 from typing import Any, Callable
 
-from common import PINGONE_ENV_ID, TE_AID, format_time, parse_time
+from common import PINGONE_ENV_ID, TE_AID, parse_time
+from common import format_time as _format_time
 
 ANCHOR = "2024-07-01T00:00:00Z"
 SEED = 20240701
@@ -45,11 +47,27 @@ SAIL_OPS = ["ADD", "CREATE", "MODIFY", "DELETE", "DISABLE", "ENABLE", "REMOVE", 
 
 
 def _uuid(rng: random.Random) -> str:
-    return str(uuid.UUID(int=rng.getrandbits(128), version=4))
+    h = f"{rng.getrandbits(128):032x}"
+    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{'89ab'[int(h[16], 16) & 3]}{h[17:20]}-{h[20:32]}"
 
 
 def _hex(rng: random.Random) -> str:
     return f"{rng.getrandbits(128):032x}"
+
+
+@functools.lru_cache(maxsize=4096)
+def _day(days: int) -> str:
+    return _format_time(days * 86400 * 1_000_000_000)[:11]
+
+
+def format_time(ns: int, millis: bool = False) -> str:
+    """common.format_time, faster for the many timestamps of one run."""
+    seconds, rest = divmod(ns, 1_000_000_000)
+    days, second = divmod(seconds, 86400)
+    hour, second = divmod(second, 3600)
+    minute, second = divmod(second, 60)
+    fraction = f".{rest // 1_000_000:03d}" if millis else ""
+    return f"{_day(days)}{hour:02d}:{minute:02d}:{second:02d}{fraction}Z"
 
 
 def _times(rng: random.Random, n: int) -> list[int]:
@@ -63,16 +81,28 @@ def _times(rng: random.Random, n: int) -> list[int]:
     return out
 
 
-def _pingone(rng: random.Random, i: int, ts: int) -> dict[str, Any]:
+class _Pools:
+    """Recurring actors, so that actor filters match several generated records."""
+
+    def __init__(self, rng: random.Random):
+        self.populations = [_uuid(rng) for _ in range(4)]
+        self.users = [(_uuid(rng), f"user{k:04d}", self.populations[k % 4]) for k in range(250)]
+        self.okta_users = [f"00u{_hex(rng)[:17]}" for _ in range(250)]
+        self.identities = [{"id": _hex(rng), "name": f"identity.{k:04d}", "identityId": _hex(rng), "completed": True}
+                           for k in range(250)]
+        self.sources = [_hex(rng) for _ in range(5)]
+
+
+def _pingone(rng: random.Random, pools: _Pools, i: int, ts: int) -> dict[str, Any]:
     kind, action_desc, result_desc = PINGONE_ACTIONS[i % len(PINGONE_ACTIONS)]
-    user_id, population = _uuid(rng), _uuid(rng)
+    user_id, user_name, population = pools.users[rng.randrange(len(pools.users))]
     rec: dict[str, Any] = {
         "id": _uuid(rng), "recordedAt": format_time(ts, millis=True),
         "createdAt": format_time(ts - rng.randrange(50) * 1_000_000, millis=True),
         "correlationId": _uuid(rng).upper(),
     }
     if i % 5 != 4:
-        rec["actors"] = {"user": {"id": user_id, "name": f"user{i:06d}", "type": "USER",
+        rec["actors"] = {"user": {"id": user_id, "name": user_name, "type": "USER",
                                   "environment": {"id": PINGONE_ENV_ID}, "population": {"id": population},
                                   "href": f"https://api.pingone.com/v1/environments/{PINGONE_ENV_ID}/users/{user_id}"}}
     else:
@@ -87,9 +117,10 @@ def _pingone(rng: random.Random, i: int, ts: int) -> dict[str, Any]:
     return rec
 
 
-def _truto(rng: random.Random, i: int, ts: int) -> dict[str, Any]:
+def _truto(rng: random.Random, pools: _Pools, i: int, ts: int) -> dict[str, Any]:
     event, action, message = TRUTO_ACTIONS[i % len(TRUTO_ACTIONS)]
-    uid, target, ip = f"00u{_hex(rng)[:17]}", f"00u{_hex(rng)[:17]}", f"198.51.100.{i % 250 + 1}"
+    uid, target = rng.choice(pools.okta_users), rng.choice(pools.okta_users)
+    ip = f"198.51.100.{i % 250 + 1}"
     created = format_time(ts, millis=True)
     return {
         "id": _uuid(rng), "actor": {"type": "user", "user": {"id": uid}}, "description": message,
@@ -103,7 +134,7 @@ def _truto(rng: random.Random, i: int, ts: int) -> dict[str, Any]:
     }
 
 
-def _thousandeyes(rng: random.Random, i: int, ts: int) -> dict[str, Any]:
+def _thousandeyes(rng: random.Random, pools: _Pools, i: int, ts: int) -> dict[str, Any]:
     event, resource_type = TE_EVENTS[i % len(TE_EVENTS)]
     rec: dict[str, Any] = {"accountGroupName": "API Sandbox", "aid": TE_AID, "date": format_time(ts),
                            "event": event, "ipAddress": f"203.0.113.{i % 250 + 1}", "uid": str(1000 + i % 97),
@@ -113,29 +144,36 @@ def _thousandeyes(rng: random.Random, i: int, ts: int) -> dict[str, Any]:
     return rec
 
 
-def _sailpoint(rng: random.Random, i: int, ts: int) -> dict[str, Any]:
+def _sailpoint(rng: random.Random, pools: _Pools, i: int, ts: int) -> dict[str, Any]:
     kind = SAIL_TYPES[i % len(SAIL_TYPES)]
     rid = _hex(rng)
     rec: dict[str, Any] = {
         "id": rid, "name": rid, "created": format_time(ts, millis=True),
         "modified": format_time(ts + 2_000_000_000, millis=True), "completed": format_time(ts + 3_000_000_000, millis=True),
         "completionStatus": "SUCCESS", "type": kind,
-        "requesterIdentitySummary": {"id": _hex(rng), "name": f"requester.{i % 13}", "identityId": _hex(rng), "completed": True},
-        "targetIdentitySummary": {"id": _hex(rng), "name": f"target.{i % 29}", "identityId": _hex(rng), "completed": True},
+        "requesterIdentitySummary": rng.choice(pools.identities) if i % 4 else None,
+        "targetIdentitySummary": rng.choice(pools.identities),
         "errors": [], "warnings": [], "executionStatus": "COMPLETED",
     }
     if i % 3 != 2:
         rec["items"] = [{"id": _hex(rng), "name": f"item-{i}", "requested": rec["created"], "approvalStatus": "FINISHED",
                          "provisioningStatus": "FINISHED", "operation": SAIL_OPS[i % len(SAIL_OPS)],
                          "attribute": "memberOf", "value": f"CN=Group {i % 17},OU=Groups,DC=acme,DC=com",
-                         "nativeIdentity": f"CN=User {i},OU=People,DC=acme,DC=com", "sourceId": _hex(rng)}]
+                         "nativeIdentity": f"CN=User {i},OU=People,DC=acme,DC=com",
+                         "sourceId": rng.choice(pools.sources)}]
     return rec
 
 
-MAKERS: dict[str, Callable[[random.Random, int, int], dict[str, Any]]] = {
+MAKERS: dict[str, Callable[[random.Random, _Pools, int, int], dict[str, Any]]] = {
     "pingone": _pingone, "truto": _truto, "thousandeyes": _thousandeyes, "sailpoint": _sailpoint}
 
 
 def generate(provider: str, n: int) -> list[dict[str, Any]]:
     rng = random.Random(f"{SEED}-{provider}")
-    return [MAKERS[provider](rng, i, ts) for i, ts in enumerate(_times(rng, n))]
+    pools = _Pools(rng)
+    make = MAKERS[provider]
+    gc.disable()  # millions of small dicts: collection passes would dominate the run time
+    try:
+        return [make(rng, pools, i, ts) for i, ts in enumerate(_times(rng, n))]
+    finally:
+        gc.enable()

@@ -87,6 +87,11 @@ TEST_SUITE("url") {
           "https://h/p?a=1&n%C3%A9v=Zo%C3%AB#frag");
   }
 
+  TEST_CASE("append_query after an empty query adds no empty parameter") {
+    CHECK(append_query("https://h/p?", {{"a", "5"}}) == "https://h/p?a=5");
+    CHECK(set_query_param("https://h/p?", "a", "5") == "https://h/p?a=5");
+  }
+
   TEST_CASE("append_query with no parameters returns the URL unchanged") {
     CHECK(append_query("https://h/p?a=1", {}) == "https://h/p?a=1");
   }
@@ -108,6 +113,16 @@ TEST_SUITE("url") {
     CHECK(resolve_url(base, "//g") == "http://g");
     CHECK(resolve_url(base, "?y") == "http://a/b/c/d;p?y");
     CHECK(resolve_url(base, "https://other/x") == "https://other/x");
+  }
+
+  TEST_CASE("resolve_url removes dot segments that climb above the root") {
+    const auto base = "http://a/b/c/d;p?q";
+    CHECK(resolve_url(base, "../../../g") == "http://a/g");
+    CHECK(resolve_url(base, "../../../../g") == "http://a/g");
+    CHECK(resolve_url(base, "/../g") == "http://a/g");
+    CHECK(resolve_url(base, "/..") == "http://a/");
+    CHECK(resolve_url(base, "/..g") == "http://a/..g");
+    CHECK(resolve_url(base, "/./../g") == "http://a/g");
   }
 
   TEST_CASE("resolve_url rejects a reference that is not a URL as a remote error") {

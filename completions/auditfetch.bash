@@ -1,0 +1,90 @@
+# bash completion for auditfetch(1)                        -*- shell-script -*-
+#
+# Needs bash 4 and nothing else (bash-completion is optional). Provider names come from
+# `auditfetch providers --names`, so new providers complete without editing this file;
+# provider settings (--environment-id, --region) are listed here.
+
+_auditfetch_providers() {
+    command auditfetch providers --names 2>/dev/null
+}
+
+_auditfetch() {
+    local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
+    COMPREPLY=()
+
+    # bash splits "--output=json" at "=" (COMP_WORDBREAKS): complete the value.
+    if [[ $cur == = ]]; then
+        cur=
+    elif [[ $prev == = ]]; then
+        prev=${COMP_WORDS[COMP_CWORD - 2]}
+    fi
+
+    local command='' at i
+    for ((i = 1; i < COMP_CWORD; i++)); do
+        if [[ ${COMP_WORDS[i]} != -* ]]; then
+            command=${COMP_WORDS[i]} at=$i
+            break
+        fi
+    done
+
+    if [[ -z $command ]]; then
+        if [[ $cur == -* ]]; then
+            mapfile -t COMPREPLY < <(compgen -W '-h --help --version' -- "$cur")
+        else
+            mapfile -t COMPREPLY < <(compgen -W 'list get tail providers' -- "$cur")
+        fi
+        return
+    fi
+
+    local common='-h --help -p --provider --base-url --environment-id --region
+        --token-file --token-url --ca-file --timeout --retries
+        -o --output --fields --no-remote-data -v --verbose'
+    local filters='--since --until --action --actor-id --entity --entity-type
+        --filter --param --limit --page-size'
+    local options
+    case $command in
+        list) options="$common $filters" ;;
+        get) options=$common ;;
+        tail) options="$common $filters --interval" ;;
+        providers) options='-h --help --names' ;;
+        *) return ;;
+    esac
+
+    if [[ $command != providers ]]; then
+        case $prev in
+            -p | --provider)
+                mapfile -t COMPREPLY < <(compgen -W "$(_auditfetch_providers)" -- "$cur")
+                return
+                ;;
+            -o | --output)
+                mapfile -t COMPREPLY < <(compgen -W 'table json ndjson csv' -- "$cur")
+                return
+                ;;
+            --region)
+                mapfile -t COMPREPLY < <(compgen -W 'na eu asia ca au sg' -- "$cur")
+                return
+                ;;
+            --token-file | --ca-file)
+                compopt -o filenames 2>/dev/null
+                mapfile -t COMPREPLY < <(compgen -f -- "$cur")
+                return
+                ;;
+            --base-url | --environment-id | --token-url | --timeout | --retries | --fields | \
+                --since | --until | --action | --actor-id | --entity | --entity-type | \
+                --filter | --param | --limit | --page-size | --interval)
+                return
+                ;;
+        esac
+    fi
+
+    if [[ $cur == -* || $command == list || $command == tail ]]; then
+        mapfile -t COMPREPLY < <(compgen -W "$options" -- "$cur")
+    elif [[ $command == providers ]]; then
+        for ((i = at + 1; i < COMP_CWORD; i++)); do
+            [[ ${COMP_WORDS[i]} != -* ]] && return # the name is already there
+        done
+        mapfile -t COMPREPLY < <(compgen -W "$(_auditfetch_providers)" -- "$cur")
+    fi
+}
+
+complete -F _auditfetch auditfetch

@@ -1,0 +1,60 @@
+# fish completion for auditfetch(1). Provider names come from `auditfetch providers --names`,
+# so new providers complete without editing this file; provider settings are listed here.
+
+function __auditfetch_providers
+    command auditfetch providers --names 2>/dev/null
+end
+
+set -l commands list get tail providers
+set -l fetching '__fish_seen_subcommand_from list get tail'
+set -l filtering '__fish_seen_subcommand_from list tail'
+
+complete -c auditfetch -f
+
+# Top level
+complete -c auditfetch -n "not __fish_seen_subcommand_from $commands" -a list -d 'List activities, streamed page by page'
+complete -c auditfetch -n "not __fish_seen_subcommand_from $commands" -a get -d 'Print one activity by id'
+complete -c auditfetch -n "not __fish_seen_subcommand_from $commands" -a tail -d 'Follow new activities (not yet available)'
+complete -c auditfetch -n "not __fish_seen_subcommand_from $commands" -a providers -d 'List providers, or describe one'
+complete -c auditfetch -s h -l help -d 'Print help and exit'
+complete -c auditfetch -n "not __fish_seen_subcommand_from $commands" -l version -d 'Print version and exit'
+
+# Provider
+complete -c auditfetch -n $fetching -s p -l provider -x -a '(__auditfetch_providers)' -d Provider
+complete -c auditfetch -n $fetching -l base-url -x -d 'Replace the API base URL'
+complete -c auditfetch -n $fetching -l environment-id -x -d 'pingone: PingOne environment ID'
+complete -c auditfetch -n $fetching -l region -x -a 'na eu asia ca au sg' -d 'pingone: PingOne region'
+
+# Credentials
+complete -c auditfetch -n $fetching -l token-file -r -F -d 'Read the bearer token from FILE'
+complete -c auditfetch -n $fetching -l token-url -x -d 'Replace the OAuth2 token endpoint'
+
+# HTTP
+complete -c auditfetch -n $fetching -l ca-file -r -F -d 'Also trust the CA certificates in FILE (PEM)'
+complete -c auditfetch -n $fetching -l timeout -x -d 'Connect and read timeout, e.g. 500ms, 2s'
+complete -c auditfetch -n $fetching -l retries -x -d 'Retries after the first try'
+
+# Output
+complete -c auditfetch -n $fetching -s o -l output -x -a 'table json ndjson csv' -d 'Output format'
+complete -c auditfetch -n $fetching -l fields -x -d 'Only these unified fields, comma-separated'
+complete -c auditfetch -n $fetching -l no-remote-data -d 'Print remote_data as null'
+complete -c auditfetch -n $fetching -s v -l verbose -d 'Print each request to stderr, secrets redacted'
+
+# Filters
+complete -c auditfetch -n $filtering -l since -x -d 'From this time, inclusive (RFC 3339, 24h, now)'
+complete -c auditfetch -n $filtering -l until -x -d 'Before this time, exclusive'
+complete -c auditfetch -n $filtering -l action -x -a 'login login_failed logout user_invited user_created user_joined user_deactivated user_deleted user_updated create destroy exported updated' -d 'Only this action'
+complete -c auditfetch -n $filtering -l actor-id -x -d 'Only activities by this actor'
+complete -c auditfetch -n $filtering -l entity -x -d 'Only activities on this entity id'
+complete -c auditfetch -n $filtering -l entity-type -x -d 'Only activities on entities of this type'
+complete -c auditfetch -n $filtering -l filter -x -d 'Provider-native filter expression'
+complete -c auditfetch -n $filtering -l param -x -d 'Raw query parameter, key=value'
+complete -c auditfetch -n $filtering -l limit -x -d 'Stop after N activities'
+complete -c auditfetch -n $filtering -l page-size -x -d 'Activities per request'
+
+# tail
+complete -c auditfetch -n '__fish_seen_subcommand_from tail' -l interval -x -d 'Time between polls'
+
+# providers
+complete -c auditfetch -n '__fish_seen_subcommand_from providers' -l names -d 'Print only the names'
+complete -c auditfetch -n '__fish_seen_subcommand_from providers' -a '(__auditfetch_providers)' -d Provider
