@@ -69,6 +69,9 @@ int run_list(const ListOptions& options, const Registry& registry, Environment& 
   auto& diagnostics = *environment.diagnostics;
   diagnostics.verbose(fmt::format("{}: filters pushed down: {}; applied locally: {}", spec.name,
                                   joined(plan.pushed), joined(plan.local)));
+  if (!query.since && plan.effective_since)
+    diagnostics.verbose(fmt::format("{}: the API needs a time range; without --since reading from {}",
+                                    spec.name, format_rfc3339_ms(*plan.effective_since)));
 
   Pager pager(spec, stages->context.base_url);
   std::optional<HttpRequest> request = plan.first;
