@@ -40,8 +40,11 @@ int main(int argc, char** argv) {
   StderrDiagnostics diagnostics(false);
   Environment environment = process_io(diagnostics);
   try {
-    const auto registry = Registry::builtin();
-    const auto parsed = parse_command_line(std::vector<std::string>(argv, argv + argc), registry);
+    const std::vector<std::string> args(argv, argv + argc);
+    auto registry = Registry::builtin();
+    for (const auto& [directory, required] : definition_directories(args, environment.env))
+      registry.load_directory(directory, required);
+    const auto parsed = parse_command_line(args, registry);
     if (parsed.exit_now)
       return *parsed.exit_now;
     return dispatch(parsed, registry, environment, diagnostics);

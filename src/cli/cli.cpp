@@ -66,6 +66,12 @@ void add_common(CLI::App& sub, CommonOptions& o, const Registry& registry) {
           ->group("Provider");
     }
   }
+  sub.add_option("--providers-dir", o.providers_dirs,
+                 "Also load provider definitions (*.json) from DIR; env AUDITFETCH_PROVIDERS_DIR")
+      ->option_text("DIR")
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
+      ->group("Provider");
   add_optional(sub, "--token-file", o.token_file,
                "Read the bearer token from FILE (credentials are never flag values)")
       ->option_text("FILE")
@@ -143,6 +149,28 @@ void add_filters(CLI::App& sub, ListOptions& o) {
 
 } // namespace
 
+std::vector<std::pair<std::string, bool>> definition_directories(const std::vector<std::string>& args,
+                                                                 const EnvLookup& env) {
+  std::vector<std::pair<std::string, bool>> dirs;
+  if (auto xdg = env("XDG_CONFIG_HOME"))
+    dirs.emplace_back(*xdg + "/auditfetch/providers", false);
+  else if (auto home = env("HOME"))
+    dirs.emplace_back(*home + "/.config/auditfetch/providers", false);
+  if (auto dir = env("AUDITFETCH_PROVIDERS_DIR"))
+    dirs.emplace_back(*dir, true);
+  // Flags for providers must exist before CLI11 parses, so this one is read ahead.
+  const std::string flag = "--providers-dir";
+  for (std::size_t i = 1; i < args.size(); ++i) {
+    if (args[i] == "--")
+      break;
+    if (args[i] == flag && i + 1 < args.size())
+      dirs.emplace_back(args[++i], true);
+    else if (args[i].rfind(flag + "=", 0) == 0)
+      dirs.emplace_back(args[i].substr(flag.size() + 1), true);
+  }
+  return dirs;
+}
+
 std::string version_text() {
   return fmt::format("auditfetch {}\nbuilt with {}, Boost {}.{}.{}", AUDITFETCH_VERSION,
                      OPENSSL_VERSION_TEXT, BOOST_VERSION / 100000, BOOST_VERSION / 100 % 1000,
@@ -190,6 +218,11 @@ ParsedCommandLine parse_command_line(const std::vector<std::string>& args, const
   auto* providers = app.add_subcommand("providers", "List providers, or describe one");
   add_optional(*providers, "name", parsed.providers.name, "Provider to describe");
   providers->add_flag("--names", parsed.providers.names_only, "Print only the names (for completion)");
+  providers->add_option("--providers-dir", parsed.providers.providers_dirs,
+                        "Also load provider definitions (*.json) from DIR; env AUDITFETCH_PROVIDERS_DIR")
+      ->option_text("DIR")
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   providers->footer("Examples:\n  auditfetch providers\n  auditfetch providers pingone\n" +
                     exit_status_footer());
 

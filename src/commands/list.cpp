@@ -73,7 +73,14 @@ int run_list(const ListOptions& options, const Registry& registry, Environment& 
     diagnostics.verbose(fmt::format("{}: the API needs a time range; without --since reading from {}",
                                     spec.name, format_rfc3339_ms(*plan.effective_since)));
 
-  Pager pager(spec, stages->context.base_url);
+  // Keyset continuation re-plans the same query from a later time; the local filter still
+  // applies the user's own --since.
+  auto restart = [&](Timestamp since) {
+    Query later = query;
+    later.since = query.since ? std::max(*query.since, since) : since;
+    return plan_list(stages->context, later, now).first;
+  };
+  Pager pager(spec, stages->context.base_url, plan.page_size, restart);
   std::optional<HttpRequest> request = plan.first;
   std::size_t page_number = 0;
   auto fetch_next = [&]() -> std::optional<Page> {
@@ -83,6 +90,7 @@ int run_list(const ListOptions& options, const Registry& registry, Environment& 
     try {
       const auto response = stages->api->fetch(*request, Purpose::list);
       auto page = parse_page(spec, response, page_number, request->url);
+      pager.accept(page);
       request = pager.next_request(*request, page);
       return page;
     } catch (const Error& e) {

@@ -31,13 +31,38 @@ const char* order_text(Order order) {
 }
 
 std::string pagination_text(const ListSpec& list) {
-  switch (list.pagination.style) {
+  const auto size = fmt::format("page size: {}={}, at most {}", list.page_size.param,
+                                list.page_size.default_size, list.page_size.max);
+  const auto& pg = list.pagination;
+  switch (pg.style) {
   case PaginationStyle::hal_next:
-    return fmt::format("follows the next link at {} (page size: {}={}, at most {})",
-                       list.pagination.next_pointer, list.page_size.param,
-                       list.page_size.default_size, list.page_size.max);
+    return fmt::format("follows the next link at {} ({})", pg.next_pointer, size);
+  case PaginationStyle::cursor:
+    return fmt::format("sends the cursor at {} back as {} ({})", pg.cursor_pointer,
+                       pg.cursor_param, size);
+  case PaginationStyle::offset:
+    return fmt::format("{} grows by the page size until a short page ({}){}", pg.offset_param,
+                       size,
+                       pg.max_offset ? fmt::format("; past offset {} it continues by keyset on "
+                                                   "the time, skipping ids already printed",
+                                                   pg.max_offset)
+                                     : "");
   }
   return "";
+}
+
+const char* dialect_text(FilterDialect dialect) {
+  switch (dialect) {
+  case FilterDialect::scim:
+    return "a SCIM expression";
+  case FilterDialect::sailpoint:
+    return "a SailPoint filters expression";
+  case FilterDialect::query_params:
+    return "query parameters";
+  case FilterDialect::none:
+    break;
+  }
+  return "nothing";
 }
 
 std::string describe(const ProviderSpec& spec) {
@@ -60,7 +85,8 @@ std::string describe(const ProviderSpec& spec) {
       choices.push_back(name);
     if (!choices.empty())
       facts.push_back("one of " + join(choices, "|"));
-    out += fmt::format("  --{:<18} {} ({})\n", s.name, s.help, join(facts, "; "));
+    out += fmt::format("  --{:<22} {}{}\n", s.name, s.help,
+                       facts.empty() ? "" : " (" + join(facts, "; ") + ")");
   }
   out += fmt::format("\ncredentials: {}\n", credential_help(spec));
   if (const auto& cc = spec.auth.client_credentials)
@@ -68,21 +94,28 @@ std::string describe(const ProviderSpec& spec) {
 
   const auto& f = spec.list.filter;
   std::vector<std::string> pushed, local;
+  const bool by_time_field = !f.time_field.empty();
   const std::pair<std::string, bool> filters[] = {
-      {"--since", !f.time_field.empty()},           {"--until", !f.time_field.empty()},
-      {"--action", f.fields.count("action") > 0},   {"--actor-id", f.fields.count("actor_id") > 0},
-      {"--entity", f.fields.count("entity") > 0},   {"--entity-type", f.fields.count("entity_type") > 0},
+      {"--since", by_time_field || f.fields.count("since") > 0},
+      {"--until", by_time_field || f.fields.count("until") > 0},
+      {"--action", f.fields.count("action") > 0},
+      {"--actor-id", f.fields.count("actor_id") > 0},
+      {"--entity", f.fields.count("entity") > 0},
+      {"--entity-type", f.fields.count("entity_type") > 0},
   };
   for (const auto& [flag, server] : filters)
-    (server && !f.param.empty() ? pushed : local).push_back(flag);
+    (server && f.dialect != FilterDialect::none ? pushed : local).push_back(flag);
   out += "\nfilters:\n";
   out += fmt::format("  pushed down:     {}{}\n", pushed.empty() ? "none" : join(pushed),
-                     f.param.empty() ? "" : fmt::format(" (as {} in the {} parameter)",
-                                                         f.dialect == FilterDialect::scim ? "SCIM" : "?",
-                                                         f.param));
+                     pushed.empty() ? ""
+                     : f.param.empty()
+                         ? fmt::format(" (as {})", dialect_text(f.dialect))
+                         : fmt::format(" (as {} in the {} parameter)", dialect_text(f.dialect), f.param));
   out += fmt::format("  applied locally: {}\n", local.empty() ? "none" : join(local));
   out += "  every filter is also checked locally, so results mean the same on every provider;\n"
-         "  --action values backed by a pattern (e.g. create) are only applied locally\n";
+         "  --action values the API cannot express exactly are only applied locally\n";
+  if (f.param.empty())
+    out += fmt::format("  --filter is not available: {} has no native filter language\n", spec.name);
   if (f.time_range_required)
     out += fmt::format("  a time range is required: without --since, the last {} are read\n",
                        f.default_since.value_or("7d"));

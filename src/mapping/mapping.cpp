@@ -1,6 +1,7 @@
 #include "auditfetch/mapping/mapping.hpp"
 
 #include "auditfetch/error.hpp"
+#include "auditfetch/util/text.hpp"
 
 #include <boost/json.hpp>
 #include <fmt/format.h>
@@ -49,9 +50,42 @@ std::optional<std::string> scalar_text(const json::value& record, std::string_vi
   }
 }
 
+// A stable id for records that have none: the SHA-256 of the values at the pointers,
+// each serialised as compact JSON (absent as null), joined by '\n'; first 32 hex digits.
+std::string content_hash(const std::vector<std::string>& pointers, const json::value& record) {
+  std::string material;
+  for (const auto& pointer : pointers) {
+    const auto* v = at_pointer(record, pointer);
+    material += v ? json::serialize(*v) : "null";
+    material += '\n';
+  }
+  return sha256_hex(material).substr(0, 32);
+}
+
+std::optional<std::string> fill_template(const std::string& text, const json::value& record) {
+  std::string out;
+  std::size_t pos = 0;
+  for (auto open = text.find('{'); open != std::string::npos; open = text.find('{', pos)) {
+    const auto close = text.find('}', open);
+    out.append(text, pos, open - pos);
+    auto value = scalar_text(record, std::string_view(text).substr(open + 1, close - open - 1));
+    if (!value)
+      return std::nullopt;
+    out += *value;
+    pos = close + 1;
+  }
+  out.append(text, pos);
+  return out;
+}
+
 std::optional<std::string> evaluate(const ProviderContext& context, const ValueExpr& expr,
                                     const json::value& record) {
   for (const auto& source : expr) {
+    if (source.if_present) {
+      const auto* v = at_pointer(record, *source.if_present);
+      if (!v || v->is_null())
+        continue;
+    }
     std::optional<std::string> value;
     switch (source.kind) {
     case ValueSource::Kind::pointer:
@@ -63,6 +97,12 @@ std::optional<std::string> evaluate(const ProviderContext& context, const ValueE
       break;
     case ValueSource::Kind::constant:
       value = source.text;
+      break;
+    case ValueSource::Kind::hash:
+      value = content_hash(source.pointers, record);
+      break;
+    case ValueSource::Kind::text_template:
+      value = fill_template(source.text, record);
       break;
     }
     if (value)
@@ -85,9 +125,19 @@ std::optional<Timestamp> evaluate_time(const ProviderContext& context, const Val
   return t;
 }
 
+bool is_actor_type(std::string_view type) {
+  return type == "user" || type == "system" || type == "anonymous";
+}
+
 std::optional<std::string> actor_type(const ProviderSpec& spec, const json::value& record,
                                       const std::optional<std::string>& native_action) {
   for (const auto& rule : spec.mapping.actor_type) {
+    if (rule.pointer) {
+      auto value = scalar_text(record, *rule.pointer);
+      if (value && is_actor_type(*value))
+        return value;
+      continue;
+    }
     if (rule.present) {
       const auto* v = at_pointer(record, *rule.present);
       if (!v || v->is_null())
@@ -136,20 +186,48 @@ bool glob_match(std::string_view pattern, std::string_view text, bool case_insen
   return p == pattern.size();
 }
 
-std::optional<std::string> unified_action(const ProviderSpec& spec, std::string_view native) {
+namespace {
+
+bool where_holds(const ActionRule& rule, const json::value* record) {
+  for (const auto& [pointer, expected] : rule.where) {
+    if (!record)
+      return false;
+    const auto* v = at_pointer(*record, pointer);
+    if (!v || !v->is_string() || v->get_string() != expected)
+      return false;
+  }
+  return true;
+}
+
+std::optional<std::string> lookup_action(const ProviderSpec& spec, std::string_view key,
+                                         const json::value* record) {
+  if (spec.actions_unified && is_unified_action(key))
+    return std::string(key);
   for (const auto& rule : spec.actions)
-    if (glob_match(rule.pattern, native, spec.actions_case_insensitive))
+    if (glob_match(rule.pattern, key, spec.actions_case_insensitive) && where_holds(rule, record))
       return rule.unified;
   return std::nullopt;
 }
 
+} // namespace
+
+std::optional<std::string> unified_action(const ProviderSpec& spec, std::string_view native) {
+  return lookup_action(spec, native, nullptr);
+}
+
 std::optional<std::vector<std::string>> native_actions_for(const ProviderSpec& spec,
                                                            std::string_view action) {
+  if (spec.actions_unified)
+    return std::vector<std::string>{std::string(action)};
+  // The table is keyed by something other than the native action: no exact translation.
+  if (!spec.mapping.action_key.empty())
+    return std::nullopt;
   std::vector<std::string> values;
   for (const auto& rule : spec.actions) {
     if (rule.unified != action)
       continue;
-    if (rule.pattern.find('*') != std::string::npos)
+    if (rule.pattern.find('*') != std::string::npos || !rule.where.empty() ||
+        spec.actions_case_insensitive)
       return std::nullopt;
     // An earlier rule may claim this exact value for something else; then it is not ours.
     if (unified_action(spec, rule.pattern) == rule.unified)
@@ -169,11 +247,11 @@ Activity map_record(const ProviderContext& context, const json::value& record,
   a.id = evaluate(context, m.id, record);
   a.created_at = evaluate_time(context, m.created_at, record);
   a.native_action = evaluate(context, m.native_action, record);
-  if (a.native_action) {
-    a.action = unified_action(spec, *a.native_action);
-    if (!a.action)
-      a.action = a.native_action;
-  }
+  const auto key = m.action_key.empty() ? a.native_action : evaluate(context, m.action_key, record);
+  if (key)
+    a.action = lookup_action(spec, *key, &record);
+  if (!a.action)
+    a.action = a.native_action;
   a.actor_user_id = evaluate(context, m.actor_user_id, record);
   a.actor_type = actor_type(spec, record, a.native_action);
   a.organization = evaluate(context, m.organization, record);
@@ -184,8 +262,11 @@ Activity map_record(const ProviderContext& context, const json::value& record,
   a.ip_address = evaluate(context, m.ip_address, record);
   a.user_agent = evaluate(context, m.user_agent, record);
   a.authentication_method = evaluate(context, m.authentication_method, record);
-  if (options.remote_data)
-    a.remote_data = &record;
+  if (options.remote_data) {
+    a.remote_data = m.remote_data ? at_pointer(record, *m.remote_data) : &record;
+    if (a.remote_data && a.remote_data->is_null())
+      a.remote_data = nullptr;
+  }
   return a;
 }
 

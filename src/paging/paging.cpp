@@ -5,6 +5,7 @@
 #include "auditfetch/output/sanitize.hpp"
 
 #include <boost/json.hpp>
+#include <cstdlib>
 #include <fmt/format.h>
 
 namespace auditfetch {
@@ -26,7 +27,7 @@ Page parse_body(const HttpResponse& response, std::size_t number, const std::str
   json::parse_options options;
   options.max_depth = 64;
   boost::system::error_code ec;
-  page.body = json::parse(response.body, ec, page.arena.get(), options);
+  page.body = std::make_unique<json::value>(json::parse(response.body, ec, page.arena.get(), options));
   if (ec)
     throw Error(ErrorKind::remote,
                 fmt::format("invalid JSON ({}): {}", describe_body(response), ec.message()),
@@ -41,13 +42,13 @@ Page parse_page(const ProviderSpec& spec, const HttpResponse& response, std::siz
   auto page = parse_body(response, number, url);
   const auto& pointer = spec.list.records_pointer;
   boost::system::error_code ec;
-  const json::value* records = pointer.empty() ? &page.body : page.body.find_pointer(pointer, ec);
+  json::value* records = pointer.empty() ? page.body.get() : page.body->find_pointer(pointer, ec);
   if (!records || ec) {
     // A page with no records member at all is how some APIs say "empty"; that is only
     // believable when the body is an object.
-    if (page.body.is_object()) {
-      static const json::array k_empty;
-      page.records = &k_empty;
+    if (page.body->is_object()) {
+      page.single = std::make_unique<json::array>(page.arena.get());
+      page.records = page.single.get();
       return page;
     }
     throw Error(ErrorKind::remote, fmt::format("records at \"{}\" missing ({})", pointer,
@@ -64,25 +65,139 @@ Page parse_record(const ProviderSpec& spec, const HttpResponse& response, const 
   auto page = parse_body(response, 1, url);
   boost::system::error_code ec;
   const auto& pointer = spec.get.record_pointer;
-  const json::value* record = pointer.empty() ? &page.body : page.body.find_pointer(pointer, ec);
+  const json::value* record = pointer.empty() ? page.body.get() : page.body->find_pointer(pointer, ec);
   if (!record || ec || !record->is_object())
     throw Error(ErrorKind::remote, fmt::format("the response holds no activity object ({})",
                                                describe_body(response)));
-  page.single = json::array(page.arena.get());
-  page.single.push_back(*record);
-  page.records = &page.single;
+  page.single = std::make_unique<json::array>(page.arena.get());
+  page.single->push_back(*record);
+  page.records = page.single.get();
   return page;
 }
 
-Pager::Pager(const ProviderSpec& spec, std::string base_url)
-    : m_spec(spec), m_base_url(std::move(base_url)) {}
+namespace {
+
+// The first JSON pointer of a mapped value, where paging reads a record's time and id.
+std::string first_pointer(const ValueExpr& expr) {
+  for (const auto& source : expr)
+    if (source.kind == ValueSource::Kind::pointer)
+      return source.text;
+  return {};
+}
+
+std::optional<std::string> string_at(const json::value& record, const std::string& pointer) {
+  if (pointer.empty())
+    return std::nullopt;
+  boost::system::error_code ec;
+  const auto* v = record.find_pointer(pointer, ec);
+  if (!v || ec || !v->is_string())
+    return std::nullopt;
+  return std::string(v->get_string());
+}
+
+std::size_t offset_of(const std::string& url, const std::string& param) {
+  const auto pos = url.find(param + "=");
+  if (pos == std::string::npos || (pos > 0 && url[pos - 1] != '?' && url[pos - 1] != '&'))
+    return 0;
+  return std::strtoull(url.c_str() + pos + param.size() + 1, nullptr, 10);
+}
+
+} // namespace
+
+Pager::Pager(const ProviderSpec& spec, std::string base_url, std::size_t page_size,
+             Restart restart)
+    : m_spec(spec), m_base_url(std::move(base_url)), m_page_size(page_size),
+      m_restart(std::move(restart)) {}
+
+void Pager::accept(Page& page) {
+  m_raw_count = page.records->size();
+  if (m_spec.list.pagination.style != PaginationStyle::offset)
+    return;
+  const auto time_pointer = first_pointer(m_spec.mapping.created_at);
+  const auto id_pointer = first_pointer(m_spec.mapping.id);
+  auto& records = *page.records;
+  for (auto it = records.begin(); it != records.end();) {
+    const auto time_text = string_at(*it, time_pointer);
+    const auto id = string_at(*it, id_pointer);
+    Timestamp t;
+    if (!time_text || !id || !try_parse_rfc3339(*time_text, t)) {
+      ++it; // mapping reports it
+      continue;
+    }
+    if (m_boundary_time && t == *m_boundary_time && m_boundary_ids.count(*id)) {
+      it = records.erase(it);
+      continue;
+    }
+    if (!m_last_time || t > *m_last_time) {
+      m_last_time = t;
+      m_ids_at_last_time = {*id};
+    } else if (t == *m_last_time) {
+      m_ids_at_last_time.insert(*id);
+    }
+    ++it;
+  }
+}
 
 std::optional<HttpRequest> Pager::next_request(const HttpRequest& current, const Page& page) {
   m_seen.insert(current.url);
   switch (m_spec.list.pagination.style) {
-  case PaginationStyle::hal_next: {
+  case PaginationStyle::hal_next:
+    return next_hal(current, page);
+  case PaginationStyle::cursor:
+    return next_cursor(current, page);
+  case PaginationStyle::offset:
+    return next_offset(current, page);
+  }
+  return std::nullopt;
+}
+
+std::optional<HttpRequest> Pager::next_cursor(const HttpRequest& current, const Page& page) {
+  const auto& pg = m_spec.list.pagination;
+  boost::system::error_code ec;
+  const auto* cursor = page.body->find_pointer(pg.cursor_pointer, ec);
+  if (!cursor || ec || cursor->is_null() || (cursor->is_string() && cursor->get_string().empty()))
+    return std::nullopt;
+  if (!cursor->is_string())
+    throw Error(ErrorKind::remote, fmt::format("page {}: the cursor at \"{}\" is not a string",
+                                               page.number, pg.cursor_pointer));
+  HttpRequest request = current;
+  request.url = set_query_param(current.url, pg.cursor_param, std::string_view(cursor->get_string()));
+  if (m_seen.count(request.url))
+    throw Error(ErrorKind::remote,
+                fmt::format("page {}: the API returned a cursor it returned before; stopping a loop",
+                            page.number));
+  return request;
+}
+
+std::optional<HttpRequest> Pager::next_offset(const HttpRequest& current, const Page& page) {
+  const auto& pg = m_spec.list.pagination;
+  if (m_raw_count < m_page_size)
+    return std::nullopt;
+  const auto next = offset_of(current.url, pg.offset_param) + m_page_size;
+  if (pg.max_offset == 0 || next <= pg.max_offset) {
+    HttpRequest request = current;
+    request.url = set_query_param(current.url, pg.offset_param, std::to_string(next));
+    return request;
+  }
+  // The API serves no further offsets: start again after the last timestamp seen, and let
+  // accept() drop what was already delivered at exactly that timestamp.
+  if (!m_restart || !m_last_time)
+    throw Error(ErrorKind::remote, fmt::format("page {}: the API serves no offset past {}",
+                                               page.number, pg.max_offset));
+  if (m_boundary_time && *m_boundary_time == *m_last_time)
+    throw Error(ErrorKind::remote,
+                fmt::format("page {}: more than {} activities share the time {}; the API cannot "
+                            "page past them",
+                            page.number, pg.max_offset, format_rfc3339_ms(*m_last_time)));
+  m_boundary_time = m_last_time;
+  m_boundary_ids = m_ids_at_last_time;
+  return m_restart(*m_last_time);
+}
+
+std::optional<HttpRequest> Pager::next_hal(const HttpRequest& current, const Page& page) {
+  {
     boost::system::error_code ec;
-    const auto* next = page.body.find_pointer(m_spec.list.pagination.next_pointer, ec);
+    const auto* next = page.body->find_pointer(m_spec.list.pagination.next_pointer, ec);
     if (!next || ec || next->is_null())
       return std::nullopt;
     if (!next->is_string() || next->get_string().empty())
@@ -112,8 +227,6 @@ std::optional<HttpRequest> Pager::next_request(const HttpRequest& current, const
     request.url = url;
     return request;
   }
-  }
-  return std::nullopt;
 }
 
 } // namespace auditfetch

@@ -40,30 +40,59 @@ std::optional<std::vector<std::string>> native_action_values(const ProviderSpec&
   return values;
 }
 
-NativeFilter scim_filter(const ProviderSpec& spec, const Query& query,
-                         const std::optional<Timestamp>& since,
-                         const std::optional<Timestamp>& until) {
+enum class Bound { lower, upper };
+
+// Times in the dialect's precision: a lower bound rounds down and an upper bound up, so the
+// server's range contains the requested one (the local filter trims the rest).
+std::string time_text(Timestamp t, TimePrecision precision, Bound bound) {
+  if (precision == TimePrecision::milliseconds)
+    return format_rfc3339_ms(t);
+  auto seconds = std::chrono::floor<std::chrono::seconds>(t);
+  if (bound == Bound::upper && seconds < t)
+    seconds += std::chrono::seconds{1};
+  return format_rfc3339_s(Timestamp{seconds});
+}
+
+const std::string* native_name(const FilterSpec& f, const char* name) {
+  auto it = f.fields.find(name);
+  return it == f.fields.end() ? nullptr : &it->second;
+}
+
+std::string join_terms(const std::vector<std::string>& terms, std::string_view separator) {
+  std::string out;
+  for (const auto& term : terms)
+    out += (out.empty() ? "" : std::string(separator)) + term;
+  return out;
+}
+
+// SCIM (PingOne) and SailPoint's `filters` share a shape: attribute op value, joined by and.
+NativeFilter expression_filter(const ProviderSpec& spec, const Query& query,
+                               const std::optional<Timestamp>& since,
+                               const std::optional<Timestamp>& until) {
   const auto& f = spec.list.filter;
+  const bool scim = f.dialect == FilterDialect::scim;
+  const std::string_view conjunction = scim ? " AND " : " and ";
+  // SailPoint writes date-times unquoted; SCIM quotes every value.
+  auto time_value = [&](Timestamp t, Bound bound) {
+    const auto text = time_text(t, f.time_precision, bound);
+    return scim ? scim_quote(text) : text;
+  };
   std::vector<std::string> terms;
   NativeFilter out;
   if (!f.time_field.empty()) {
     if (since) {
-      terms.push_back(fmt::format("{} ge {}", f.time_field, scim_quote(format_rfc3339_ms(*since))));
+      terms.push_back(fmt::format("{} ge {}", f.time_field, time_value(*since, Bound::lower)));
       out.pushed.push_back("since");
     }
     if (until) {
-      terms.push_back(fmt::format("{} lt {}", f.time_field, scim_quote(format_rfc3339_ms(*until))));
+      terms.push_back(fmt::format("{} lt {}", f.time_field, time_value(*until, Bound::upper)));
       out.pushed.push_back("until");
     }
   }
-  auto field = [&](const char* name) -> const std::string* {
-    auto it = f.fields.find(name);
-    return it == f.fields.end() ? nullptr : &it->second;
-  };
   auto equals = [&](const char* name, const std::optional<std::string>& value) {
     if (!value)
       return;
-    if (const auto* attribute = field(name)) {
+    if (const auto* attribute = native_name(f, name)) {
       terms.push_back(fmt::format("{} eq {}", *attribute, scim_quote(*value)));
       out.pushed.push_back(name);
     }
@@ -72,28 +101,68 @@ NativeFilter scim_filter(const ProviderSpec& spec, const Query& query,
   equals("entity", query.entity);
   equals("entity_type", query.entity_type);
   if (!query.actions.empty()) {
-    if (const auto* attribute = field("action")) {
-      if (auto values = native_action_values(spec, query.actions)) {
+    const auto* attribute = native_name(f, "action");
+    const auto values = attribute ? native_action_values(spec, query.actions) : std::nullopt;
+    if (values) {
+      std::vector<std::string> quoted;
+      for (const auto& value : *values)
+        quoted.push_back(scim_quote(value));
+      if (quoted.size() == 1) {
+        terms.push_back(fmt::format("{} eq {}", *attribute, quoted.front()));
+      } else if (scim) {
         std::vector<std::string> alternatives;
-        for (const auto& value : *values)
-          alternatives.push_back(fmt::format("{} eq {}", *attribute, scim_quote(value)));
-        std::string joined;
-        for (const auto& a : alternatives)
-          joined += (joined.empty() ? "" : " OR ") + a;
-        terms.push_back(alternatives.size() > 1 ? "(" + joined + ")" : joined);
-        out.pushed.push_back("action");
+        for (const auto& q : quoted)
+          alternatives.push_back(fmt::format("{} eq {}", *attribute, q));
+        terms.push_back("(" + join_terms(alternatives, " OR ") + ")");
+      } else {
+        terms.push_back(fmt::format("{} in ({})", *attribute, join_terms(quoted, ",")));
       }
+      out.pushed.push_back("action");
     }
   }
   for (const auto& native : query.native_filters)
     terms.push_back("(" + native + ")");
-  if (!terms.empty()) {
-    std::string expression;
-    for (const auto& term : terms)
-      expression += (expression.empty() ? "" : " AND ") + term;
-    out.params.emplace_back(f.param, expression);
-  }
+  if (!terms.empty())
+    out.params.emplace_back(f.param, join_terms(terms, conjunction));
   return out;
+}
+
+// Each filter its own query parameter (Truto, ThousandEyes).
+NativeFilter param_filter(const ProviderSpec& spec, const Query& query,
+                          const std::optional<Timestamp>& since,
+                          const std::optional<Timestamp>& until) {
+  const auto& f = spec.list.filter;
+  NativeFilter out;
+  auto add = [&](const char* name, const std::optional<std::string>& value) {
+    if (!value)
+      return;
+    if (const auto* param = native_name(f, name)) {
+      out.params.emplace_back(*param, *value);
+      out.pushed.push_back(name);
+    }
+  };
+  if (since)
+    add("since", time_text(*since, f.time_precision, Bound::lower));
+  if (until)
+    add("until", time_text(*until, f.time_precision, Bound::upper));
+  add("actor_id", query.actor_id);
+  add("entity", query.entity);
+  add("entity_type", query.entity_type);
+  // One parameter holds one value: several actions are only applied locally.
+  if (query.actions.size() == 1)
+    if (auto values = native_action_values(spec, query.actions); values && values->size() == 1)
+      add("action", values->front());
+  return out;
+}
+
+// A templated parameter, or nullopt when it names a setting that is not set.
+std::optional<std::string> param_value(const ParamSpec& param,
+                                       const std::map<std::string, std::string>& vars) {
+  try {
+    return expand_template(param.value, vars, Encoding::none);
+  } catch (const Error&) {
+    return std::nullopt;
+  }
 }
 
 } // namespace
@@ -159,12 +228,16 @@ ListPlan plan_list(const ProviderContext& context, const Query& query, Timestamp
                 "use the unified filters (--action, --actor-id, --since, ...)");
 
   NativeFilter native;
-  if (!filter_spec.param.empty()) {
-    switch (filter_spec.dialect) {
-    case FilterDialect::scim:
-      native = scim_filter(spec, query, plan.effective_since, plan.effective_until);
-      break;
-    }
+  switch (filter_spec.dialect) {
+  case FilterDialect::scim:
+  case FilterDialect::sailpoint:
+    native = expression_filter(spec, query, plan.effective_since, plan.effective_until);
+    break;
+  case FilterDialect::query_params:
+    native = param_filter(spec, query, plan.effective_since, plan.effective_until);
+    break;
+  case FilterDialect::none:
+    break;
   }
 
   plan.filter.since = query.since;
@@ -184,6 +257,8 @@ ListPlan plan_list(const ProviderContext& context, const Query& query, Timestamp
       plan.local.emplace_back(name);
 
   const auto& ps = spec.list.page_size;
+  if (ps.param.empty() && query.page_size)
+    throw Error(ErrorKind::usage, fmt::format("--page-size: {} does not let clients choose a page size", spec.name));
   plan.page_size = query.page_size.value_or(ps.default_size);
   if (plan.page_size == 0 || plan.page_size > ps.max)
     throw Error(ErrorKind::usage,
@@ -193,7 +268,11 @@ ListPlan plan_list(const ProviderContext& context, const Query& query, Timestamp
   if (query.limit && plan.local.empty())
     plan.page_size = std::min(plan.page_size, std::max<std::size_t>(*query.limit, 1));
 
-  std::vector<std::pair<std::string, std::string>> params = native.params;
+  std::vector<std::pair<std::string, std::string>> params;
+  for (const auto& param : spec.list.params)
+    if (auto value = param_value(param, context.vars))
+      params.emplace_back(param.name, *value);
+  params.insert(params.end(), native.params.begin(), native.params.end());
   if (!ps.param.empty())
     params.emplace_back(ps.param, std::to_string(plan.page_size));
   params.insert(params.end(), query.params.begin(), query.params.end());
@@ -213,8 +292,13 @@ HttpRequest plan_get(const ProviderContext& context, const std::string& id) {
     throw Error(ErrorKind::usage, "get: the activity id is empty");
   auto vars = context.vars;
   vars["id"] = id;
+  std::vector<std::pair<std::string, std::string>> params;
+  for (const auto& param : spec.get.params)
+    if (auto value = param_value(param, context.vars))
+      params.emplace_back(param.name, *value);
   HttpRequest request;
-  request.url = context.base_url + expand_template(*spec.get.path, vars, Encoding::path_segment);
+  request.url = append_query(
+      context.base_url + expand_template(*spec.get.path, vars, Encoding::path_segment), params);
   request.set_header("Accept", "application/json");
   return request;
 }

@@ -9,11 +9,21 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <cctype>
 #include <set>
 
 namespace auditfetch {
 namespace json = boost::json;
 namespace {
+
+// A problem at a JSON path; parse_definition turns it into an Error with the line.
+struct DefinitionProblem {
+  std::string path;
+  std::string problem;
+};
 
 // Reads one JSON value of a definition, naming its path in every error.
 class Node {
@@ -22,8 +32,7 @@ public:
       : m_value(value), m_path(std::move(path)), m_origin(origin) {}
 
   [[noreturn]] void fail(std::string_view problem) const {
-    throw Error(ErrorKind::usage, fmt::format("{}: {}: {}", m_origin, m_path, problem),
-                "see providers/pingone.json and the README's 'Provider definitions'");
+    throw DefinitionProblem{m_path, std::string(problem)};
   }
 
   const json::value& value() const { return m_value; }
@@ -117,7 +126,7 @@ public:
   void done() const {
     for (const auto& [key, value] : raw())
       if (!m_used.count(std::string(key)))
-        m_node.fail(fmt::format("unknown key \"{}\"", std::string_view(key)));
+        throw DefinitionProblem{child_path(key), fmt::format("unknown key \"{}\"", std::string_view(key))};
   }
 
 private:
@@ -146,16 +155,35 @@ ValueSource value_source(const Node& node) {
   if (node.value().is_string()) {
     auto text = node.string();
     check_pointer(node, text);
-    return {ValueSource::Kind::pointer, std::move(text)};
+    return {ValueSource::Kind::pointer, std::move(text), {}, {}};
   }
   Object o(node);
   ValueSource source;
   if (auto s = o.get("setting"))
-    source = {ValueSource::Kind::setting, s->string()};
+    source = {ValueSource::Kind::setting, s->string(), {}, {}};
   else if (auto c = o.get("const"))
-    source = {ValueSource::Kind::constant, c->string()};
-  else
-    node.fail("expected a JSON pointer, {\"setting\": NAME} or {\"const\": TEXT}");
+    source = {ValueSource::Kind::constant, c->string(), {}, {}};
+  else if (auto t = o.get("template")) {
+    source = {ValueSource::Kind::text_template, t->string(), {}, {}};
+    for (auto open = source.text.find('{'); open != std::string::npos;
+         open = source.text.find('{', open + 1)) {
+      const auto close = source.text.find('}', open);
+      if (close == std::string::npos || source.text[open + 1] != '/')
+        t->fail("placeholders are JSON pointers in braces, like {/items/0/operation}");
+    }
+  } else if (auto h = o.get("hash")) {
+    source.kind = ValueSource::Kind::hash;
+    source.pointers = h->strings();
+    for (const auto& pointer : source.pointers)
+      check_pointer(*h, pointer);
+    if (source.pointers.empty())
+      h->fail("expected at least one JSON pointer");
+  } else
+    node.fail("expected a JSON pointer, {\"setting\": NAME}, {\"const\": TEXT}, {\"template\": TEXT} or {\"hash\": [POINTERS]}");
+  if (auto p = o.get("if_present")) {
+    source.if_present = p->string();
+    check_pointer(*p, *source.if_present);
+  }
   o.done();
   return source;
 }
@@ -233,10 +261,21 @@ FilterSpec parse_filter(const Node& node) {
   Object o(node);
   FilterSpec f;
   static const std::pair<std::string_view, FilterDialect> k_dialects[] = {
-      {"scim", FilterDialect::scim}};
+      {"scim", FilterDialect::scim},
+      {"sailpoint", FilterDialect::sailpoint},
+      {"query_params", FilterDialect::query_params},
+      {"none", FilterDialect::none}};
   f.dialect = parse_enum(o.require("dialect"), k_dialects);
-  f.param = o.require("param").string();
-  f.time_field = o.string_or("time_field", "");
+  const bool expression = f.dialect == FilterDialect::scim || f.dialect == FilterDialect::sailpoint;
+  if (expression) {
+    f.param = o.require("param").string();
+    f.time_field = o.string_or("time_field", "");
+  }
+  if (auto p = o.get("time_precision")) {
+    static const std::pair<std::string_view, TimePrecision> k_precisions[] = {
+        {"milliseconds", TimePrecision::milliseconds}, {"seconds", TimePrecision::seconds}};
+    f.time_precision = parse_enum(*p, k_precisions);
+  }
   if (auto r = o.get("time_range_required"))
     f.time_range_required = r->boolean();
   if (auto d = o.get("default_since")) {
@@ -249,11 +288,14 @@ FilterSpec parse_filter(const Node& node) {
   }
   if (auto fields = o.get("fields")) {
     Object fo(*fields);
-    static const std::set<std::string_view> k_known = {"action", "actor_id", "entity",
-                                                       "entity_type"};
+    static const std::set<std::string_view> k_known = {"since",  "until",  "action",
+                                                       "actor_id", "entity", "entity_type"};
     for (const auto& [name, value] : fo.raw()) {
       if (!k_known.count(std::string_view(name)))
-        fo.require(name).fail("not a unified filter (action, actor_id, entity, entity_type)");
+        fo.require(name).fail(
+            "not a unified filter (since, until, action, actor_id, entity, entity_type)");
+      if (expression && (name == "since" || name == "until"))
+        fo.require(name).fail("expression dialects take the time attribute from time_field");
       f.fields[std::string(name)] = fo.require(name).string();
     }
     fo.done();
@@ -262,10 +304,22 @@ FilterSpec parse_filter(const Node& node) {
   return f;
 }
 
+std::vector<ParamSpec> parse_params(const Node& node) {
+  std::vector<ParamSpec> params;
+  Object o(node);
+  for (const auto& [name, value] : o.raw())
+    params.push_back({std::string(name), o.require(name).string()});
+  o.done();
+  return params;
+}
+
 ListSpec parse_list(const Node& node) {
   Object o(node);
   ListSpec l;
   l.path = o.require("path").string();
+  // The filter first: offset paging depends on its time field.
+  if (auto f = o.get("filter"))
+    l.filter = parse_filter(*f);
   if (auto r = o.get("records")) {
     l.records_pointer = r->string();
     check_pointer(*r, l.records_pointer);
@@ -277,8 +331,8 @@ ListSpec parse_list(const Node& node) {
         {"unspecified", Order::unspecified}};
     l.order = parse_enum(*order, k_orders);
   }
-  {
-    auto ps_node = o.require("page_size");
+  if (auto ps_found = o.get("page_size")) {
+    const auto& ps_node = *ps_found;
     Object ps(ps_node);
     l.page_size.param = ps.require("param").string();
     l.page_size.default_size = ps.require("default").count();
@@ -291,17 +345,37 @@ ListSpec parse_list(const Node& node) {
     auto p_node = o.require("pagination");
     Object p(p_node);
     static const std::pair<std::string_view, PaginationStyle> k_styles[] = {
-        {"hal_next", PaginationStyle::hal_next}};
-    l.pagination.style = parse_enum(p.require("style"), k_styles);
-    if (l.pagination.style == PaginationStyle::hal_next) {
+        {"hal_next", PaginationStyle::hal_next},
+        {"cursor", PaginationStyle::cursor},
+        {"offset", PaginationStyle::offset}};
+    auto& pg = l.pagination;
+    pg.style = parse_enum(p.require("style"), k_styles);
+    switch (pg.style) {
+    case PaginationStyle::hal_next: {
       auto next = p.require("next");
-      l.pagination.next_pointer = next.string();
-      check_pointer(next, l.pagination.next_pointer);
+      pg.next_pointer = next.string();
+      check_pointer(next, pg.next_pointer);
+      break;
+    }
+    case PaginationStyle::cursor: {
+      auto cursor = p.require("cursor");
+      pg.cursor_pointer = cursor.string();
+      check_pointer(cursor, pg.cursor_pointer);
+      pg.cursor_param = p.require("param").string();
+      break;
+    }
+    case PaginationStyle::offset:
+      pg.offset_param = p.require("param").string();
+      if (auto m = p.get("max_offset"))
+        pg.max_offset = m->count();
+      if (l.filter.time_field.empty())
+        p_node.fail("offset paging needs a filter with a time_field, to continue by keyset");
+      break;
     }
     p.done();
   }
-  if (auto f = o.get("filter"))
-    l.filter = parse_filter(*f);
+  if (auto params = o.get("params"))
+    l.params = parse_params(*params);
   o.done();
   return l;
 }
@@ -319,6 +393,8 @@ GetSpec parse_get(const Node& node) {
     check_pointer(*r, g.record_pointer);
   }
   g.unsupported_reason = o.string_or("unsupported", "");
+  if (auto params = o.get("params"))
+    g.params = parse_params(*params);
   if (!g.path && g.unsupported_reason.empty())
     node.fail("give either \"path\" or \"unsupported\" (why there is no get)");
   o.done();
@@ -341,12 +417,17 @@ MappingSpec parse_mapping(const Node& node) {
       {"ip_address", &m.ip_address},
       {"user_agent", &m.user_agent},
       {"authentication_method", &m.authentication_method},
+      {"action_key", &m.action_key},
   };
   for (const auto& [key, target] : fields)
     if (auto n = o.get(key))
       *target = value_expr(*n);
   if (m.created_at.empty())
     node.fail("missing key \"created_at\" (every activity needs a time)");
+  if (auto r = o.get("remote_data")) {
+    m.remote_data = r->string();
+    check_pointer(*r, *m.remote_data);
+  }
   if (auto rules = o.get("actor_type")) {
     for (const auto& rule_node : rules->array()) {
       Object r(rule_node);
@@ -359,7 +440,12 @@ MappingSpec parse_mapping(const Node& node) {
         rule.native_action_patterns = a->one_or_more_strings();
       static const std::pair<std::string_view, std::string_view> k_types[] = {
           {"user", "user"}, {"system", "system"}, {"anonymous", "anonymous"}};
-      rule.type = std::string(parse_enum(r.require("type"), k_types));
+      if (auto p = r.get("pointer")) {
+        rule.pointer = p->string();
+        check_pointer(*p, *rule.pointer);
+      } else {
+        rule.type = std::string(parse_enum(r.require("type"), k_types));
+      }
       r.done();
       m.actor_type.push_back(std::move(rule));
     }
@@ -380,6 +466,15 @@ std::vector<ActionRule> parse_actions(const Node& node) {
       if (!is_unified_action(*rule.unified))
         unified.fail(fmt::format("\"{}\" is not a unified action", *rule.unified));
     }
+    if (auto where = o.get("where")) {
+      Object w(*where);
+      for (const auto& [pointer, value] : w.raw()) {
+        auto value_node = w.require(pointer);
+        check_pointer(value_node, std::string(pointer));
+        rule.where.emplace_back(std::string(pointer), value_node.string());
+      }
+      w.done();
+    }
     o.done();
     rules.push_back(std::move(rule));
   }
@@ -398,6 +493,123 @@ std::pair<std::size_t, std::size_t> line_and_column(std::string_view text, std::
   }
   return {line, column};
 }
+
+// A small scanner over valid JSON text, to find where a path's value starts: Boost.JSON
+// keeps no positions, and a definition's author wants a line number.
+class Locator {
+public:
+  explicit Locator(std::string_view text) : m_text(text) {}
+
+  // Return the offset of the value at `path` ("list.pagination.style", "actions[2].unified"),
+  // or of the deepest part found.
+  std::size_t find(std::string_view path) {
+    std::size_t pos = skip_space(0);
+    std::size_t best = pos;
+    while (!path.empty()) {
+      if (path.front() == '.')
+        path.remove_prefix(1);
+      if (!path.empty() && path.front() == '[') {
+        const auto close = path.find(']');
+        const auto index = std::stoul(std::string(path.substr(1, close - 1)));
+        path.remove_prefix(close + 1);
+        if (!element(pos, index))
+          return best;
+      } else {
+        const auto end = path.find_first_of(".[");
+        const auto key = path.substr(0, end);
+        path.remove_prefix(end == std::string_view::npos ? path.size() : end);
+        if (!member(pos, key))
+          return best;
+      }
+      best = pos;
+    }
+    return best;
+  }
+
+private:
+  std::size_t skip_space(std::size_t pos) const {
+    while (pos < m_text.size() && std::isspace(static_cast<unsigned char>(m_text[pos])))
+      ++pos;
+    return pos;
+  }
+
+  std::size_t skip_string(std::size_t pos) const {
+    for (++pos; pos < m_text.size() && m_text[pos] != '"'; ++pos)
+      if (m_text[pos] == '\\')
+        ++pos;
+    return pos + 1;
+  }
+
+  std::size_t skip_value(std::size_t pos) const {
+    if (pos >= m_text.size())
+      return pos;
+    if (m_text[pos] == '"')
+      return skip_string(pos);
+    if (m_text[pos] == '{' || m_text[pos] == '[') {
+      int depth = 0;
+      for (; pos < m_text.size(); ++pos) {
+        const char c = m_text[pos];
+        if (c == '"') {
+          pos = skip_string(pos) - 1;
+        } else if (c == '{' || c == '[') {
+          ++depth;
+        } else if ((c == '}' || c == ']') && --depth == 0) {
+          return pos + 1;
+        }
+      }
+      return pos;
+    }
+    while (pos < m_text.size() && m_text[pos] != ',' && m_text[pos] != '}' && m_text[pos] != ']')
+      ++pos;
+    return pos;
+  }
+
+  // Move pos from an object to the value of its member `key`.
+  bool member(std::size_t& pos, std::string_view key) const {
+    if (pos >= m_text.size() || m_text[pos] != '{')
+      return false;
+    std::size_t p = skip_space(pos + 1);
+    while (p < m_text.size() && m_text[p] == '"') {
+      const auto end = skip_string(p);
+      const auto name = m_text.substr(p + 1, end - p - 2);
+      p = skip_space(end);
+      if (p >= m_text.size() || m_text[p] != ':')
+        return false;
+      p = skip_space(p + 1);
+      if (name == key) {
+        pos = p;
+        return true;
+      }
+      p = skip_space(skip_value(p));
+      if (p < m_text.size() && m_text[p] == ',')
+        p = skip_space(p + 1);
+    }
+    return false;
+  }
+
+  // Move pos from an array to its element `index`.
+  bool element(std::size_t& pos, std::size_t index) const {
+    if (pos >= m_text.size() || m_text[pos] != '[')
+      return false;
+    std::size_t p = skip_space(pos + 1);
+    for (std::size_t i = 0; i < index; ++i) {
+      p = skip_space(skip_value(p));
+      if (p >= m_text.size() || m_text[p] != ',')
+        return false;
+      p = skip_space(p + 1);
+    }
+    pos = p;
+    return true;
+  }
+
+  std::string_view m_text;
+};
+
+std::size_t locate(std::string_view text, std::string_view path) {
+  return Locator(text).find(path);
+}
+
+ProviderSpec parse_definition_json(std::string_view text, const std::string& origin);
 
 json::value parse_json_with_position(std::string_view text, const std::string& origin) {
   json::stream_parser parser;
@@ -423,6 +635,19 @@ const SettingSpec* ProviderSpec::setting(const std::string& setting_name) const 
 }
 
 ProviderSpec parse_definition(std::string_view text, const std::string& origin) {
+  try {
+    return parse_definition_json(text, origin);
+  } catch (const DefinitionProblem& p) {
+    const auto [line, column] = line_and_column(text, locate(text, p.path));
+    throw Error(ErrorKind::usage,
+                fmt::format("{}:{}: {}{}{}", origin, line, p.path, p.path.empty() ? "" : ": ", p.problem),
+                "see the README's 'Provider definitions'");
+  }
+}
+
+namespace {
+
+ProviderSpec parse_definition_json(std::string_view text, const std::string& origin) {
   const auto doc = parse_json_with_position(text, origin);
   const Node root(doc, "", origin);
   Object o(root);
@@ -447,9 +672,13 @@ ProviderSpec parse_definition(std::string_view text, const std::string& origin) 
     spec.actions = parse_actions(*actions);
   if (auto ci = o.get("actions_case_insensitive"))
     spec.actions_case_insensitive = ci->boolean();
+  if (auto u = o.get("actions_unified"))
+    spec.actions_unified = u->boolean();
   o.done();
   return spec;
 }
+
+} // namespace
 
 Registry Registry::builtin() {
   Registry registry;
@@ -468,6 +697,29 @@ void Registry::add(ProviderSpec spec) {
   m_specs.push_back(std::move(spec));
   std::sort(m_specs.begin(), m_specs.end(),
             [](const ProviderSpec& a, const ProviderSpec& b) { return a.name < b.name; });
+}
+
+void Registry::load_directory(const std::string& directory, bool required) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (!fs::is_directory(directory, ec)) {
+    if (required)
+      throw Error(ErrorKind::usage, fmt::format("--providers-dir: '{}' is not a directory", directory));
+    return;
+  }
+  std::vector<fs::path> files;
+  for (const auto& entry : fs::directory_iterator(directory, ec))
+    if (entry.path().extension() == ".json")
+      files.push_back(entry.path());
+  std::sort(files.begin(), files.end());
+  for (const auto& file : files) {
+    std::ifstream in(file, std::ios::binary);
+    std::ostringstream text;
+    text << in.rdbuf();
+    if (!in)
+      throw Error(ErrorKind::usage, fmt::format("{}: cannot read the definition", file.string()));
+    add(parse_definition(text.str(), file.string()));
+  }
 }
 
 const ProviderSpec* Registry::find_if(std::string_view name) const {

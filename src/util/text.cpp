@@ -32,6 +32,19 @@ std::string form_encode(std::string_view text) {
   return out;
 }
 
+std::string sha256_hex(std::string_view bytes) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  EVP_Digest(bytes.data(), bytes.size(), digest, &length, EVP_sha256(), nullptr);
+  static constexpr char k_hex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned int i = 0; i < length; ++i) {
+    out += k_hex[digest[i] >> 4];
+    out += k_hex[digest[i] & 15];
+  }
+  return out;
+}
+
 std::string truncate_text(std::string_view text, std::size_t max) {
   if (text.size() <= max)
     return std::string(text);

@@ -11,6 +11,7 @@ import unittest
 
 from harness import (CLIENT_ID, CLIENT_SECRET, PINGONE_ENV_ID, TOKEN, Emulator, fixture_records,
                      make_tls_files, make_self_signed_cert, run_auditfetch)
+from provider_case import ProviderCase
 
 RECORDS = fixture_records("pingone")
 ALL_IDS = sorted(r["id"] for r in RECORDS)
@@ -23,36 +24,12 @@ def without_links(record: dict) -> dict:
     return {k: v for k, v in record.items() if k != "_links"}
 
 
-class PingOneCase(unittest.TestCase):
-    emu: Emulator
-
-    @classmethod
-    def setUpClass(cls) -> None:
-        cls.emu = Emulator()
-        cls.emu.start()
-
-    @classmethod
-    def tearDownClass(cls) -> None:
-        cls.emu.stop()
-
-    def setUp(self) -> None:
-        self.emu.reset()
-
+class PingOneCase(ProviderCase):
     def list(self, *args: str, env: dict | None = None, base: str | None = None):
         return run_auditfetch("list", "-p", "pingone", "--environment-id", PINGONE_ENV_ID,
                               "--base-url", (base or self.emu.url) + "/v1", "--since", SINCE,
                               "--until", UNTIL, *args,
                               env={"AUDITFETCH_TOKEN": TOKEN, **(env or {})})
-
-    def assertOneErrorLine(self, result, exit_code: int, text: str) -> None:
-        """Exit code, and exactly one error line, the last on stderr, containing text."""
-        self.assertEqual(result.returncode, exit_code, result.stderr)
-        lines = result.stderr.strip().splitlines()
-        errors = [line for line in lines if line.startswith("auditfetch: error: ")]
-        self.assertEqual(len(errors), 1, result.stderr)
-        self.assertEqual(errors[0], lines[-1])
-        self.assertIn(text, errors[0])
-        self.assertTrue(all(l.startswith("auditfetch: ") for l in lines), result.stderr)
 
 
 class ListTest(PingOneCase):

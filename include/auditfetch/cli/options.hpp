@@ -13,6 +13,7 @@ struct CommonOptions {
   std::string provider;
   std::optional<std::string> base_url;
   std::map<std::string, std::string> settings; // provider settings given as flags
+  std::vector<std::string> providers_dirs;     // read ahead by definition_directories()
   std::optional<std::string> token_file;
   std::optional<std::string> token_url;
   std::optional<std::string> ca_file;
@@ -51,6 +52,7 @@ struct TailOptions {
 struct ProvidersOptions {
   std::optional<std::string> name;
   bool names_only = false;
+  std::vector<std::string> providers_dirs;
 };
 
 } // namespace auditfetch

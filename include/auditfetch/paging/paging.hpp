@@ -3,12 +3,14 @@
 
 #include "auditfetch/http/types.hpp"
 #include "auditfetch/provider/spec.hpp"
+#include "auditfetch/time/time.hpp"
 
 #include <boost/json/array.hpp>
 #include <boost/json/monotonic_resource.hpp>
 #include <boost/json/value.hpp>
 
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <set>
@@ -16,14 +18,15 @@
 
 namespace auditfetch {
 
-// One parsed page. Its records live in the page's own arena, freed with the page.
+// One parsed page. Its records live in the page's own arena, freed with the page. Pages move
+// between threads, so everything `records` may point to lives on the heap.
 struct Page {
   std::size_t number = 0; // 1-based
   std::string url;        // the request that produced it
   std::unique_ptr<boost::json::monotonic_resource> arena;
-  boost::json::value body;
-  const boost::json::array* records = nullptr;
-  boost::json::array single; // holds the record of a `get`, so it reads like a page
+  std::unique_ptr<boost::json::value> body;
+  boost::json::array* records = nullptr;
+  std::unique_ptr<boost::json::array> single; // a `get` record or no records, read as a page
 };
 
 // Parse a 2xx list response. Throws Error(remote) for a body that is not JSON, or whose
@@ -37,16 +40,38 @@ Page parse_record(const ProviderSpec& spec, const HttpResponse& response, const 
 // Follows pages and refuses to loop or wander.
 class Pager {
 public:
-  Pager(const ProviderSpec& spec, std::string base_url);
+  // Builds the first request again with a later --since (keyset continuation).
+  using Restart = std::function<HttpRequest(Timestamp since)>;
+
+  Pager(const ProviderSpec& spec, std::string base_url, std::size_t page_size,
+        Restart restart = {});
+
+  // Called on each page before it is delivered: drops the records a keyset restart fetched
+  // again (same timestamp as the boundary, id already seen), and remembers where it ends.
+  void accept(Page& page);
 
   // Return the request for the page after `page`, or nullopt when it was the last one.
-  // Throws Error(remote) for a next link to another origin or one already followed.
+  // Throws Error(remote) for a next link to another origin, a link or cursor already
+  // followed, or a keyset that cannot advance.
   std::optional<HttpRequest> next_request(const HttpRequest& current, const Page& page);
 
 private:
+  std::optional<HttpRequest> next_hal(const HttpRequest& current, const Page& page);
+  std::optional<HttpRequest> next_cursor(const HttpRequest& current, const Page& page);
+  std::optional<HttpRequest> next_offset(const HttpRequest& current, const Page& page);
+
   const ProviderSpec& m_spec;
   std::string m_base_url;
+  std::size_t m_page_size;
+  Restart m_restart;
   std::set<std::string> m_seen;
+  // Offset paging.
+  std::size_t m_offset = 0;
+  std::size_t m_raw_count = 0;
+  std::optional<Timestamp> m_last_time;
+  std::set<std::string> m_ids_at_last_time;
+  std::optional<Timestamp> m_boundary_time; // after a keyset restart
+  std::set<std::string> m_boundary_ids;
 };
 
 } // namespace auditfetch

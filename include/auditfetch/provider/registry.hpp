@@ -21,6 +21,10 @@ public:
   // Add or replace (by name) a provider.
   void add(ProviderSpec spec);
 
+  // Add every *.json definition in `directory`, in name order. A missing directory is
+  // skipped unless `required`; a malformed file throws Error(usage) naming file and line.
+  void load_directory(const std::string& directory, bool required);
+
   // Return the provider called `name`; throws Error(usage) listing the known names.
   const ProviderSpec& find(std::string_view name) const;
   const ProviderSpec* find_if(std::string_view name) const;

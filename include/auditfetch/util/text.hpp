@@ -12,6 +12,9 @@ std::string base64_encode(std::string_view bytes);
 // application/x-www-form-urlencoded encoding of one key or value.
 std::string form_encode(std::string_view text);
 
+// Lower-case hex SHA-256 of the bytes.
+std::string sha256_hex(std::string_view bytes);
+
 // Return at most `max` bytes of text, cut at a UTF-8 boundary, with "…" when cut.
 std::string truncate_text(std::string_view text, std::size_t max);
 

@@ -17,8 +17,8 @@ Page page_of(std::size_t number, std::size_t records) {
   boost::json::array a(page.arena.get());
   for (std::size_t i = 0; i < records; ++i)
     a.push_back(static_cast<std::int64_t>(i));
-  page.body = std::move(a);
-  page.records = &page.body.get_array();
+  page.body = std::make_unique<boost::json::value>(std::move(a));
+  page.records = &page.body->get_array();
   return page;
 }
 

@@ -116,3 +116,73 @@ TEST_SUITE("mapping") {
     CHECK(glob_match("login*", "LOGIN failed", true));
   }
 }
+
+TEST_SUITE("mapping") {
+  TEST_CASE("ThousandEyes: event text gives the action; the id is a stable content digest") {
+    const auto context = resolve_context(registry().find("thousandeyes"), {{"aid", "1234"}},
+                                         std::nullopt, env_of({}));
+    const auto record = json::parse(R"j({"aid":"1234","date":"2020-07-17T22:00:54Z",
+      "event":"Login failed.","ipAddress":"99.128.0.0/11","uid":"1234",
+      "user":"API Sandbox User (noreply@thousandeyes.com)"})j");
+    const auto a = map_record(context, record);
+    CHECK(a.action == "login_failed");
+    CHECK(a.actor_type == "user");
+    CHECK(a.group == "1234");
+    CHECK(a.ip_address == "99.128.0.0/11");
+    REQUIRE(a.id);
+    CHECK(a.id->size() == 32);
+    CHECK(map_record(context, json::parse(json::serialize(record))).id == a.id);
+    auto other = record;
+    other.as_object()["event"] = "Logged out.";
+    CHECK(map_record(context, other).id != a.id);
+    CHECK(map_record(context, other).action == "logout");
+  }
+
+  TEST_CASE("ThousandEyes: a created user is user_created, another created thing is create") {
+    const auto context = resolve_context(registry().find("thousandeyes"), {{"aid", "1"}},
+                                         std::nullopt, env_of({}));
+    auto record = json::parse(R"({"date":"2020-07-17T22:00:54Z","event":"User created.",
+      "resources":[{"name":"Ann","type":"userDisplayName"}]})");
+    CHECK(map_record(context, record).action == "user_created");
+    CHECK(map_record(context, record).actor_type == "system");
+    record.as_object()["resources"].as_array()[0].as_object()["type"] = "reportTitle";
+    CHECK(map_record(context, record).action == "create");
+    record.as_object()["event"] = "Something odd happened";
+    CHECK(map_record(context, record).action == "Something odd happened");
+  }
+
+  TEST_CASE("SailPoint: the first item's operation gives the action, the type is native") {
+    const auto context = resolve_context(registry().find("sailpoint"), {{"tenant", "acme"}},
+                                         std::nullopt, env_of({}));
+    const auto record = json::parse(R"({"id":"x","created":"2024-05-13T08:10:00.120Z",
+      "type":"appRequest","requesterIdentitySummary":{"id":"r","identityId":"ri"},
+      "targetIdentitySummary":{"id":"t","identityId":"ti"},
+      "items":[{"operation":"DISABLE","attribute":"enabled","value":"false","nativeIdentity":"jdoe"}]})");
+    const auto a = map_record(context, record);
+    CHECK(a.action == "user_deactivated");
+    CHECK(a.native_action == "appRequest");
+    CHECK(a.actor_user_id == "ri");
+    CHECK(a.entity == "ti");
+    CHECK(a.entity_type == "identity");
+    CHECK(a.organization == "acme");
+    CHECK(a.description == "appRequest: DISABLE enabled=false on jdoe");
+    const auto bare = json::parse(R"({"id":"y","created":"2024-05-13T08:10:00Z","type":"Certification"})");
+    const auto b = map_record(context, bare);
+    CHECK(b.action == "Certification");
+    CHECK(b.actor_type == "system");
+    CHECK(b.entity_type == std::nullopt);
+    CHECK(b.description == "Certification");
+  }
+
+  TEST_CASE("Truto: unified values are kept and remote_data is the provider record") {
+    const auto context = resolve_context(registry().find("truto"), {{"integrated-account-id", "i"}},
+                                         std::nullopt, env_of({}));
+    const auto record = json::parse(R"({"id":"1","actor":{"type":"user","user":{"id":"u"}},
+      "action":"login","created_at":"2024-05-13T07:58:02.113Z","remote_data":{"uuid":"1"}})");
+    const auto a = map_record(context, record);
+    CHECK(a.action == "login");
+    CHECK(a.actor_type == "user");
+    REQUIRE(a.remote_data);
+    CHECK(a.remote_data->at("uuid") == "1");
+  }
+}

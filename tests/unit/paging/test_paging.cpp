@@ -35,7 +35,7 @@ TEST_SUITE("paging") {
         ok(R"({"_embedded":{"activities":[{"id":"1"},{"id":"2"}]},"_links":{"next":{"href":"https://api.pingone.com/v1/environments/e/activities?limit=2&cursor=abc"}}})"),
         1, first().url);
     CHECK(page.records->size() == 2);
-    Pager pager(spec(), k_base);
+    Pager pager(spec(), k_base, 2);
     const auto next = pager.next_request(first(), page);
     REQUIRE(next);
     CHECK(next->url == "https://api.pingone.com/v1/environments/e/activities?limit=2&cursor=abc");
@@ -44,7 +44,7 @@ TEST_SUITE("paging") {
   TEST_CASE("no next link ends the listing") {
     const auto page = parse_page(spec(), ok(R"({"_embedded":{"activities":[]},"_links":{}})"), 1,
                                  first().url);
-    Pager pager(spec(), k_base);
+    Pager pager(spec(), k_base, 2);
     CHECK_FALSE(pager.next_request(first(), page));
   }
 
@@ -57,7 +57,7 @@ TEST_SUITE("paging") {
     const auto page = parse_page(
         spec(), ok(R"({"_embedded":{"activities":[]},"_links":{"next":{"href":"https://evil.example/x"}}})"),
         3, first().url);
-    Pager pager(spec(), k_base);
+    Pager pager(spec(), k_base, 2);
     CHECK_THROWS_WITH_AS(pager.next_request(first(), page),
                          "page 3: refusing the next link to https://evil.example: not the API's "
                          "origin https://api.pingone.com",
@@ -69,7 +69,7 @@ TEST_SUITE("paging") {
         spec(),
         ok(R"({"_embedded":{"activities":[]},"_links":{"next":{"href":"https://api.pingone.com/v1/environments/e/activities?limit=2"}}})"),
         2, first().url);
-    Pager pager(spec(), k_base);
+    Pager pager(spec(), k_base, 2);
     CHECK_THROWS_WITH_AS(pager.next_request(first(), page),
                          "page 2: the next link repeats an earlier page; stopping a loop", Error);
   }
@@ -97,5 +97,68 @@ TEST_SUITE("paging") {
     REQUIRE(page.records->size() == 1);
     CHECK(page.records->at(0).at("id") == "1");
     CHECK_THROWS_AS(parse_record(spec(), ok("[1]"), "u"), Error);
+  }
+}
+
+TEST_SUITE("paging") {
+  TEST_CASE("a page whose records are the body itself survives a move") {
+    const auto& sailpoint = registry().find("sailpoint");
+    auto page = parse_page(sailpoint, ok(R"([{"id":"a"},{"id":"b"}])"), 1, "https://x/a");
+    Page moved = std::move(page);
+    REQUIRE(moved.records->size() == 2);
+    CHECK(moved.records->at(1).at("id") == "b");
+  }
+
+  TEST_CASE("a cursor is sent back as a parameter, other parameters unchanged") {
+    const auto& truto = registry().find("truto");
+    HttpRequest current;
+    current.url = "https://api.truto.one/unified/user-directory/activities?integrated_account_id=x&limit=2";
+    const auto page = parse_page(truto, ok(R"({"result":[{"id":"1"}],"next_cursor":"c1"})"), 1, current.url);
+    Pager pager(truto, "https://api.truto.one", 2);
+    const auto next = pager.next_request(current, page);
+    REQUIRE(next);
+    CHECK(next->url == current.url + "&next_cursor=c1");
+    const auto last = parse_page(truto, ok(R"({"result":[],"next_cursor":null})"), 2, next->url);
+    CHECK_FALSE(pager.next_request(*next, last));
+  }
+
+  TEST_CASE("a cursor the API already gave is a loop") {
+    const auto& truto = registry().find("truto");
+    HttpRequest current;
+    current.url = "https://api.truto.one/a?next_cursor=c1";
+    const auto page = parse_page(truto, ok(R"({"result":[],"next_cursor":"c1"})"), 4, current.url);
+    Pager pager(truto, "https://api.truto.one", 2);
+    CHECK_THROWS_WITH_AS(pager.next_request(current, page),
+                         "page 4: the API returned a cursor it returned before; stopping a loop", Error);
+  }
+
+  TEST_CASE("offset paging stops on a short page and continues by keyset past the cap") {
+    auto sailpoint = registry().find("sailpoint");
+    sailpoint.list.pagination.max_offset = 2;
+    std::vector<Timestamp> restarts;
+    Pager pager(sailpoint, "https://t.api.identitynow.com/v3", 2, [&](Timestamp since) {
+      restarts.push_back(since);
+      HttpRequest r;
+      r.url = "https://t.api.identitynow.com/v3/account-activities?limit=2&since=" + format_rfc3339_ms(since);
+      return r;
+    });
+    HttpRequest first;
+    first.url = "https://t.api.identitynow.com/v3/account-activities?limit=2";
+    auto p1 = parse_page(sailpoint, ok(R"([{"id":"a","created":"2024-05-01T00:00:01Z"},{"id":"b","created":"2024-05-01T00:00:02Z"}])"), 1, first.url);
+    pager.accept(p1);
+    auto r2 = pager.next_request(first, p1);
+    REQUIRE(r2);
+    CHECK(r2->url == first.url + "&offset=2");
+    auto p2 = parse_page(sailpoint, ok(R"([{"id":"c","created":"2024-05-01T00:00:03Z"},{"id":"d","created":"2024-05-01T00:00:03Z"}])"), 2, r2->url);
+    pager.accept(p2);
+    auto r3 = pager.next_request(*r2, p2); // offset 4 > cap 2: keyset
+    REQUIRE(r3);
+    REQUIRE(restarts.size() == 1);
+    CHECK(format_rfc3339_ms(restarts[0]) == "2024-05-01T00:00:03.000Z");
+    // The restart sees c and d again at the boundary time: both dropped, e kept.
+    auto p3 = parse_page(sailpoint, ok(R"([{"id":"c","created":"2024-05-01T00:00:03Z"},{"id":"d","created":"2024-05-01T00:00:03Z"},{"id":"e","created":"2024-05-01T00:00:04Z"}])"), 3, r3->url);
+    pager.accept(p3);
+    REQUIRE(p3.records->size() == 1);
+    CHECK(p3.records->at(0).at("id") == "e");
   }
 }

@@ -52,26 +52,27 @@ TEST_SUITE("registry") {
   TEST_CASE("an unknown key names its path") {
     auto json = k_minimal;
     json.replace(json.find("\"style\""), 7, "\"styel\": 1, \"style\"");
-    CHECK(error_of(json) == "test.json: list.pagination: unknown key \"styel\"");
+    CHECK(error_of(json) == "test.json:5: list.pagination.styel: unknown key \"styel\"");
   }
 
   TEST_CASE("a wrong type names its path") {
     auto json = k_minimal;
     json.replace(json.find("10"), 2, "\"10\"");
-    CHECK(error_of(json) == "test.json: list.page_size.default: expected a positive integer");
+    CHECK(error_of(json) == "test.json:4: list.page_size.default: expected a positive integer");
   }
 
   TEST_CASE("an unknown pagination style lists the known ones") {
     auto json = k_minimal;
     json.replace(json.find("hal_next"), 8, "pages");
     CHECK(error_of(json) ==
-          "test.json: list.pagination.style: unknown value \"pages\" (expected one of: hal_next)");
+          "test.json:5: list.pagination.style: unknown value \"pages\" (expected one of: "
+          "hal_next, cursor, offset)");
   }
 
   TEST_CASE("an action table may only name unified actions") {
     auto json = k_minimal;
     json.insert(json.rfind('}'), R"(, "actions": [{"native": "A", "unified": "logged_in"}])");
-    CHECK(error_of(json) == "test.json: actions[0].unified: \"logged_in\" is not a unified action");
+    CHECK(error_of(json) == "test.json:8: actions[0].unified: \"logged_in\" is not a unified action");
   }
 
   TEST_CASE("an unknown provider lists the known ones") {

@@ -1,0 +1,182 @@
+"""Shared pieces of the per-provider end-to-end tests (test_pingone.py, test_truto.py, ...).
+
+ProviderCase starts one emulator per test class (with `emulator_args`) and resets it before every
+test; it checks auditfetch's error lines, parses its outputs and its `-v` pushdown line. The
+functions below compute expected values from fixture records, never from auditfetch itself.
+"""
+
+from __future__ import annotations
+
+import calendar
+import csv
+import datetime as dt
+import io
+import json
+import re
+import subprocess
+import unittest
+from typing import Any, Iterable
+
+from harness import Emulator
+
+# Every unified activity has exactly these keys, in this order (README, "The unified activity").
+ACTIVITY_KEYS = ["id", "actor", "organization", "group", "description", "action", "entity", "entity_type",
+                 "context", "created_at", "remote_data", "provider"]
+UNIFIED_ACTIONS = {"login", "login_failed", "logout", "user_invited", "user_created", "user_joined",
+                   "user_deactivated", "user_deleted", "user_updated", "create", "destroy", "exported", "updated"}
+FILTER_NAMES = {"since", "until", "action", "actor_id", "entity", "entity_type"}
+MS_TIME = r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$"
+
+# --------------------------------------------------------------------------- times
+
+_RFC3339 = re.compile(
+    r"^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?([Zz]|[+-]\d{2}:\d{2})$")
+
+
+def parse_time(text: str) -> int:
+    """RFC 3339 → nanoseconds since the epoch (ValueError if it is not one)."""
+    m = _RFC3339.match(text or "")
+    if not m:
+        raise ValueError(f"not an RFC 3339 date-time: {text!r}")
+    year, month, day, hour, minute, second = (int(g) for g in m.groups()[:6])
+    offset = 0
+    zone = m.group(8)
+    if zone not in ("Z", "z"):
+        offset = (1 if zone[0] == "+" else -1) * (int(zone[1:3]) * 3600 + int(zone[4:6]) * 60)
+    seconds = calendar.timegm((year, month, day, hour, minute, second)) - offset
+    return seconds * 1_000_000_000 + int((m.group(7) or "").ljust(9, "0"))
+
+
+def format_ms(ns: int) -> str:
+    """nanoseconds → UTC RFC 3339 with milliseconds, as auditfetch prints created_at."""
+    seconds, rest = divmod(ns, 1_000_000_000)
+    text = dt.datetime.fromtimestamp(seconds, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
+    return f"{text}.{rest // 1_000_000:03d}Z"
+
+
+def format_seconds(ns: int) -> str:
+    """nanoseconds (a whole second) → 2024-05-13T00:00:00Z."""
+    return dt.datetime.fromtimestamp(ns // 1_000_000_000, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def ms(text: str) -> str:
+    """A provider time normalised the way auditfetch prints created_at."""
+    return format_ms(parse_time(text))
+
+
+def in_range(text: str, since: str | None, until: str | None) -> bool:
+    """since <= text < until (either bound optional)."""
+    t = parse_time(text)
+    return (since is None or t >= parse_time(since)) and (until is None or t < parse_time(until))
+
+
+# --------------------------------------------------------------------------- outputs
+
+
+def ndjson(stdout: str) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in stdout.splitlines()]
+
+
+def csv_rows(stdout: str) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(stdout, newline="")))
+
+
+def record_key(record: Any) -> str:
+    """A record's content as one comparable string (for records without an id)."""
+    return json.dumps(record, sort_keys=True, ensure_ascii=False)
+
+
+def unified_actor(actor_type: str | None, user_id: str | None) -> dict[str, Any]:
+    return {"type": actor_type, "user": {"id": user_id}}
+
+
+def null_context(ip_address: str | None = None, user_agent: str | None = None,
+                 authentication_method: str | None = None) -> dict[str, Any]:
+    return {"ip_address": ip_address, "user_agent": user_agent, "authentication_method": authentication_method}
+
+
+# --------------------------------------------------------------------------- test case
+
+
+class ProviderCase(unittest.TestCase):
+    """One emulator per class (started with `emulator_args`), reset before every test."""
+
+    emulator_args: tuple[str, ...] = ()
+    emu: Emulator
+
+    @classmethod
+    def setUpClass(cls) -> None:
+        cls.emu = Emulator(*cls.emulator_args)
+        cls.emu.start()
+
+    @classmethod
+    def tearDownClass(cls) -> None:
+        cls.emu.stop()
+
+    def setUp(self) -> None:
+        self.emu.reset()
+
+    # ---------------------------------------------------------------- assertions
+
+    def assertOneErrorLine(self, result: subprocess.CompletedProcess, exit_code: int, text: str) -> None:
+        """Exit code, and exactly one error line, the last on stderr, containing text."""
+        self.assertEqual(result.returncode, exit_code, result.stderr)
+        lines = result.stderr.strip().splitlines()
+        errors = [line for line in lines if line.startswith("auditfetch: error: ")]
+        self.assertEqual(len(errors), 1, result.stderr)
+        self.assertEqual(errors[0], lines[-1])
+        self.assertIn(text, errors[0])
+        self.assertTrue(all(l.startswith("auditfetch: ") for l in lines), result.stderr)
+
+    def errorLine(self, result: subprocess.CompletedProcess) -> str:
+        """The one error line (after assertOneErrorLine)."""
+        return result.stderr.strip().splitlines()[-1]
+
+    def activities(self, result: subprocess.CompletedProcess) -> list[dict[str, Any]]:
+        """The NDJSON activities of a successful run."""
+        self.assertEqual(result.returncode, 0, result.stderr)
+        return ndjson(result.stdout)
+
+    def assertIdsOnce(self, activities: Iterable[dict[str, Any]], expected_ids: Iterable[str]) -> None:
+        """Every expected id exactly once, nothing else."""
+        ids = [a["id"] for a in activities]
+        duplicates = sorted({i for i in ids if ids.count(i) > 1})
+        self.assertEqual(duplicates, [], "ids printed more than once")
+        self.assertEqual(sorted(ids), sorted(expected_ids))
+
+    def assertUnifiedShape(self, activity: dict[str, Any], provider: str) -> None:
+        self.assertEqual(list(activity), ACTIVITY_KEYS)
+        self.assertEqual(activity["provider"], provider)
+        self.assertEqual(set(activity["actor"]), {"type", "user"})
+        self.assertIn(activity["actor"]["type"], ("user", "system", "anonymous"))
+        self.assertEqual(set(activity["context"]), {"ip_address", "user_agent", "authentication_method"})
+        self.assertRegex(activity["created_at"], MS_TIME)
+
+    def pushdown(self, result: subprocess.CompletedProcess, provider: str) -> tuple[set[str], set[str]]:
+        """The filters `-v` says were pushed down and applied locally."""
+        m = re.search(rf"^auditfetch: {re.escape(provider)}: filters pushed down: (.*); applied locally: (.*)$",
+                      result.stderr, re.M)
+        self.assertIsNotNone(m, result.stderr)
+        def names(text: str) -> set[str]:
+            return set() if text.strip() == "none" else {n.strip() for n in text.split(",")}
+        pushed, local = names(m.group(1)), names(m.group(2))
+        self.assertLessEqual(pushed | local, FILTER_NAMES, result.stderr)
+        return pushed, local
+
+    def assertJsonOutput(self, result: subprocess.CompletedProcess, expected_ids: Iterable[str]) -> list[dict[str, Any]]:
+        self.assertEqual(result.returncode, 0, result.stderr)
+        document = json.loads(result.stdout)
+        self.assertIsInstance(document, list)
+        self.assertIdsOnce(document, expected_ids)
+        return document
+
+    def assertCsvOutput(self, result: subprocess.CompletedProcess, fields: list[str],
+                        expected_ids: Iterable[str]) -> list[list[str]]:
+        """A header with exactly `fields` (the first being id; auditfetch prints them in schema order)
+        and one row per activity."""
+        self.assertEqual(result.returncode, 0, result.stderr)
+        rows = csv_rows(result.stdout)
+        self.assertEqual(rows[0], fields)
+        self.assertTrue(all(len(row) == len(fields) for row in rows), rows)
+        self.assertEqual(sorted(r[0] for r in rows[1:]), sorted(expected_ids))
+        return rows
