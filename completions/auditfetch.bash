@@ -1,11 +1,28 @@
 # bash completion for auditfetch(1)                        -*- shell-script -*-
 #
 # Needs bash 4 and nothing else (bash-completion is optional). Provider names come from
-# `auditfetch providers --names`, so new providers complete without editing this file;
-# provider settings (--environment-id, --region) are listed here.
+# `auditfetch providers --names` (with the --providers-dir directories on the command line),
+# so new providers complete without editing this file; the built-in providers' settings
+# (--environment-id, --region, --tenant, --aid, --integrated-account-id, ...) are listed here.
 
+# Print the provider names, user definitions from --providers-dir DIR on the line included.
 _auditfetch_providers() {
-    command auditfetch providers --names 2>/dev/null
+    local -a dirs=()
+    local i word dir
+    for ((i = 1; i < COMP_CWORD; i++)); do
+        word=${COMP_WORDS[i]} dir=
+        if [[ $word == --providers-dir ]]; then
+            dir=${COMP_WORDS[i + 1]}
+            [[ $dir == = ]] && dir=${COMP_WORDS[i + 2]} # "--providers-dir=DIR", split at "="
+        elif [[ $word == --providers-dir=?* ]]; then
+            dir=${word#--providers-dir=}
+        fi
+        [[ $dir == \~/* ]] && dir=$HOME/${dir#\~/}
+        [[ -n $dir ]] && dirs+=(--providers-dir "$dir")
+    done
+    # A directory that does not load (yet) must not cost the built-in names.
+    command auditfetch providers --names "${dirs[@]}" 2>/dev/null ||
+        command auditfetch providers --names 2>/dev/null
 }
 
 _auditfetch() {
@@ -36,7 +53,11 @@ _auditfetch() {
         return
     fi
 
-    local common='-h --help -p --provider --base-url --environment-id --region
+    local common='-h --help -p --provider --base-url --providers-dir
+        --environment-id --region
+        --tenant --requested-for --requested-by --regarding-identity
+        --aid --use-all-permitted-aids
+        --integrated-account-id --organization-id
         --token-file --token-url --ca-file --timeout --retries
         -o --output --fields --no-remote-data -v --verbose'
     local filters='--since --until --action --actor-id --entity --entity-type
@@ -46,9 +67,15 @@ _auditfetch() {
         list) options="$common $filters" ;;
         get) options=$common ;;
         tail) options="$common $filters --interval" ;;
-        providers) options='-h --help --names' ;;
+        providers) options='-h --help --names --providers-dir' ;;
         *) return ;;
     esac
+
+    if [[ $prev == --providers-dir ]]; then
+        compopt -o filenames 2>/dev/null
+        mapfile -t COMPREPLY < <(compgen -d -- "$cur")
+        return
+    fi
 
     if [[ $command != providers ]]; then
         case $prev in
@@ -64,12 +91,18 @@ _auditfetch() {
                 mapfile -t COMPREPLY < <(compgen -W 'na eu asia ca au sg' -- "$cur")
                 return
                 ;;
+            --use-all-permitted-aids)
+                mapfile -t COMPREPLY < <(compgen -W 'true false' -- "$cur")
+                return
+                ;;
             --token-file | --ca-file)
                 compopt -o filenames 2>/dev/null
                 mapfile -t COMPREPLY < <(compgen -f -- "$cur")
                 return
                 ;;
-            --base-url | --environment-id | --token-url | --timeout | --retries | --fields | \
+            --base-url | --environment-id | --tenant | --requested-for | --requested-by | \
+                --regarding-identity | --aid | --integrated-account-id | --organization-id | \
+                --token-url | --timeout | --retries | --fields | \
                 --since | --until | --action | --actor-id | --entity | --entity-type | \
                 --filter | --param | --limit | --page-size | --interval)
                 return
@@ -81,7 +114,14 @@ _auditfetch() {
         mapfile -t COMPREPLY < <(compgen -W "$options" -- "$cur")
     elif [[ $command == providers ]]; then
         for ((i = at + 1; i < COMP_CWORD; i++)); do
-            [[ ${COMP_WORDS[i]} != -* ]] && return # the name is already there
+            case ${COMP_WORDS[i]} in
+                --providers-dir) # its DIR is not the name
+                    ((i++))
+                    [[ ${COMP_WORDS[i]} == = ]] && ((i++))
+                    ;;
+                -*) ;;
+                *) return ;; # the name is already there
+            esac
         done
         mapfile -t COMPREPLY < <(compgen -W "$(_auditfetch_providers)" -- "$cur")
     fi

@@ -1,8 +1,25 @@
-# fish completion for auditfetch(1). Provider names come from `auditfetch providers --names`,
-# so new providers complete without editing this file; provider settings are listed here.
+# fish completion for auditfetch(1). Provider names come from `auditfetch providers --names`
+# (with the --providers-dir directories on the command line), so new providers complete
+# without editing this file; the built-in providers' settings are listed here.
 
 function __auditfetch_providers
-    command auditfetch providers --names 2>/dev/null
+    set -l dirs
+    set -l words (commandline -opc)
+    for i in (seq (count $words))
+        set -l dir
+        if test "$words[$i]" = --providers-dir; and test $i -lt (count $words)
+            set dir $words[(math $i + 1)]
+        else if string match -q -- '--providers-dir=?*' $words[$i]
+            set dir (string replace -- --providers-dir= '' $words[$i])
+        end
+        if test -n "$dir"
+            set dir (string replace -r -- '^~/' "$HOME/" $dir)
+            set -a dirs --providers-dir $dir
+        end
+    end
+    # A directory that does not load (yet) must not cost the built-in names.
+    command auditfetch providers --names $dirs 2>/dev/null
+    or command auditfetch providers --names 2>/dev/null
 end
 
 set -l commands list get tail providers
@@ -22,8 +39,17 @@ complete -c auditfetch -n "not __fish_seen_subcommand_from $commands" -l version
 # Provider
 complete -c auditfetch -n $fetching -s p -l provider -x -a '(__auditfetch_providers)' -d Provider
 complete -c auditfetch -n $fetching -l base-url -x -d 'Replace the API base URL'
+complete -c auditfetch -n "__fish_seen_subcommand_from $commands" -l providers-dir -x -a '(__fish_complete_directories)' -d 'Also load provider definitions from DIR'
 complete -c auditfetch -n $fetching -l environment-id -x -d 'pingone: PingOne environment ID'
 complete -c auditfetch -n $fetching -l region -x -a 'na eu asia ca au sg' -d 'pingone: PingOne region'
+complete -c auditfetch -n $fetching -l tenant -x -d 'sailpoint: SailPoint tenant name'
+complete -c auditfetch -n $fetching -l requested-for -x -d 'sailpoint: only activities requested for this identity id (or me)'
+complete -c auditfetch -n $fetching -l requested-by -x -d 'sailpoint: only activities requested by this identity id (or me)'
+complete -c auditfetch -n $fetching -l regarding-identity -x -d 'sailpoint: only activities whose requester or target is this identity'
+complete -c auditfetch -n $fetching -l aid -x -d 'thousandeyes: ThousandEyes account group ID'
+complete -c auditfetch -n $fetching -l use-all-permitted-aids -x -a 'true false' -d 'thousandeyes: also read every other permitted account group'
+complete -c auditfetch -n $fetching -l integrated-account-id -x -d 'truto: Truto integrated account ID'
+complete -c auditfetch -n $fetching -l organization-id -x -d 'truto: organization to read'
 
 # Credentials
 complete -c auditfetch -n $fetching -l token-file -r -F -d 'Read the bearer token from FILE'

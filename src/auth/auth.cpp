@@ -8,6 +8,7 @@
 
 #include <boost/json.hpp>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <fstream>
 #include <sstream>
@@ -18,21 +19,6 @@ namespace {
 
 // Renew this long before the announced expiry, so a token never dies mid-request.
 constexpr std::chrono::seconds k_expiry_margin{30};
-
-std::string join(const std::vector<std::string>& items, std::string_view separator) {
-  std::string out;
-  for (const auto& item : items)
-    out += (out.empty() ? "" : std::string(separator)) + item;
-  return out;
-}
-
-std::optional<std::pair<std::string, std::string>>
-first_env(const std::vector<std::string>& names, const EnvLookup& env) {
-  for (const auto& name : names)
-    if (auto value = env(name))
-      return std::make_pair(name, *value);
-  return std::nullopt;
-}
 
 std::string trim(std::string text) {
   const auto first = text.find_first_not_of(" \t\r\n");
@@ -102,13 +88,13 @@ std::string read_secret_file(const std::string& path, std::string_view what) {
 std::string credential_help(const ProviderSpec& spec) {
   std::vector<std::string> ways = {"set AUDITFETCH_TOKEN", "pass --token-file FILE"};
   if (!spec.auth.bearer_env.empty())
-    ways.push_back("set " + join(spec.auth.bearer_env, " or "));
+    ways.push_back(fmt::format("set {}", fmt::join(spec.auth.bearer_env, " or ")));
   if (const auto& cc = spec.auth.client_credentials) {
     ways.push_back("set AUDITFETCH_CLIENT_ID and AUDITFETCH_CLIENT_SECRET");
     for (std::size_t i = 0; i < cc->client_id_env.size() && i < cc->client_secret_env.size(); ++i)
       ways.push_back(fmt::format("set {} and {}", cc->client_id_env[i], cc->client_secret_env[i]));
   }
-  return join(ways, ", or ");
+  return fmt::format("{}", fmt::join(ways, ", or "));
 }
 
 Credentials resolve_credentials(const ProviderContext& context, const CredentialFlags& flags,

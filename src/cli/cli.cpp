@@ -70,6 +70,7 @@ void add_common(CLI::App& sub, CommonOptions& o, const Registry& registry) {
                  "Also load provider definitions (*.json) from DIR; env AUDITFETCH_PROVIDERS_DIR")
       ->option_text("DIR")
       ->expected(1)
+      ->allow_extra_args(false)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
       ->group("Provider");
   add_optional(sub, "--token-file", o.token_file,
@@ -89,7 +90,7 @@ void add_common(CLI::App& sub, CommonOptions& o, const Registry& registry) {
       ->option_text("DURATION")
       ->group("HTTP");
   sub.add_option("--retries", o.retries,
-                 "Retries after the first try on network errors, 429, 502, 503, 504 (default 3; 0: none)")
+                 "Retries after the first try on network errors, 429, 502, 503, 504, honouring Retry-After (default 3; 0: none)")
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast)
       ->option_text("N")
       ->group("HTTP");
@@ -120,7 +121,7 @@ void add_filters(CLI::App& sub, ListOptions& o) {
   sub.add_option("--action", o.actions,
                  "Only this action, unified (login, user_created, ...) or provider-native; repeatable")
       ->option_text("ACTION")
-      ->expected(1)->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
+      ->expected(1)->allow_extra_args(false)->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
       ->group("Filters");
   add_optional(sub, "--actor-id", o.actor_id, "Only activities by this actor")
       ->option_text("ID")
@@ -133,11 +134,11 @@ void add_filters(CLI::App& sub, ListOptions& o) {
       ->group("Filters");
   sub.add_option("--filter", o.filters, "Provider-native filter expression, ANDed; repeatable")
       ->option_text("EXPR")
-      ->expected(1)->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
+      ->expected(1)->allow_extra_args(false)->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
       ->group("Filters");
   sub.add_option("--param", o.params, "Raw query parameter passed through, key=value; repeatable")
       ->option_text("K=V")
-      ->expected(1)->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
+      ->expected(1)->allow_extra_args(false)->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
       ->group("Filters");
   add_optional(sub, "--limit", o.limit, "Stop after N activities (no request is sent once N are in hand)")
       ->option_text("N")
@@ -222,6 +223,7 @@ ParsedCommandLine parse_command_line(const std::vector<std::string>& args, const
                         "Also load provider definitions (*.json) from DIR; env AUDITFETCH_PROVIDERS_DIR")
       ->option_text("DIR")
       ->expected(1)
+      ->allow_extra_args(false)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   providers->footer("Examples:\n  auditfetch providers\n  auditfetch providers pingone\n" +
                     exit_status_footer());

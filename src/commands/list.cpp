@@ -6,15 +6,13 @@
 #include "stages.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 namespace auditfetch {
 namespace {
 
 std::string joined(const std::vector<std::string>& items) {
-  std::string out;
-  for (const auto& item : items)
-    out += (out.empty() ? "" : ", ") + item;
-  return out.empty() ? "none" : out;
+  return items.empty() ? "none" : fmt::format("{}", fmt::join(items, ", "));
 }
 
 Query make_query(const ListOptions& options, Timestamp now) {

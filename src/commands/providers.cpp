@@ -5,18 +5,12 @@
 #include "auditfetch/output/writer.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 
 namespace auditfetch {
 namespace {
-
-std::string join(const std::vector<std::string>& items, std::string_view separator = ", ") {
-  std::string out;
-  for (const auto& item : items)
-    out += (out.empty() ? "" : std::string(separator)) + item;
-  return out;
-}
 
 const char* order_text(Order order) {
   switch (order) {
@@ -31,8 +25,10 @@ const char* order_text(Order order) {
 }
 
 std::string pagination_text(const ListSpec& list) {
-  const auto size = fmt::format("page size: {}={}, at most {}", list.page_size.param,
-                                list.page_size.default_size, list.page_size.max);
+  const auto size = list.page_size.param.empty()
+                        ? std::string("the API chooses the page size")
+                        : fmt::format("page size: {}={}, at most {}", list.page_size.param,
+                                      list.page_size.default_size, list.page_size.max);
   const auto& pg = list.pagination;
   switch (pg.style) {
   case PaginationStyle::hal_next:
@@ -79,14 +75,14 @@ std::string describe(const ProviderSpec& spec) {
     if (s.default_value)
       facts.push_back("default " + *s.default_value);
     if (!s.env.empty())
-      facts.push_back("env " + join(s.env, ", "));
+      facts.push_back(fmt::format("env {}", fmt::join(s.env, ", ")));
     std::vector<std::string> choices;
     for (const auto& [name, vars] : s.choices)
       choices.push_back(name);
     if (!choices.empty())
-      facts.push_back("one of " + join(choices, "|"));
+      facts.push_back(fmt::format("one of {}", fmt::join(choices, "|")));
     out += fmt::format("  --{:<22} {}{}\n", s.name, s.help,
-                       facts.empty() ? "" : " (" + join(facts, "; ") + ")");
+                       facts.empty() ? "" : fmt::format(" ({})", fmt::join(facts, "; ")));
   }
   out += fmt::format("\ncredentials: {}\n", credential_help(spec));
   if (const auto& cc = spec.auth.client_credentials)
@@ -106,12 +102,12 @@ std::string describe(const ProviderSpec& spec) {
   for (const auto& [flag, server] : filters)
     (server && f.dialect != FilterDialect::none ? pushed : local).push_back(flag);
   out += "\nfilters:\n";
-  out += fmt::format("  pushed down:     {}{}\n", pushed.empty() ? "none" : join(pushed),
+  out += fmt::format("  pushed down:     {}{}\n", pushed.empty() ? "none" : fmt::format("{}", fmt::join(pushed, ", ")),
                      pushed.empty() ? ""
                      : f.param.empty()
                          ? fmt::format(" (as {})", dialect_text(f.dialect))
                          : fmt::format(" (as {} in the {} parameter)", dialect_text(f.dialect), f.param));
-  out += fmt::format("  applied locally: {}\n", local.empty() ? "none" : join(local));
+  out += fmt::format("  applied locally: {}\n", local.empty() ? "none" : fmt::format("{}", fmt::join(local, ", ")));
   out += "  every filter is also checked locally, so results mean the same on every provider;\n"
          "  --action values the API cannot express exactly are only applied locally\n";
   if (f.param.empty())

@@ -27,6 +27,33 @@ std::string describe_wait(std::chrono::milliseconds wait) {
   return fmt::format("{:.1f} s", static_cast<double>(wait.count()) / 1000.0);
 }
 
+// Rate-limit reset headers some APIs send instead of Retry-After (ThousandEyes:
+// X-Organization-Rate-Limit-Reset): a UTC epoch in seconds, or a number of seconds.
+std::optional<std::chrono::milliseconds> reset_header_wait(const HttpResponse& response, Timestamp now) {
+  for (const char* name : {"X-Organization-Rate-Limit-Reset", "X-RateLimit-Reset", "X-Rate-Limit-Reset"}) {
+    const auto header = response.header(name);
+    if (!header)
+      continue;
+    long long value = 0;
+    auto [ptr, ec] = std::from_chars(header->data(), header->data() + header->size(), value);
+    if (ec != std::errc{} || value < 0)
+      continue;
+    constexpr long long k_epoch_2001 = 1'000'000'000;
+    if (value < k_epoch_2001)
+      return std::chrono::milliseconds{value * 1000};
+    const auto delta = Timestamp{std::chrono::seconds{value}} - now;
+    return std::max(std::chrono::duration_cast<std::chrono::milliseconds>(delta), std::chrono::milliseconds{0});
+  }
+  return std::nullopt;
+}
+
+std::optional<std::chrono::milliseconds> server_requested_wait(const HttpResponse& response, Timestamp now) {
+  if (auto header = response.header("Retry-After"))
+    if (auto wait = parse_retry_after(*header, now))
+      return wait;
+  return reset_header_wait(response, now);
+}
+
 } // namespace
 
 bool is_retryable_status(int status) {
@@ -63,12 +90,10 @@ std::optional<std::chrono::milliseconds> retry_delay(const HttpResponse* respons
   if (response && !is_retryable_status(response->status))
     return std::nullopt;
   if (response && (response->status == 429 || response->status == 503)) {
-    if (auto header = response->header("Retry-After")) {
-      if (auto wait = parse_retry_after(*header, now)) {
-        if (*wait > policy.max_retry_after)
-          return std::nullopt;
-        return *wait;
-      }
+    if (auto wait = server_requested_wait(*response, now)) {
+      if (*wait > policy.max_retry_after)
+        return std::nullopt;
+      return *wait;
     }
   }
   // Exponential backoff with "equal jitter": half fixed, half random, so that clients that

@@ -4,32 +4,18 @@
 #include "auditfetch/http/url.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <cstdlib>
 
 namespace auditfetch {
 namespace {
 
-std::string join(const std::vector<std::string>& items, std::string_view separator) {
-  std::string out;
-  for (const auto& item : items)
-    out += (out.empty() ? "" : std::string(separator)) + item;
-  return out;
-}
-
 std::string choice_names(const SettingSpec& setting) {
   std::vector<std::string> names;
   for (const auto& [name, vars] : setting.choices)
     names.push_back(name);
-  return join(names, ", ");
-}
-
-std::optional<std::pair<std::string, std::string>>
-first_env(const std::vector<std::string>& names, const EnvLookup& env) {
-  for (const auto& name : names)
-    if (auto value = env(name))
-      return std::make_pair(name, *value);
-  return std::nullopt;
+  return fmt::format("{}", fmt::join(names, ", "));
 }
 
 std::string lower(std::string text) {
@@ -39,6 +25,14 @@ std::string lower(std::string text) {
 }
 
 } // namespace
+
+std::optional<std::pair<std::string, std::string>> first_env(const std::vector<std::string>& names,
+                                                             const EnvLookup& env) {
+  for (const auto& name : names)
+    if (auto value = env(name))
+      return std::make_pair(name, *value);
+  return std::nullopt;
+}
 
 EnvLookup process_environment() {
   return [](std::string_view name) -> std::optional<std::string> {
@@ -78,7 +72,7 @@ ProviderContext resolve_context(const ProviderSpec& spec,
       const auto how = setting.env.empty()
                            ? fmt::format("pass --{}", setting.name)
                            : fmt::format("pass --{} or set {}", setting.name,
-                                         join(setting.env, " or "));
+                                         fmt::format("{}", fmt::join(setting.env, " or ")));
       throw Error(ErrorKind::usage, fmt::format("{}: --{} is required", spec.name, setting.name),
                   how);
     }

@@ -5,6 +5,7 @@
 #include "auditfetch/mapping/mapping.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 
@@ -58,13 +59,6 @@ const std::string* native_name(const FilterSpec& f, const char* name) {
   return it == f.fields.end() ? nullptr : &it->second;
 }
 
-std::string join_terms(const std::vector<std::string>& terms, std::string_view separator) {
-  std::string out;
-  for (const auto& term : terms)
-    out += (out.empty() ? "" : std::string(separator)) + term;
-  return out;
-}
-
 // SCIM (PingOne) and SailPoint's `filters` share a shape: attribute op value, joined by and.
 NativeFilter expression_filter(const ProviderSpec& spec, const Query& query,
                                const std::optional<Timestamp>& since,
@@ -113,9 +107,9 @@ NativeFilter expression_filter(const ProviderSpec& spec, const Query& query,
         std::vector<std::string> alternatives;
         for (const auto& q : quoted)
           alternatives.push_back(fmt::format("{} eq {}", *attribute, q));
-        terms.push_back("(" + join_terms(alternatives, " OR ") + ")");
+        terms.push_back(fmt::format("({})", fmt::join(alternatives, " OR ")));
       } else {
-        terms.push_back(fmt::format("{} in ({})", *attribute, join_terms(quoted, ",")));
+        terms.push_back(fmt::format("{} in ({})", *attribute, fmt::join(quoted, ",")));
       }
       out.pushed.push_back("action");
     }
@@ -123,7 +117,7 @@ NativeFilter expression_filter(const ProviderSpec& spec, const Query& query,
   for (const auto& native : query.native_filters)
     terms.push_back("(" + native + ")");
   if (!terms.empty())
-    out.params.emplace_back(f.param, join_terms(terms, conjunction));
+    out.params.emplace_back(f.param, fmt::format("{}", fmt::join(terms, conjunction)));
   return out;
 }
 

@@ -223,7 +223,9 @@ class BashCompletionTest(unittest.TestCase):
         self.assertEqual(set(self.complete("auditfetch", "")), set(COMMANDS))
 
     def test_a_flag_prefix_completes_to_the_flag(self):
-        self.assertEqual(self.complete("auditfetch", "list", "--pro"), ["--provider"])
+        self.assertEqual(self.complete("auditfetch", "list", "--base"), ["--base-url"])
+        # "--pro" is the prefix of two flags since --providers-dir: both are offered.
+        self.assertEqual(set(self.complete("auditfetch", "list", "--pro")), {"--provider", "--providers-dir"})
 
     def test_provider_names_come_from_the_binary(self):
         self.assertIn("pingone", self.complete("auditfetch", "list", "-p", ""))

@@ -58,6 +58,29 @@ TEST_SUITE("cli") {
     CHECK(usage_error({"get", "-p", "pingone"}) == "id is required");
   }
 
+  TEST_CASE("a repeatable option takes one value, never the next positional") {
+    auto p = parse({"get", "-p", "pingone", "--providers-dir", "/tmp/d", "abc"});
+    CHECK(p.get.id == "abc");
+    CHECK(p.get.common.providers_dirs == std::vector<std::string>{"/tmp/d"});
+    p = parse({"providers", "--providers-dir", "/tmp/d", "pingone"});
+    CHECK(p.providers.name == "pingone");
+  }
+
+  TEST_CASE("a repeated single-value flag takes the last value") {
+    const auto p = parse({"list", "--since", "1h", "--since", "2h"});
+    CHECK(p.list.since == "2h");
+  }
+
+  TEST_CASE("definition directories: XDG, the environment, then every --providers-dir") {
+    const auto dirs = definition_directories(
+        {"auditfetch", "list", "--providers-dir", "/a", "--providers-dir=/b"},
+        env_of({{"XDG_CONFIG_HOME", "/x"}, {"AUDITFETCH_PROVIDERS_DIR", "/e"}}));
+    CHECK(dirs == std::vector<std::pair<std::string, bool>>{
+                      {"/x/auditfetch/providers", false}, {"/e", true}, {"/a", true}, {"/b", true}});
+    CHECK(definition_directories({"auditfetch"}, env_of({{"HOME", "/h"}})) ==
+          std::vector<std::pair<std::string, bool>>{{"/h/.config/auditfetch/providers", false}});
+  }
+
   TEST_CASE("--help and --version exit 0 without running a command") {
     CHECK(parse({"--version"}).exit_now == 0);
     CHECK(parse({"list", "--help"}).exit_now == 0);

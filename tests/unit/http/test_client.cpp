@@ -90,6 +90,16 @@ TEST_SUITE("client") {
     CHECK(client.send(get("https://api.example.com/a")).status == 429);
   }
 
+  TEST_CASE("a rate-limit reset epoch is waited for when there is no Retry-After") {
+    std::mt19937_64 rng(1);
+    HttpResponse r;
+    r.status = 429;
+    const auto now = parse_rfc3339("2024-05-01T00:00:00Z");
+    const auto reset = std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count() + 7;
+    r.headers = {{"X-Organization-Rate-Limit-Reset", std::to_string(reset)}};
+    CHECK(retry_delay(&r, 0, RetryPolicy{}, now, rng) == milliseconds{7000});
+  }
+
   TEST_CASE("a Retry-After beyond the maximum is not waited for") {
     std::mt19937_64 rng(1);
     HttpResponse r;
