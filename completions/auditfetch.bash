@@ -62,11 +62,12 @@ _auditfetch() {
         -o --output --fields --no-remote-data -v --verbose'
     local filters='--since --until --action --actor-id --entity --entity-type
         --filter --param --limit --page-size'
+    local checkpoint='--state --overlap'
     local options
     case $command in
-        list) options="$common $filters" ;;
+        list) options="$common $filters $checkpoint" ;;
         get) options=$common ;;
-        tail) options="$common $filters --interval" ;;
+        tail) options="$common $filters $checkpoint --interval" ;;
         providers) options='-h --help --names --providers-dir' ;;
         *) return ;;
     esac
@@ -95,7 +96,7 @@ _auditfetch() {
                 mapfile -t COMPREPLY < <(compgen -W 'true false' -- "$cur")
                 return
                 ;;
-            --token-file | --ca-file)
+            --token-file | --ca-file | --state)
                 compopt -o filenames 2>/dev/null
                 mapfile -t COMPREPLY < <(compgen -f -- "$cur")
                 return
@@ -104,7 +105,7 @@ _auditfetch() {
                 --regarding-identity | --aid | --integrated-account-id | --organization-id | \
                 --token-url | --timeout | --retries | --fields | \
                 --since | --until | --action | --actor-id | --entity | --entity-type | \
-                --filter | --param | --limit | --page-size | --interval)
+                --filter | --param | --limit | --page-size | --overlap | --interval)
                 return
                 ;;
         esac

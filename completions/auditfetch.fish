@@ -31,7 +31,7 @@ complete -c auditfetch -f
 # Top level
 complete -c auditfetch -n "not __fish_seen_subcommand_from $commands" -a list -d 'List activities, streamed page by page'
 complete -c auditfetch -n "not __fish_seen_subcommand_from $commands" -a get -d 'Print one activity by id'
-complete -c auditfetch -n "not __fish_seen_subcommand_from $commands" -a tail -d 'Follow new activities (not yet available)'
+complete -c auditfetch -n "not __fish_seen_subcommand_from $commands" -a tail -d 'Follow new activities as they appear'
 complete -c auditfetch -n "not __fish_seen_subcommand_from $commands" -a providers -d 'List providers, or describe one'
 complete -c auditfetch -s h -l help -d 'Print help and exit'
 complete -c auditfetch -n "not __fish_seen_subcommand_from $commands" -l version -d 'Print version and exit'
@@ -78,8 +78,10 @@ complete -c auditfetch -n $filtering -l param -x -d 'Raw query parameter, key=va
 complete -c auditfetch -n $filtering -l limit -x -d 'Stop after N activities'
 complete -c auditfetch -n $filtering -l page-size -x -d 'Activities per request'
 
-# tail
-complete -c auditfetch -n '__fish_seen_subcommand_from tail' -l interval -x -d 'Time between polls'
+# Checkpoint
+complete -c auditfetch -n $filtering -l state -r -F -d 'Checkpoint file: start where the last run stopped'
+complete -c auditfetch -n $filtering -l overlap -x -d 'Re-read this much before the checkpoint (default 5m)'
+complete -c auditfetch -n '__fish_seen_subcommand_from tail' -l interval -x -d 'Time between polls, at least 1s (default 30s)'
 
 # providers
 complete -c auditfetch -n '__fish_seen_subcommand_from providers' -l names -d 'Print only the names'

@@ -146,6 +146,16 @@ void add_filters(CLI::App& sub, ListOptions& o) {
   add_optional(sub, "--page-size", o.page_size, "Activities per request (provider default and maximum apply)")
       ->option_text("N")
       ->group("Filters");
+  add_optional(sub, "--state", o.state,
+               "Checkpoint file: start after what the last run printed (takes precedence over --since), "
+               "save progress after output is flushed")
+      ->option_text("FILE")
+      ->group("Checkpoint");
+  sub.add_option("--overlap", o.overlap,
+                 "Re-read this much before the checkpoint so late events are printed once (default 5m)")
+      ->option_text("DURATION")
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast)
+      ->group("Checkpoint");
 }
 
 } // namespace
@@ -195,6 +205,7 @@ ParsedCommandLine parse_command_line(const std::vector<std::string>& args, const
   add_common(*list, parsed.list.common, registry);
   add_filters(*list, parsed.list);
   list->footer("Examples:\n"
+               "  auditfetch list -p sailpoint --tenant acme --state ~/.local/state/sp.json >> sp.ndjson  # cron\n"
                "  auditfetch list -p pingone --environment-id ENV --since 24h --action login -o ndjson | jq .actor.user.id\n"
                "  auditfetch list -p pingone --since 2024-05-01T00:00:00Z --until 2024-05-02T00:00:00Z -o csv > may1.csv\n"
                "  auditfetch list -p pingone --action USER.CREATED --limit 10 -o table\n" +
@@ -207,13 +218,18 @@ ParsedCommandLine parse_command_line(const std::vector<std::string>& args, const
               "  auditfetch get -p pingone --environment-id ENV a4a0a8c0-2d47-4efe-a8a5-463684f79f1c -o json\n" +
               exit_status_footer());
 
-  auto* tail = app.add_subcommand("tail", "Follow new activities as they appear (not yet available)");
+  auto* tail = app.add_subcommand("tail", "Follow new activities as they appear, oldest first");
   add_common(*tail, parsed.tail.list.common, registry);
   add_filters(*tail, parsed.tail.list);
-  tail->add_option("--interval", parsed.tail.interval, "Time between polls (default 30s)")
+  tail->add_option("--interval", parsed.tail.interval, "Time between polls, at least 1s (default 30s)")
       ->option_text("DURATION")
-      ->group("Filters");
-  tail->footer("tail is not available in this version; run 'auditfetch list --since T' from cron.\n" +
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast)
+      ->group("Checkpoint");
+  tail->footer("Starts at --since (default: 10 minutes ago) or the checkpoint, prints what exists, then polls.\n"
+               "SIGINT exits 130 and SIGTERM exits 0, after flushing and saving the checkpoint.\n"
+               "Examples:\n"
+               "  auditfetch tail -p thousandeyes --aid 1234 --state ~/.local/state/te.json >> te.ndjson\n"
+               "  auditfetch tail -p pingone --environment-id ENV --action login_failed -o table\n" +
                exit_status_footer());
 
   auto* providers = app.add_subcommand("providers", "List providers, or describe one");

@@ -2,14 +2,18 @@
 
 #include "auditfetch/error.hpp"
 #include "auditfetch/provider/plan.hpp"
+#include "auditfetch/state/checkpoint.hpp"
+#include "list_support.hpp"
 #include "page_stream.hpp"
+#include "process.hpp"
 #include "stages.hpp"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <limits>
+
 namespace auditfetch {
-namespace {
 
 std::string joined(const std::vector<std::string>& items) {
   return items.empty() ? "none" : fmt::format("{}", fmt::join(items, ", "));
@@ -35,44 +39,43 @@ Query make_query(const ListOptions& options, Timestamp now) {
   return query;
 }
 
-// Map, filter and write one page; return the number of activities written.
-std::size_t write_page(Stages& stages, const LocalFilter& filter, const Page& page,
-                       std::size_t budget) {
-  std::size_t written = 0;
-  const auto& records = *page.records;
-  for (std::size_t i = 0; i < records.size() && written < budget; ++i) {
-    Activity activity;
-    try {
-      activity = map_record(stages.context, records[i], stages.map_options);
-    } catch (const Error& e) {
-      throw e.with_context(fmt::format("page {}: record {}", page.number, i + 1));
-    }
-    if (!filter.matches(activity))
-      continue;
-    stages.writer->write(activity);
-    ++written;
-  }
-  stages.writer->end_page();
-  return written;
-}
-
-} // namespace
-
-int run_list(const ListOptions& options, const Registry& registry, Environment& environment) {
-  auto stages = make_stages(options.common, registry, environment, Shape::stream);
-  const auto now = environment.now();
-  const auto query = make_query(options, now);
-  const auto plan = plan_list(stages->context, query, now);
-  const auto& spec = stages->spec();
-  auto& diagnostics = *environment.diagnostics;
+void report_plan(Diagnostics& diagnostics, const ProviderSpec& spec, const Query& query,
+                 const ListPlan& plan) {
   diagnostics.verbose(fmt::format("{}: filters pushed down: {}; applied locally: {}", spec.name,
                                   joined(plan.pushed), joined(plan.local)));
   if (!query.since && plan.effective_since)
     diagnostics.verbose(fmt::format("{}: the API needs a time range; without --since reading from {}",
                                     spec.name, format_rfc3339_ms(*plan.effective_since)));
+}
 
-  // Keyset continuation re-plans the same query from a later time; the local filter still
-  // applies the user's own --since.
+std::optional<Checkpoint> open_checkpoint(const ListOptions& options, const Stages& stages) {
+  if (!options.state)
+    return std::nullopt;
+  const auto account = account_of(stages.context);
+  if (auto loaded = load_checkpoint(*options.state, stages.spec().name, account))
+    return loaded;
+  Checkpoint fresh;
+  fresh.provider = stages.spec().name;
+  fresh.account = account;
+  return fresh;
+}
+
+int run_list(const ListOptions& options, const Registry& registry, Environment& environment) {
+  auto stages = make_stages(options.common, registry, environment, Shape::stream);
+  const auto now = environment.now();
+  auto query = make_query(options, now);
+  const auto overlap = parse_duration(options.overlap, "--overlap");
+  auto checkpoint = open_checkpoint(options, *stages);
+  // A checkpoint takes precedence over --since: the run starts where the last one stopped.
+  if (checkpoint && checkpoint->high_water)
+    query.since = checkpoint->resume_from(overlap);
+  const auto plan = plan_list(stages->context, query, now);
+  if (checkpoint && !checkpoint->high_water)
+    checkpoint->floor = plan.effective_since;
+  const auto& spec = stages->spec();
+  auto& diagnostics = *environment.diagnostics;
+  report_plan(diagnostics, spec, query, plan);
+
   auto restart = [&](Timestamp since) {
     Query later = query;
     later.since = query.since ? std::max(*query.since, since) : since;
@@ -96,6 +99,20 @@ int run_list(const ListOptions& options, const Registry& registry, Environment& 
     }
   };
 
+  // Oldest-first APIs move the checkpoint page by page; otherwise older pages are still to
+  // come, so the high-water mark moves only when the listing is complete.
+  const bool oldest_first = spec.list.order == Order::oldest_first;
+  Timestamp run_newest = Timestamp::min();
+  auto save = [&](bool complete) {
+    if (!checkpoint)
+      return;
+    if (complete && run_newest != Timestamp::min())
+      checkpoint->record_high_water(run_newest);
+    checkpoint->prune(overlap);
+    stages->sink->sync();
+    save_checkpoint(*options.state, *checkpoint);
+  };
+
   const auto limit = query.limit.value_or(std::numeric_limits<std::size_t>::max());
   std::size_t matched = 0;
   PageStream stream(fetch_next, query.limit);
@@ -105,19 +122,41 @@ int run_list(const ListOptions& options, const Registry& registry, Environment& 
       auto page = stream.next(interrupted);
       if (!page)
         break;
-      matched += write_page(*stages, plan.filter, *page, limit - matched);
+      const auto processed = process_page(*stages, plan.filter, *page,
+                                          checkpoint ? &*checkpoint : nullptr, nullptr, limit - matched);
+      for (const auto& activity : processed.matched)
+        stages->writer->write(activity);
+      matched += processed.matched.size();
+      stages->writer->end_page();
+      // Delivered: only now may the checkpoint count these records as printed.
+      if (checkpoint) {
+        record_delivered(*checkpoint, processed, oldest_first);
+        if (processed.newest)
+          run_newest = std::max(run_newest, *processed.newest);
+        if (oldest_first)
+          save(false);
+      }
       stream.page_done(matched);
       if (interrupted())
         break;
     }
   } catch (const Error& e) {
     stages->writer->finish();
+    try {
+      save(false);
+    } catch (const Error& state_error) {
+      diagnostics.warning(state_error.what()); // the first failure is the one to report
+    }
     throw e.with_context(spec.name);
+  } catch (const BrokenPipe&) {
+    throw; // nothing more reached the reader: no checkpoint
   } catch (...) {
     stages->writer->finish();
     throw;
   }
   stages->writer->finish();
+  const bool complete = !interrupted() && (matched < limit || oldest_first);
+  save(complete);
   if (interrupted()) {
     stream.abandon();
     throw Error(ErrorKind::interrupted, fmt::format("interrupted after {} activities", matched));

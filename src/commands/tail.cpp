@@ -1,12 +1,167 @@
 #include "auditfetch/commands/commands.hpp"
 
 #include "auditfetch/error.hpp"
+#include "auditfetch/provider/plan.hpp"
+#include "list_support.hpp"
+#include "process.hpp"
+#include "stages.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <set>
+#include <csignal>
+#include <thread>
 
 namespace auditfetch {
+namespace {
 
-int run_tail(const TailOptions&, const Registry&, Environment&) {
-  throw Error(ErrorKind::usage, "tail is not available in this version yet",
-              "run 'auditfetch list --since T' from cron meanwhile");
+using std::chrono::milliseconds;
+
+constexpr milliseconds k_min_interval{1000};
+constexpr milliseconds k_max_backoff{300000};
+
+// One poll's new activities; they point into `pages`, which must outlive them.
+struct Poll {
+  std::vector<Page> pages;
+  std::vector<Activity> fresh;
+  std::vector<Processed> processed; // for the checkpoint, once delivered
+  std::optional<Timestamp> newest;
+  bool complete = false; // read to its end (not cut short by a signal)
+};
+
+// Fetch the poll's pages. Newest-first APIs stop at a page that brings nothing new (some
+// always offer a next page, and what follows is older still); other orders read to the end,
+// since new activity sits on the last page.
+Poll poll_once(Stages& stages, const ListPlan& plan, const Checkpoint& checkpoint,
+               const Query& query, Timestamp now) {
+  const auto& spec = stages.spec();
+  auto restart = [&](Timestamp since) {
+    Query later = query;
+    later.since = query.since ? std::max(*query.since, since) : since;
+    return plan_list(stages.context, later, now).first;
+  };
+  Pager pager(spec, stages.context.base_url, plan.page_size, restart);
+  const bool newest_first = spec.list.order == Order::newest_first;
+  Poll poll;
+  std::set<std::string> run_ids;
+  std::optional<HttpRequest> request = plan.first;
+  for (std::size_t number = 1; request; ++number) {
+    Page page;
+    try {
+      const auto response = stages.api->fetch(*request, Purpose::list);
+      page = parse_page(spec, response, number, request->url);
+      pager.accept(page);
+    } catch (const Error& e) {
+      throw e.with_context(fmt::format("page {}", number));
+    }
+    auto processed = process_page(stages, plan.filter, page, &checkpoint, &run_ids,
+                                  std::numeric_limits<std::size_t>::max());
+    if (processed.newest && (!poll.newest || *processed.newest > *poll.newest))
+      poll.newest = processed.newest;
+    std::move(processed.matched.begin(), processed.matched.end(), std::back_inserter(poll.fresh));
+    processed.matched.clear();
+    const bool stop_here = newest_first && processed.fresh.empty();
+    poll.processed.push_back(std::move(processed));
+    const auto next = stop_here || interrupted() ? std::nullopt : pager.next_request(*request, page);
+    poll.pages.push_back(std::move(page)); // the activities point into it
+    if (interrupted())
+      return poll; // incomplete: the caller must not move the high-water mark
+    request = next;
+  }
+  poll.complete = true;
+  // Oldest first, whatever order the API serves.
+  std::stable_sort(poll.fresh.begin(), poll.fresh.end(), [](const Activity& a, const Activity& b) {
+    return std::tie(a.created_at, a.id) < std::tie(b.created_at, b.id);
+  });
+  return poll;
+}
+
+// Sleep, waking early on SIGINT/SIGTERM.
+void wait_for(milliseconds duration) {
+  const auto until = std::chrono::steady_clock::now() + duration;
+  while (!interrupted() && std::chrono::steady_clock::now() < until)
+    std::this_thread::sleep_for(std::min(milliseconds{100}, duration));
+}
+
+} // namespace
+
+int run_tail(const TailOptions& options, const Registry& registry, Environment& environment) {
+  const auto& list_options = options.list;
+  if (list_options.limit)
+    throw Error(ErrorKind::usage, "--limit does not apply to tail", "use 'auditfetch list --limit N'");
+  if (list_options.until)
+    throw Error(ErrorKind::usage, "--until does not apply to tail", "use 'auditfetch list --until T'");
+  const auto interval = parse_duration(options.interval, "--interval");
+  if (interval < k_min_interval)
+    throw Error(ErrorKind::usage, fmt::format("--interval {} is below the minimum of 1s", options.interval));
+  const auto overlap = parse_duration(list_options.overlap, "--overlap");
+  const auto lookback = parse_duration(options.lookback, "--lookback");
+
+  auto stages = make_stages(list_options.common, registry, environment, Shape::stream);
+  const auto& spec = stages->spec();
+  auto& diagnostics = *environment.diagnostics;
+  const auto base_query = make_query(list_options, environment.now());
+  // Without --state the checkpoint lives in memory: it is what makes each poll print once.
+  auto checkpoint = open_checkpoint(list_options, *stages).value_or(Checkpoint{});
+  const auto start = base_query.since.value_or(environment.now() - lookback);
+  if (!checkpoint.high_water)
+    checkpoint.floor = start;
+
+  stages->writer->begin();
+  int failures = 0;
+  bool first = true;
+  try {
+    while (!interrupted()) {
+      const auto now = environment.now();
+      auto query = base_query;
+      query.since = checkpoint.high_water ? checkpoint.resume_from(overlap) : start;
+      const auto plan = plan_list(stages->context, query, now);
+      if (first)
+        report_plan(diagnostics, spec, query, plan);
+      first = false;
+
+      Poll poll;
+      try {
+        poll = poll_once(*stages, plan, checkpoint, query, now);
+        failures = 0;
+      } catch (const Error& e) {
+        if (e.kind() != ErrorKind::remote)
+          throw;
+        const auto wait =
+            std::max(interval, std::min(k_max_backoff, interval * (1 << std::min(++failures, 8))));
+        diagnostics.warning(fmt::format("{}: poll failed: {}; trying again in {} s", spec.name,
+                                        e.what(), wait.count() / 1000));
+        wait_for(wait);
+        continue;
+      }
+      for (const auto& activity : poll.fresh)
+        stages->writer->write(activity);
+      stages->writer->end_page();
+      for (const auto& processed : poll.processed)
+        record_delivered(checkpoint, processed, false);
+      // A poll cut short may have older pages unread: then only the printed ids count.
+      if (poll.newest && poll.complete)
+        checkpoint.record_high_water(*poll.newest);
+      checkpoint.prune(overlap);
+      if (list_options.state && poll.newest) {
+        stages->sink->sync();
+        save_checkpoint(*list_options.state, checkpoint);
+      }
+      diagnostics.verbose(fmt::format("{}: {} new activities; next poll in {} s", spec.name,
+                                      poll.fresh.size(), interval.count() / 1000));
+      wait_for(interval);
+    }
+  } catch (const Error& e) {
+    stages->writer->finish();
+    throw e.with_context(spec.name);
+  }
+  stages->writer->finish();
+  if (list_options.state) {
+    stages->sink->sync();
+    save_checkpoint(*list_options.state, checkpoint);
+  }
+  return interrupt_signal() == SIGTERM ? k_exit_ok : exit_code(ErrorKind::interrupted);
 }
 
 } // namespace auditfetch

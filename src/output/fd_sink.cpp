@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
 #include <string>
 #include <system_error>
 
@@ -68,6 +69,12 @@ void FdSink::flush() {
     throw;
   }
   m_buffer.clear();
+}
+
+void FdSink::sync() {
+  flush();
+  if (::fsync(m_fd) != 0 && errno != EINVAL && errno != EROFS && errno != ENOTSUP)
+    throw Error(ErrorKind::remote, std::string("fsync of the output: ") + std::strerror(errno));
 }
 
 } // namespace auditfetch

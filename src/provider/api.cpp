@@ -79,7 +79,8 @@ HttpResponse ApiSession::fetch(HttpRequest request, Purpose purpose) {
     case 404:
       if (purpose == Purpose::get)
         throw Error(ErrorKind::not_found, fmt::format("no such activity ({})", shown));
-      throw Error(ErrorKind::remote, fmt::format("not found (404): {}", shown),
+      // The collection itself is missing: a wrong account setting or --base-url.
+      throw Error(ErrorKind::usage, fmt::format("not found (404): {}", shown),
                   "check the provider settings and --base-url");
     case 400:
       throw Error(ErrorKind::usage, fmt::format("the API rejected the request (400): {}", shown),

@@ -37,6 +37,8 @@ struct ListOptions {
   std::vector<std::string> params;
   std::optional<std::size_t> limit;
   std::optional<std::size_t> page_size;
+  std::optional<std::string> state;  // checkpoint file
+  std::string overlap = "5m";        // re-read before the checkpoint, for late events
 };
 
 struct GetOptions {
@@ -47,6 +49,7 @@ struct GetOptions {
 struct TailOptions {
   ListOptions list;
   std::string interval = "30s";
+  std::string lookback = "10m"; // where tail starts without --since or a checkpoint
 };
 
 struct ProvidersOptions {

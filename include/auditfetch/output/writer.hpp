@@ -34,6 +34,9 @@ public:
   ~FdSink() override;
   void write(std::string_view bytes) override;
   void flush() override;
+  // Flush, then fsync when the descriptor is a file (a checkpoint must never outlive the
+  // output it vouches for); pipes and terminals need nothing more.
+  void sync();
 
 private:
   int m_fd;

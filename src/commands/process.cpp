@@ -1,0 +1,43 @@
+#include "process.hpp"
+
+#include "auditfetch/error.hpp"
+#include "auditfetch/mapping/mapping.hpp"
+
+#include <fmt/format.h>
+
+namespace auditfetch {
+
+Processed process_page(const Stages& stages, const LocalFilter& filter, const Page& page,
+                       const Checkpoint* checkpoint, std::set<std::string>* run_ids,
+                       std::size_t budget) {
+  Processed out;
+  const auto& records = *page.records;
+  for (std::size_t i = 0; i < records.size() && out.matched.size() < budget; ++i) {
+    Activity activity;
+    try {
+      activity = map_record(stages.context, records[i], stages.map_options);
+    } catch (const Error& e) {
+      throw e.with_context(fmt::format("page {}: record {}", page.number, i + 1));
+    }
+    // Without a checkpoint or run to de-duplicate against there is nothing to remember.
+    if (activity.id && (checkpoint || run_ids)) {
+      if ((checkpoint && checkpoint->has_seen(*activity.id)) ||
+          (run_ids && !run_ids->insert(*activity.id).second))
+        continue;
+      if (activity.created_at)
+        out.fresh.emplace_back(*activity.id, *activity.created_at);
+    }
+    if (activity.created_at && (!out.newest || *activity.created_at > *out.newest))
+      out.newest = activity.created_at;
+    if (filter.matches(activity))
+      out.matched.push_back(std::move(activity));
+  }
+  return out;
+}
+
+void record_delivered(Checkpoint& checkpoint, const Processed& processed, bool advance) {
+  for (const auto& [id, at] : processed.fresh)
+    checkpoint.record(id, at, advance);
+}
+
+} // namespace auditfetch
