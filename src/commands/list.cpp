@@ -48,6 +48,14 @@ void report_plan(Diagnostics& diagnostics, const ProviderSpec& spec, const Query
                                     spec.name, format_rfc3339_ms(*plan.effective_since)));
 }
 
+Pager::Restart keyset_restart(const Stages& stages, const Query& query, Timestamp now) {
+  return [&stages, query, now](Timestamp since) {
+    Query later = query;
+    later.since = query.since ? std::max(*query.since, since) : since;
+    return plan_list(stages.context, later, now).first;
+  };
+}
+
 std::optional<Checkpoint> open_checkpoint(const ListOptions& options, const Stages& stages) {
   if (!options.state)
     return std::nullopt;
@@ -76,12 +84,7 @@ int run_list(const ListOptions& options, const Registry& registry, Environment& 
   auto& diagnostics = *environment.diagnostics;
   report_plan(diagnostics, spec, query, plan);
 
-  auto restart = [&](Timestamp since) {
-    Query later = query;
-    later.since = query.since ? std::max(*query.since, since) : since;
-    return plan_list(stages->context, later, now).first;
-  };
-  Pager pager(spec, stages->context.base_url, plan.page_size, restart);
+  Pager pager(spec, stages->context.base_url, plan.page_size, keyset_restart(*stages, query, now));
   std::optional<HttpRequest> request = plan.first;
   std::size_t page_number = 0;
   auto fetch_next = [&]() -> std::optional<Page> {

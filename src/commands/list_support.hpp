@@ -3,6 +3,7 @@
 
 #include "auditfetch/cli/options.hpp"
 #include "auditfetch/http/client.hpp"
+#include "auditfetch/paging/paging.hpp"
 #include "auditfetch/provider/plan.hpp"
 #include "auditfetch/query/query.hpp"
 #include "auditfetch/state/checkpoint.hpp"
@@ -23,6 +24,9 @@ Query make_query(const ListOptions& options, Timestamp now);
 // -v: which filters were pushed down, and the default window if one was used.
 void report_plan(Diagnostics& diagnostics, const ProviderSpec& spec, const Query& query,
                  const ListPlan& plan);
+
+// Re-plans `query` from a later --since: the pager's keyset continuation.
+Pager::Restart keyset_restart(const Stages& stages, const Query& query, Timestamp now);
 
 // The checkpoint named by --state: loaded (checked against provider and account), new, or
 // nullopt without --state.

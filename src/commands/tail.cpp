@@ -36,12 +36,7 @@ struct Poll {
 Poll poll_once(Stages& stages, const ListPlan& plan, const Checkpoint& checkpoint,
                const Query& query, Timestamp now) {
   const auto& spec = stages.spec();
-  auto restart = [&](Timestamp since) {
-    Query later = query;
-    later.since = query.since ? std::max(*query.since, since) : since;
-    return plan_list(stages.context, later, now).first;
-  };
-  Pager pager(spec, stages.context.base_url, plan.page_size, restart);
+  Pager pager(spec, stages.context.base_url, plan.page_size, keyset_restart(stages, query, now));
   const bool newest_first = spec.list.order == Order::newest_first;
   Poll poll;
   std::set<std::string> run_ids;

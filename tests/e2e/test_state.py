@@ -84,6 +84,7 @@ class StateCase(TailCase):
 
     def assertPrivateState(self, path: Path) -> Any:
         """A regular file, mode 0600, holding JSON; returns the document."""
+        self.assertTrue(path.exists() or path.is_symlink(), f"no state file {path}")
         info = os.lstat(path)
         self.assertTrue(stat.S_ISREG(info.st_mode), f"{path} is not a regular file")
         self.assertEqual(stat.S_IMODE(info.st_mode), 0o600, oct(stat.S_IMODE(info.st_mode)))

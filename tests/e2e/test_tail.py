@@ -156,6 +156,7 @@ class TailProcess:
         self._cond = threading.Condition()  # guards _out, _err, _open
         self._out = bytearray()
         self._err = bytearray()
+        self._arrivals: list[tuple[int, float]] = []  # (stdout length, wall-clock time) after each read
         self._open = 2
         self.started = time.monotonic()
         self.proc = subprocess.Popen([str(auditfetch_bin()), *self.args], stdin=subprocess.DEVNULL,
@@ -179,6 +180,8 @@ class TailProcess:
                     self._cond.notify_all()
                     return
                 buffer.extend(chunk)
+                if buffer is self._out:
+                    self._arrivals.append((len(buffer), time.time()))
                 self._cond.notify_all()
 
     # ---------------------------------------------------------------- output
@@ -194,6 +197,18 @@ class TailProcess:
     def lines(self) -> list[str]:
         """Complete stdout lines so far (a line not yet ended by a newline is left out)."""
         return [line.decode("utf-8", "surrogateescape") for line in self.stdout_bytes().split(b"\n")[:-1]]
+
+    def timed_lines(self) -> list[tuple[float, str]]:
+        """Complete stdout lines with the wall-clock time (time.time()) each was read from the pipe."""
+        with self._cond:
+            data, arrivals = bytes(self._out), list(self._arrivals)
+        out, end, index = [], 0, 0
+        for line in data.split(b"\n")[:-1]:
+            end += len(line) + 1
+            while arrivals[index][0] < end:
+                index += 1
+            out.append((arrivals[index][1], line.decode("utf-8", "surrogateescape")))
+        return out
 
     def activities(self) -> list[dict[str, Any]]:
         out = []
@@ -298,13 +313,13 @@ class TailCase(ProviderCase):
 
     # ---------------------------------------------------------------- waiting
 
-    def wait_printed(self, process: TailProcess, ids: Iterable[str], timeout: float = WAIT) -> None:
+    def wait_printed(self, process: TailProcess, ids: Iterable[str], timeout: float = WAIT, note: str = "") -> None:
         wanted = set(ids)
         if not process.wait_for(lambda: wanted <= set(process.ids()), timeout):
             missing = sorted(wanted - set(process.ids()))
             shown = ", ".join(missing[:5]) + (", ..." if len(missing) > 5 else "")
             self.fail(f"{len(missing)} of {len(wanted)} activities not printed within {timeout} s ({shown})\n"
-                      f"{process.describe()}")
+                      f"{note + chr(10) if note else ''}{process.describe()}")
 
     def wait_polls(self, process: TailProcess, count: int = 2, spec: Spec = PINGONE,
                    timeout: float = WAIT) -> list[dict[str, Any]]:
@@ -325,12 +340,13 @@ class TailCase(ProviderCase):
         if not process.wait_for(lambda: text in process.stderr(), timeout):
             self.fail(f"{text!r} not reported on stderr within {timeout} s\n{process.describe()}")
 
-    def stop_with(self, process: TailProcess, sig: int, expected: int, timeout: float = 10) -> None:
-        self.assertTrue(process.running(), process.describe())
+    def stop_with(self, process: TailProcess, sig: int, expected: int, timeout: float = 10, note: str = "") -> None:
+        prefix = note + "\n" if note else ""
+        self.assertTrue(process.running(), prefix + process.describe())
         process.signal(sig)
         code = process.wait(timeout)
-        self.assertIsNotNone(code, f"still running {timeout} s after signal {sig}\n{process.describe()}")
-        self.assertEqual(code, expected, process.describe())
+        self.assertIsNotNone(code, f"{prefix}still running {timeout} s after signal {sig}\n{process.describe()}")
+        self.assertEqual(code, expected, prefix + process.describe())
 
     # ---------------------------------------------------------------- assertions
 
