@@ -29,7 +29,7 @@ from typing import Any, Iterator
 
 from harness import TOKEN, auditfetch_bin, run_auditfetch
 from provider_case import format_ms, ndjson, parse_time
-from test_tail import (MINUTE, NEW, PINGONE, SAILPOINT, SECOND, SINCE, THOUSANDEYES, TRUTO, WAIT, Spec,
+from test_tail import (MINUTE, NEW, PINGONE, SAILPOINT, SECOND, SINCE, THOUSANDEYES, TRUTO, Spec,
                        TailCase, ids_of)
 
 
@@ -329,11 +329,19 @@ class TailStateTest(StateCase):
 
 class KillTest(StateCase):
     KILLED_RUNS = 5
+    SLACK = 0.1  # seconds: file times come from a coarse clock; polls are a second apart
 
     def test_sigkill_at_random_points_loses_nothing(self) -> None:
+        """tail --state killed (kill -9) at random points, activities added between and during runs,
+        then a run ended by SIGTERM and a last `list --state`:
+        - every activity is printed at least once, no run prints one twice;
+        - what a killed run printed before its last checkpoint (lines read before the state file's
+          last write) is never printed again; no id is printed more than killed runs + 1 times;
+        - the run after the clean exit prints exactly what was added since."""
         seed = int(os.environ.get("AUDITFETCH_TEST_SEED") or random.SystemRandom().randrange(2 ** 32))
         rng = random.Random(seed)
-        why = f"random seed {seed} (rerun with AUDITFETCH_TEST_SEED={seed})"
+        plan = [f"random seed {seed} (rerun with AUDITFETCH_TEST_SEED={seed})"]
+        why = lambda: "\n".join(plan)  # noqa: E731
         newest = [NEW]
 
         def batch(count: int) -> list[dict[str, Any]]:
@@ -355,53 +363,60 @@ class KillTest(StateCase):
             return records
 
         runs: list[list[str]] = []
-        plan: list[str] = []
+        checkpointed: list[set[str]] = []  # per killed run: ids printed before its last checkpoint
         for run in range(self.KILLED_RUNS):
-            batch(rng.randint(0, 3))
+            before = batch(rng.randint(0, 3))
             process = self.tail("--since", SINCE, "--state", self.state)
             kill_at, add_at = rng.uniform(0.2, 2.5), rng.uniform(0.0, 2.5)
+            during: list[dict[str, Any]] = []
             if add_at < kill_at:
                 time.sleep(max(0.0, process.started + add_at - time.monotonic()))
-                batch(rng.randint(1, 2))
+                during = batch(rng.randint(1, 2))
             time.sleep(max(0.0, process.started + kill_at - time.monotonic()))
-            self.assertTrue(process.running(), f"{why}\n{process.describe()}")
+            self.assertTrue(process.running(), f"{why()}\n{process.describe()}")
             process.signal(signal.SIGKILL)
-            self.assertEqual(process.wait(10), -signal.SIGKILL, why)
-            ids = process.ids()  # complete lines only: a cut-off line was not printed
+            self.assertEqual(process.wait(10), -signal.SIGKILL, why())
+            lines = process.timed_lines()  # complete lines only: a cut-off line was not printed
+            ids = [json.loads(line)["id"] for _, line in lines]
+            saved = os.stat(self.state).st_mtime_ns / 1e9 if self.state.exists() else float("-inf")
+            covered = {json.loads(line)["id"] for at, line in lines if at < saved - self.SLACK}
             runs.append(ids)
-            plan.append(f"run {run}: killed at {kill_at:.2f} s, printed {len(ids)}")
+            checkpointed.append(covered)
+            plan.append(f"killed run {run}: {len(before)} added before, {len(during)} during (at {add_at:.2f} s), "
+                        f"killed at {kill_at:.2f} s; printed {len(ids)}, {len(covered)} of them checkpointed")
             self.assertEqual([i for i, n in Counter(ids).items() if n > 1], [],
-                             f"one run printed an activity twice; {why}")
+                             f"one run printed an activity twice\n{why()}")
             if self.state.exists():  # a kill never leaves a half-written state file
                 self.assertPrivateState(self.state)
             process.stop()
 
         # A clean run: catches up, follows one more activity, ends with SIGTERM.
         process = self.tail("--since", SINCE, "--state", self.state)
-        printed_before = {i for run in runs for i in run}
-        missing = set(self.existing_ids()) - printed_before
-        self.wait_printed(process, missing, timeout=15)
+        missing = set(self.existing_ids()) - {i for run in runs for i in run}
+        self.wait_printed(process, missing, timeout=15, note=why())
         during = batch(1)
-        self.wait_printed(process, ids_of(during))
-        self.stop_with(process, signal.SIGTERM, 0)
+        self.wait_printed(process, ids_of(during), note=why())
+        self.stop_with(process, signal.SIGTERM, 0, note=why())
         clean = process.ids()
-        self.assertEqual([i for i, n in Counter(clean).items() if n > 1], [], why)
+        plan.append(f"clean run: printed {len(clean)}")
+        self.assertEqual([i for i, n in Counter(clean).items() if n > 1], [], why())
         runs.append(clean)
 
         after = batch(2)
         final = self.listed(since=None)
-        detail = f"{why}\n" + "\n".join(plan)
+        plan.append(f"final list: printed {len(final)}")
         self.assertEqual(sorted(final), sorted(ids_of(after)),
-                         f"the run after a clean exit must print exactly what was added since; {detail}")
-        self.assertEqual(set(final) & set(clean), set(), detail)
+                         f"the run after a clean exit must print exactly what was added since\n{why()}")
         runs.append(final)
 
+        for run, covered in enumerate(checkpointed):
+            again = covered & {i for later in runs[run + 1:] for i in later}
+            self.assertEqual(again, set(), f"printed again after killed run {run} had saved them\n{why()}")
         everything = Counter(i for run in runs for i in run)
-        missing = sorted(set(self.existing_ids()) - set(everything))
-        self.assertEqual(missing, [], f"never printed; {detail}")
-        self.assertEqual(sorted(everything), self.existing_ids(), f"printed but never added; {detail}")
+        self.assertEqual(sorted(set(self.existing_ids()) - set(everything)), [], f"never printed\n{why()}")
+        self.assertEqual(sorted(everything), self.existing_ids(), f"printed but never added\n{why()}")
         too_often = {i: n for i, n in everything.items() if n > self.KILLED_RUNS + 1}
-        self.assertEqual(too_often, {}, detail)
+        self.assertEqual(too_often, {}, why())
 
 
 if __name__ == "__main__":
