@@ -19,6 +19,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import unittest
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
@@ -341,6 +342,25 @@ def make_expired_cert(tmpdir: str | os.PathLike[str]) -> TlsFiles:
 
 
 # --------------------------------------------------------------------------- the binary
+
+
+class EmulatorTestCase(unittest.TestCase):
+    """One emulator per test class (started with `emulator_args`), reset before every test."""
+
+    emulator_args: tuple[str, ...] = ()
+    emu: Emulator
+
+    @classmethod
+    def setUpClass(cls) -> None:
+        cls.emu = Emulator(*cls.emulator_args)
+        cls.emu.start()
+
+    @classmethod
+    def tearDownClass(cls) -> None:
+        cls.emu.stop()
+
+    def setUp(self) -> None:
+        self.emu.reset()
 
 
 def auditfetch_bin() -> Path:

@@ -7,17 +7,22 @@ functions below compute expected values from fixture records, never from auditfe
 
 from __future__ import annotations
 
-import calendar
 import csv
 import datetime as dt
 import io
 import json
 import re
 import subprocess
+import sys
 import unittest
 from typing import Any, Iterable
 
-from harness import Emulator
+import harness
+from harness import EmulatorTestCase
+
+sys.dont_write_bytecode = True  # keep tests/emulator free of __pycache__
+sys.path.insert(0, str(harness.REPO / "tests" / "emulator"))
+from common import parse_time  # noqa: E402  (RFC 3339 → nanoseconds, shared with the emulator)
 
 # Every unified activity has exactly these keys, in this order (README, "The unified activity").
 ACTIVITY_KEYS = ["id", "actor", "organization", "group", "description", "action", "entity", "entity_type",
@@ -28,24 +33,6 @@ FILTER_NAMES = {"since", "until", "action", "actor_id", "entity", "entity_type"}
 MS_TIME = r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$"
 
 # --------------------------------------------------------------------------- times
-
-_RFC3339 = re.compile(
-    r"^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?([Zz]|[+-]\d{2}:\d{2})$")
-
-
-def parse_time(text: str) -> int:
-    """RFC 3339 → nanoseconds since the epoch (ValueError if it is not one)."""
-    m = _RFC3339.match(text or "")
-    if not m:
-        raise ValueError(f"not an RFC 3339 date-time: {text!r}")
-    year, month, day, hour, minute, second = (int(g) for g in m.groups()[:6])
-    offset = 0
-    zone = m.group(8)
-    if zone not in ("Z", "z"):
-        offset = (1 if zone[0] == "+" else -1) * (int(zone[1:3]) * 3600 + int(zone[4:6]) * 60)
-    seconds = calendar.timegm((year, month, day, hour, minute, second)) - offset
-    return seconds * 1_000_000_000 + int((m.group(7) or "").ljust(9, "0"))
-
 
 def format_ms(ns: int) -> str:
     """nanoseconds → UTC RFC 3339 with milliseconds, as auditfetch prints created_at."""
@@ -98,23 +85,8 @@ def null_context(ip_address: str | None = None, user_agent: str | None = None,
 # --------------------------------------------------------------------------- test case
 
 
-class ProviderCase(unittest.TestCase):
+class ProviderCase(EmulatorTestCase):
     """One emulator per class (started with `emulator_args`), reset before every test."""
-
-    emulator_args: tuple[str, ...] = ()
-    emu: Emulator
-
-    @classmethod
-    def setUpClass(cls) -> None:
-        cls.emu = Emulator(*cls.emulator_args)
-        cls.emu.start()
-
-    @classmethod
-    def tearDownClass(cls) -> None:
-        cls.emu.stop()
-
-    def setUp(self) -> None:
-        self.emu.reset()
 
     # ---------------------------------------------------------------- assertions
 

@@ -45,22 +45,8 @@ def q(**params: Any) -> str:
     return urllib.parse.urlencode(params, quote_via=urllib.parse.quote)
 
 
-class EmulatorCase(unittest.TestCase):
+class EmulatorCase(harness.EmulatorTestCase):
     """One emulator per class, reset before every test."""
-
-    args: tuple[str, ...] = ()
-
-    @classmethod
-    def setUpClass(cls) -> None:
-        cls.emu = Emulator(*cls.args)
-        cls.emu.start()
-
-    @classmethod
-    def tearDownClass(cls) -> None:
-        cls.emu.stop()
-
-    def setUp(self) -> None:
-        self.emu.reset()
 
     def get(self, path: str, headers: dict[str, str] | None = AUTH, **kwargs: Any) -> Reply:
         return http(self.emu.url + path, headers=headers, **kwargs)
@@ -435,7 +421,7 @@ class PingOneTest(EmulatorCase):
 
 
 class PingOneTokenLifetimeTest(EmulatorCase):
-    args = ("--token-lifetime", "1", "--pingone-auth-method", "basic")
+    emulator_args = ("--token-lifetime", "1", "--pingone-auth-method", "basic")
 
     def test_token_expires_after_lifetime(self) -> None:
         basic = "Basic " + base64.b64encode(f"{CLIENT_ID}:{CLIENT_SECRET}".encode()).decode()
@@ -534,7 +520,7 @@ class TrutoTest(EmulatorCase):
 
 
 class ThousandEyesTest(EmulatorCase):
-    args = ("--te-page-size", "5", "--now", "2024-05-16T12:00:00Z")
+    emulator_args = ("--te-page-size", "5", "--now", "2024-05-16T12:00:00Z")
 
     def te(self, query: str) -> Reply:
         return self.get(f"/v7/audit-user-events?{query}")
@@ -692,7 +678,7 @@ class SailPointTest(EmulatorCase):
 
 
 class SailPointOffsetCapTest(EmulatorCase):
-    args = ("--sail-max-offset", "20")
+    emulator_args = ("--sail-max-offset", "20")
 
     def test_configurable_offset_cap(self) -> None:
         self.assertEqual(self.get("/v3/account-activities?offset=20").status, 200)
@@ -866,7 +852,7 @@ class ControlTest(EmulatorCase):
 
 
 class GenerateTest(EmulatorCase):
-    args = ("--generate", "1200", "--te-page-size", "100")
+    emulator_args = ("--generate", "1200", "--te-page-size", "100")
 
     def test_generated_volume_pages_completely(self) -> None:
         whole = 'recordedAt ge "2024-01-01T00:00:00Z" and recordedAt lt "2024-07-01T00:00:00Z"'
