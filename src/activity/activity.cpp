@@ -2,8 +2,6 @@
 
 #include "auditfetch/error.hpp"
 
-#include <boost/json/serialize.hpp>
-
 #include <algorithm>
 #include <array>
 #include <optional>
@@ -198,9 +196,9 @@ std::optional<std::string> field_text(const Activity& activity, Field leaf) {
       return std::nullopt;
     return format_rfc3339_ms(*activity.created_at);
   case Field::remote_data:
-    if (activity.remote_data == nullptr)
+    if (!activity.remote_data)
       return std::nullopt;
-    return boost::json::serialize(*activity.remote_data);
+    return compact_json(*activity.remote_data);
   case Field::provider:
     // Mapping always sets it; an empty one means unknown, which prints as null.
     if (activity.provider.empty())

@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 namespace auditfetch {
 
 Processed process_page(const Stages& stages, const LocalFilter& filter, const Page& page,
@@ -12,6 +14,7 @@ Processed process_page(const Stages& stages, const LocalFilter& filter, const Pa
                        std::size_t budget) {
   Processed out;
   const auto& records = *page.records;
+  out.matched.reserve(std::min(records.size(), budget));
   for (std::size_t i = 0; i < records.size() && out.matched.size() < budget; ++i) {
     Activity activity;
     try {

@@ -50,6 +50,7 @@ constexpr std::uint32_t k_header_limit = 64 * 1024;
 // Saying goodbye to a server must not hold up the exit for a whole request timeout.
 constexpr std::chrono::milliseconds k_shutdown_timeout{2000};
 constexpr std::size_t k_inflate_chunk = 64 * 1024;
+constexpr std::size_t k_read_buffer = 64 * 1024; // Beast reads at most 64 KiB at a time
 constexpr std::size_t k_mib = 1024 * 1024;
 
 struct Endpoint {
@@ -243,8 +244,12 @@ ssl::context make_tls_context(const std::string& ca_file) {
 } // namespace
 
 struct BeastTransport::Impl {
-  explicit Impl(TransportOptions options)
-      : m_options(std::move(options)), m_tls(make_tls_context(m_options.ca_file)) {}
+  explicit Impl(TransportOptions options) : m_options(std::move(options)) {
+    // Loading the system trust store costs tens of milliseconds: only for a TLS connection,
+    // except that a --ca-file is checked at once.
+    if (!m_options.ca_file.empty())
+      tls_context();
+  }
 
   ~Impl() {
     for (auto& [key, connection] : m_connections)
@@ -304,7 +309,7 @@ private:
   Response exchange(const Route& route, const Request& message) {
     try {
       if (auto response = round_trip(connection_for(route), route, message))
-        return *response;
+        return std::move(*response); // a copy would cost a pass over the body
       // A kept-alive connection the server had closed: nothing was answered, so resend once.
       m_connections.erase(route.key);
       return *round_trip(connection_for(route), route, message);
@@ -369,9 +374,19 @@ private:
 
   Connection& connection_for(const Route& route) {
     auto& connection = m_connections[route.key];
-    if (!connection)
+    if (!connection) {
       connection = open(route);
+      // Beast reads at most what the buffer holds beyond 512 bytes: room for large reads keeps
+      // a 1 MB page from taking thousands of recv calls and timer updates.
+      connection->buffer.reserve(k_read_buffer);
+    }
     return *connection;
+  }
+
+  ssl::context& tls_context() {
+    if (!m_tls)
+      m_tls.emplace(make_tls_context(m_options.ca_file));
+    return *m_tls;
   }
 
   std::unique_ptr<Connection> open(const Route& route) {
@@ -382,7 +397,7 @@ private:
       return std::make_unique<Connection>(std::move(tcp));
     if (route.proxy)
       open_tunnel(tcp, origin, *route.proxy);
-    auto connection = std::make_unique<Connection>(TlsStream(std::move(tcp), m_tls));
+    auto connection = std::make_unique<Connection>(TlsStream(std::move(tcp), tls_context()));
     handshake(std::get<TlsStream>(connection->stream), origin);
     return connection;
   }
@@ -563,7 +578,7 @@ private:
 
   TransportOptions m_options;
   asio::io_context m_ioc;
-  ssl::context m_tls;
+  std::optional<ssl::context> m_tls; // made on first use: see the constructor
   std::map<std::string, std::unique_ptr<Connection>> m_connections;
 };
 

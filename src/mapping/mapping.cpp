@@ -3,25 +3,20 @@
 #include "auditfetch/error.hpp"
 #include "auditfetch/util/text.hpp"
 
-#include <boost/json.hpp>
 #include <fmt/format.h>
 
 #include <cctype>
 
 namespace auditfetch {
-namespace json = boost::json;
 namespace {
 
-// Return the value at a JSON pointer, or nullptr when any step is missing.
-const json::value* at_pointer(const json::value& root, std::string_view pointer) {
-  if (pointer.empty())
-    return &root;
-  boost::system::error_code ec;
-  const json::value* found = root.find_pointer(pointer, ec);
-  return ec ? nullptr : found;
+using simdjson::dom::element_type;
+
+bool is_null_or_missing(const std::optional<JsonValue>& v) {
+  return !v || v->is_null();
 }
 
-[[noreturn]] void wrong_type(std::string_view pointer, const json::value& value,
+[[noreturn]] void wrong_type(std::string_view pointer, JsonValue value,
                              std::string_view expected) {
   const char* kind = value.is_object() ? "an object" : value.is_array() ? "an array" : "a value";
   throw Error(ErrorKind::remote,
@@ -30,21 +25,21 @@ const json::value* at_pointer(const json::value& root, std::string_view pointer)
 
 // A scalar at the pointer as text: strings as they are, numbers and booleans printed;
 // null and missing give nullopt.
-std::optional<std::string> scalar_text(const json::value& record, std::string_view pointer) {
-  const auto* v = at_pointer(record, pointer);
-  if (!v || v->is_null())
+std::optional<std::string> scalar_text(JsonValue record, std::string_view pointer) {
+  const auto v = find_pointer(record, pointer);
+  if (is_null_or_missing(v))
     return std::nullopt;
-  switch (v->kind()) {
-  case json::kind::string:
-    return std::string(v->get_string());
-  case json::kind::int64:
-    return std::to_string(v->get_int64());
-  case json::kind::uint64:
-    return std::to_string(v->get_uint64());
-  case json::kind::double_:
-    return json::serialize(*v);
-  case json::kind::bool_:
-    return v->get_bool() ? "true" : "false";
+  switch (v->type()) {
+  case element_type::STRING:
+    return std::string(v->get_string().value_unsafe());
+  case element_type::INT64:
+    return std::to_string(v->get_int64().value_unsafe());
+  case element_type::UINT64:
+    return std::to_string(v->get_uint64().value_unsafe());
+  case element_type::DOUBLE:
+    return compact_json(*v);
+  case element_type::BOOL:
+    return v->get_bool().value_unsafe() ? "true" : "false";
   default:
     wrong_type(pointer, *v, "a string");
   }
@@ -52,17 +47,19 @@ std::optional<std::string> scalar_text(const json::value& record, std::string_vi
 
 // A stable id for records that have none: the SHA-256 of the values at the pointers,
 // each serialised as compact JSON (absent as null), joined by '\n'; first 32 hex digits.
-std::string content_hash(const std::vector<std::string>& pointers, const json::value& record) {
+std::string content_hash(const std::vector<std::string>& pointers, JsonValue record) {
   std::string material;
   for (const auto& pointer : pointers) {
-    const auto* v = at_pointer(record, pointer);
-    material += v ? json::serialize(*v) : "null";
+    if (const auto v = find_pointer(record, pointer))
+      append_compact_json(material, *v);
+    else
+      material += "null";
     material += '\n';
   }
   return sha256_hex(material).substr(0, 32);
 }
 
-std::optional<std::string> fill_template(const std::string& text, const json::value& record) {
+std::optional<std::string> fill_template(const std::string& text, JsonValue record) {
   std::string out;
   std::size_t pos = 0;
   for (auto open = text.find('{'); open != std::string::npos; open = text.find('{', pos)) {
@@ -79,13 +76,10 @@ std::optional<std::string> fill_template(const std::string& text, const json::va
 }
 
 std::optional<std::string> evaluate(const ProviderContext& context, const ValueExpr& expr,
-                                    const json::value& record) {
+                                    JsonValue record) {
   for (const auto& source : expr) {
-    if (source.if_present) {
-      const auto* v = at_pointer(record, *source.if_present);
-      if (!v || v->is_null())
-        continue;
-    }
+    if (source.if_present && is_null_or_missing(find_pointer(record, *source.if_present)))
+      continue;
     std::optional<std::string> value;
     switch (source.kind) {
     case ValueSource::Kind::pointer:
@@ -112,7 +106,7 @@ std::optional<std::string> evaluate(const ProviderContext& context, const ValueE
 }
 
 std::optional<Timestamp> evaluate_time(const ProviderContext& context, const ValueExpr& expr,
-                                       const json::value& record) {
+                                       JsonValue record) {
   const auto text = evaluate(context, expr, record);
   if (!text)
     return std::nullopt;
@@ -129,7 +123,7 @@ bool is_actor_type(std::string_view type) {
   return type == "user" || type == "system" || type == "anonymous";
 }
 
-std::optional<std::string> actor_type(const ProviderSpec& spec, const json::value& record,
+std::optional<std::string> actor_type(const ProviderSpec& spec, JsonValue record,
                                       const std::optional<std::string>& native_action) {
   for (const auto& rule : spec.mapping.actor_type) {
     if (rule.pointer) {
@@ -138,11 +132,8 @@ std::optional<std::string> actor_type(const ProviderSpec& spec, const json::valu
         return value;
       continue;
     }
-    if (rule.present) {
-      const auto* v = at_pointer(record, *rule.present);
-      if (!v || v->is_null())
-        continue;
-    }
+    if (rule.present && is_null_or_missing(find_pointer(record, *rule.present)))
+      continue;
     if (!rule.native_action_patterns.empty()) {
       if (!native_action)
         continue;
@@ -188,19 +179,19 @@ bool glob_match(std::string_view pattern, std::string_view text, bool case_insen
 
 namespace {
 
-bool where_holds(const ActionRule& rule, const json::value* record) {
+bool where_holds(const ActionRule& rule, const JsonValue* record) {
   for (const auto& [pointer, expected] : rule.where) {
     if (!record)
       return false;
-    const auto* v = at_pointer(*record, pointer);
-    if (!v || !v->is_string() || v->get_string() != expected)
+    const auto v = find_pointer(*record, pointer);
+    if (!v || !v->is_string() || v->get_string().value_unsafe() != expected)
       return false;
   }
   return true;
 }
 
 std::optional<std::string> lookup_action(const ProviderSpec& spec, std::string_view key,
-                                         const json::value* record) {
+                                         const JsonValue* record) {
   if (spec.actions_unified && is_unified_action(key))
     return std::string(key);
   for (const auto& rule : spec.actions)
@@ -236,8 +227,7 @@ std::optional<std::vector<std::string>> native_actions_for(const ProviderSpec& s
   return values;
 }
 
-Activity map_record(const ProviderContext& context, const json::value& record,
-                    const MapOptions& options) {
+Activity map_record(const ProviderContext& context, JsonValue record, const MapOptions& options) {
   const auto& spec = *context.spec;
   const auto& m = spec.mapping;
   if (!record.is_object())
@@ -246,6 +236,12 @@ Activity map_record(const ProviderContext& context, const json::value& record,
   a.provider = spec.name;
   a.id = evaluate(context, m.id, record);
   a.created_at = evaluate_time(context, m.created_at, record);
+  // Without its time an activity can be neither filtered by time nor checkpointed: the
+  // time filter would drop it silently, so it is an invalid response instead.
+  if (!a.created_at)
+    throw Error(ErrorKind::remote,
+                fmt::format("field \"{}\": missing; every activity needs a time",
+                            m.created_at.empty() ? "" : m.created_at.front().text));
   a.native_action = evaluate(context, m.native_action, record);
   const auto key = m.action_key.empty() ? a.native_action : evaluate(context, m.action_key, record);
   if (key)
@@ -263,9 +259,9 @@ Activity map_record(const ProviderContext& context, const json::value& record,
   a.user_agent = evaluate(context, m.user_agent, record);
   a.authentication_method = evaluate(context, m.authentication_method, record);
   if (options.remote_data) {
-    a.remote_data = m.remote_data ? at_pointer(record, *m.remote_data) : &record;
-    if (a.remote_data && a.remote_data->is_null())
-      a.remote_data = nullptr;
+    const auto remote = m.remote_data ? find_pointer(record, *m.remote_data) : record;
+    if (!is_null_or_missing(remote))
+      a.remote_data = *remote;
   }
   return a;
 }

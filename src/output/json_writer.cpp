@@ -3,8 +3,7 @@
 #include "output/utf8.hpp"
 #include "output/writers.hpp"
 
-#include <boost/json/serializer.hpp>
-
+#include <array>
 #include <chrono>
 #include <cstdint>
 
@@ -57,9 +56,48 @@ bool needs_u_escape(char32_t cp) {
   return (cp >= 0x80 && cp <= 0x9F) || cp == 0x2028 || cp == 0x2029;
 }
 
-bool is_plain_ascii(unsigned char c) {
-  return c >= 0x20 && c < 0x7F && c != '"' && c != '\\';
+// Length of a DEL, C1 control or U+2028/U+2029 sequence at text[i], or 0.
+std::size_t raw_control_length(std::string_view text, std::size_t i) {
+  const auto at = [&](std::size_t k) {
+    return i + k < text.size() ? static_cast<unsigned char>(text[i + k]) : 0u;
+  };
+  if (at(0) == 0x7F)
+    return 1;
+  if (at(0) == 0xC2 && at(1) >= 0x80 && at(1) <= 0x9F)
+    return 2;
+  if (at(0) == 0xE2 && at(1) == 0x80 && (at(2) == 0xA8 || at(2) == 0xA9))
+    return 3;
+  return 0;
 }
+
+// The original record as compact JSON leaves DEL, C1 controls and U+2028/U+2029 raw, which is
+// valid JSON; escape them in out[from...] like the unified fields. The text is valid UTF-8
+// and these bytes occur only inside strings, so a byte-level rewrite is exact.
+void escape_raw_controls(std::string& out, std::size_t from) {
+  std::size_t i = from;
+  while (i < out.size() && raw_control_length(out, i) == 0)
+    ++i;
+  if (i == out.size())
+    return; // the usual case: nothing to rewrite
+  const std::string rest(out, i);
+  out.resize(i);
+  for (std::size_t k = 0; k < rest.size();) {
+    if (const auto length = raw_control_length(rest, k)) {
+      append_u_escape(out, utf8::decode(rest, k).value);
+      k += length;
+    } else {
+      out += rest[k++];
+    }
+  }
+}
+
+// Printable ASCII other than '"' and '\\': copied as it is. A table, as this runs per byte.
+constexpr std::array<bool, 256> k_plain_ascii = [] {
+  std::array<bool, 256> table{};
+  for (int c = 0x20; c < 0x7F; ++c)
+    table[c] = c != '"' && c != '\\';
+  return table;
+}();
 
 // Plain runs are copied in one append; only escapes and bad bytes break a run.
 void append_json_string(std::string& out, std::string_view text) {
@@ -67,11 +105,11 @@ void append_json_string(std::string& out, std::string_view text) {
   std::size_t run_start = 0;
   std::size_t pos = 0;
   while (pos < text.size()) {
-    const auto c = static_cast<unsigned char>(text[pos]);
-    if (is_plain_ascii(c)) {
+    while (pos < text.size() && k_plain_ascii[static_cast<unsigned char>(text[pos])])
       ++pos;
-      continue;
-    }
+    if (pos == text.size())
+      break;
+    const auto c = static_cast<unsigned char>(text[pos]);
     const auto cp = c < 0x80 ? utf8::CodePoint{c, 1} : utf8::decode(text, pos);
     if (c >= 0x80 && cp.length != 0 && !needs_u_escape(cp.value)) {
       pos += cp.length;
@@ -115,19 +153,6 @@ void append_time(std::string& out, Timestamp t) {
   put_digits(text + 18, static_cast<int>(hms.seconds().count()), 2);
   put_digits(text + 21, static_cast<int>(hms.subseconds().count()), 3);
   out.append(text, sizeof text - 1);
-}
-
-// Serialises straight into `out`, skipping the string boost::json::serialize returns.
-void append_remote_data(std::string& out, const boost::json::value& value) {
-  constexpr std::size_t k_chunk = 4096;
-  boost::json::serializer serializer;
-  serializer.reset(&value);
-  while (!serializer.done()) {
-    const auto size = out.size();
-    out.resize(size + k_chunk);
-    const auto chunk = serializer.read(out.data() + size, k_chunk);
-    out.resize(size + chunk.size());
-  }
 }
 
 // Writes the members of one object, placing the commas.
@@ -193,8 +218,11 @@ void append_tail(Members& members, const Activity& a, FieldMask mask) {
   }
   if (mask & bit(Field::remote_data)) {
     auto& out = members.key("remote_data");
-    if (a.remote_data)
-      append_remote_data(out, *a.remote_data);
+    if (a.remote_data) {
+      const auto start = out.size();
+      append_compact_json(out, *a.remote_data);
+      escape_raw_controls(out, start);
+    }
     else
       out += "null";
   }

@@ -4,12 +4,10 @@
 #include "auditfetch/http/url.hpp"
 #include "auditfetch/output/sanitize.hpp"
 
-#include <boost/json.hpp>
 #include <cstdlib>
 #include <fmt/format.h>
 
 namespace auditfetch {
-namespace json = boost::json;
 namespace {
 
 std::string describe_body(const HttpResponse& response) {
@@ -22,16 +20,14 @@ Page parse_body(const HttpResponse& response, std::size_t number, const std::str
   Page page;
   page.number = number;
   page.url = url;
-  // Sized to the body: one allocation per page in the common case.
-  page.arena = std::make_unique<json::monotonic_resource>(response.body.size() * 2 + 1024);
-  json::parse_options options;
-  options.max_depth = 64;
-  boost::system::error_code ec;
-  page.body = std::make_unique<json::value>(json::parse(response.body, ec, page.arena.get(), options));
-  if (ec)
+  std::string error;
+  auto parsed = parse_json(response.body, error);
+  if (!parsed)
     throw Error(ErrorKind::remote,
-                fmt::format("invalid JSON ({}): {}", describe_body(response), ec.message()),
+                fmt::format("invalid JSON ({}): {}", describe_body(response), error),
                 "the API or a proxy in between answered with something else; run with -v");
+  page.parsed = std::move(*parsed);
+  page.records = std::make_unique<std::vector<JsonValue>>();
   return page;
 }
 
@@ -41,37 +37,32 @@ Page parse_page(const ProviderSpec& spec, const HttpResponse& response, std::siz
                 const std::string& url) {
   auto page = parse_body(response, number, url);
   const auto& pointer = spec.list.records_pointer;
-  boost::system::error_code ec;
-  json::value* records = pointer.empty() ? page.body.get() : page.body->find_pointer(pointer, ec);
-  if (!records || ec) {
+  const auto records = find_pointer(page.parsed.root, pointer);
+  if (!records) {
     // A page with no records member at all is how some APIs say "empty"; that is only
     // believable when the body is an object.
-    if (page.body->is_object()) {
-      page.single = std::make_unique<json::array>(page.arena.get());
-      page.records = page.single.get();
+    if (page.parsed.root.is_object())
       return page;
-    }
     throw Error(ErrorKind::remote, fmt::format("records at \"{}\" missing ({})", pointer,
                                                describe_body(response)));
   }
   if (!records->is_array())
     throw Error(ErrorKind::remote,
                 fmt::format("records at \"{}\" are not an array", pointer.empty() ? "/" : pointer));
-  page.records = &records->get_array();
+  const auto array = records->get_array().value_unsafe();
+  page.records->reserve(array.size());
+  for (const auto record : array)
+    page.records->push_back(record);
   return page;
 }
 
 Page parse_record(const ProviderSpec& spec, const HttpResponse& response, const std::string& url) {
   auto page = parse_body(response, 1, url);
-  boost::system::error_code ec;
-  const auto& pointer = spec.get.record_pointer;
-  const json::value* record = pointer.empty() ? page.body.get() : page.body->find_pointer(pointer, ec);
-  if (!record || ec || !record->is_object())
+  const auto record = find_pointer(page.parsed.root, spec.get.record_pointer);
+  if (!record || !record->is_object())
     throw Error(ErrorKind::remote, fmt::format("the response holds no activity object ({})",
                                                describe_body(response)));
-  page.single = std::make_unique<json::array>(page.arena.get());
-  page.single->push_back(*record);
-  page.records = page.single.get();
+  page.records->push_back(*record);
   return page;
 }
 
@@ -85,14 +76,13 @@ std::string first_pointer(const ValueExpr& expr) {
   return {};
 }
 
-std::optional<std::string> string_at(const json::value& record, const std::string& pointer) {
+std::optional<std::string> string_at(JsonValue record, const std::string& pointer) {
   if (pointer.empty())
     return std::nullopt;
-  boost::system::error_code ec;
-  const auto* v = record.find_pointer(pointer, ec);
-  if (!v || ec || !v->is_string())
+  const auto v = find_pointer(record, pointer);
+  if (!v || !v->is_string())
     return std::nullopt;
-  return std::string(v->get_string());
+  return std::string(v->get_string().value_unsafe());
 }
 
 std::size_t offset_of(const std::string& url, const std::string& param) {
@@ -153,15 +143,15 @@ std::optional<HttpRequest> Pager::next_request(const HttpRequest& current, const
 
 std::optional<HttpRequest> Pager::next_cursor(const HttpRequest& current, const Page& page) {
   const auto& pg = m_spec.list.pagination;
-  boost::system::error_code ec;
-  const auto* cursor = page.body->find_pointer(pg.cursor_pointer, ec);
-  if (!cursor || ec || cursor->is_null() || (cursor->is_string() && cursor->get_string().empty()))
+  const auto cursor = find_pointer(page.parsed.root, pg.cursor_pointer);
+  if (!cursor || cursor->is_null() ||
+      (cursor->is_string() && cursor->get_string().value_unsafe().empty()))
     return std::nullopt;
   if (!cursor->is_string())
     throw Error(ErrorKind::remote, fmt::format("page {}: the cursor at \"{}\" is not a string",
                                                page.number, pg.cursor_pointer));
   HttpRequest request = current;
-  request.url = set_query_param(current.url, pg.cursor_param, std::string_view(cursor->get_string()));
+  request.url = set_query_param(current.url, pg.cursor_param, cursor->get_string().value_unsafe());
   if (m_seen.count(request.url))
     throw Error(ErrorKind::remote,
                 fmt::format("page {}: the API returned a cursor it returned before; stopping a loop",
@@ -196,14 +186,13 @@ std::optional<HttpRequest> Pager::next_offset(const HttpRequest& current, const 
 
 std::optional<HttpRequest> Pager::next_hal(const HttpRequest& current, const Page& page) {
   {
-    boost::system::error_code ec;
-    const auto* next = page.body->find_pointer(m_spec.list.pagination.next_pointer, ec);
-    if (!next || ec || next->is_null())
+    const auto next = find_pointer(page.parsed.root, m_spec.list.pagination.next_pointer);
+    if (!next || next->is_null())
       return std::nullopt;
-    if (!next->is_string() || next->get_string().empty())
+    if (!next->is_string() || next->get_string().value_unsafe().empty())
       throw Error(ErrorKind::remote, fmt::format("page {}: the next link at \"{}\" is not a URL",
                                                  page.number, m_spec.list.pagination.next_pointer));
-    const auto url = resolve_url(current.url, std::string_view(next->get_string()));
+    const auto url = resolve_url(current.url, next->get_string().value_unsafe());
     Origin next_origin, own_origin;
     try {
       next_origin = origin_of(url, "next link");

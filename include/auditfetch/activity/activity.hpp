@@ -1,9 +1,8 @@
 #pragma once
 // The unified activity: Truto's unified Activity schema plus `provider`.
 
+#include "auditfetch/mapping/json.hpp"
 #include "auditfetch/time/time.hpp"
-
-#include <boost/json/value.hpp>
 
 #include <optional>
 #include <string>
@@ -26,9 +25,10 @@ struct Activity {
   std::optional<std::string> user_agent;
   std::optional<std::string> authentication_method;
   std::optional<Timestamp> created_at;
-  // The untouched provider record; not owned (it lives in the page being written).
-  // nullptr prints as null (--no-remote-data).
-  const boost::json::value* remote_data = nullptr;
+  // The untouched provider record, printed as compact JSON (mapping/json.hpp) straight into
+  // the output. Not owned: it lives in the page being written, which must outlive the
+  // activity. nullopt prints as null (--no-remote-data).
+  std::optional<JsonValue> remote_data;
   std::string provider;
   // The provider's own action value, for matching a native --action locally. Not printed.
   std::optional<std::string> native_action;

@@ -2,9 +2,8 @@
 // JSON record → unified Activity, as the provider definition says.
 
 #include "auditfetch/activity/activity.hpp"
+#include "auditfetch/mapping/json.hpp"
 #include "auditfetch/provider/context.hpp"
-
-#include <boost/json/value.hpp>
 
 #include <optional>
 #include <string>
@@ -17,10 +16,9 @@ struct MapOptions {
   bool remote_data = true; // false: --no-remote-data
 };
 
-// Map one record. The activity points into `record` (remote_data), which must outlive it.
-// Throws Error(remote) naming the field when a mapped value has the wrong type or created_at
-// is not an RFC 3339 time.
-Activity map_record(const ProviderContext& context, const boost::json::value& record,
+// Map one record. Throws Error(remote) naming the field when a mapped value has the wrong
+// type or created_at is not an RFC 3339 time.
+Activity map_record(const ProviderContext& context, JsonValue record,
                     const MapOptions& options = {});
 
 // Return the unified action for a native one, or nullopt to keep the raw value.

@@ -2,12 +2,9 @@
 // (request, page) → next request | done. Pure: no sockets.
 
 #include "auditfetch/http/types.hpp"
+#include "auditfetch/mapping/json.hpp"
 #include "auditfetch/provider/spec.hpp"
 #include "auditfetch/time/time.hpp"
-
-#include <boost/json/array.hpp>
-#include <boost/json/monotonic_resource.hpp>
-#include <boost/json/value.hpp>
 
 #include <cstddef>
 #include <functional>
@@ -15,18 +12,18 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <vector>
 
 namespace auditfetch {
 
-// One parsed page. Its records live in the page's own arena, freed with the page. Pages move
-// between threads, so everything `records` may point to lives on the heap.
+// One parsed page. Its values live in the page's own document, freed with the page. Pages
+// move between threads, so everything `body` and `records` point to lives on the heap.
 struct Page {
   std::size_t number = 0; // 1-based
   std::string url;        // the request that produced it
-  std::unique_ptr<boost::json::monotonic_resource> arena;
-  std::unique_ptr<boost::json::value> body;
-  boost::json::array* records = nullptr;
-  std::unique_ptr<boost::json::array> single; // a `get` record or no records, read as a page
+  JsonDocument parsed;    // parsed.root is the whole body
+  // The records in page order (a `get` record alone); null until parsed.
+  std::unique_ptr<std::vector<JsonValue>> records;
 };
 
 // Parse a 2xx list response. Throws Error(remote) for a body that is not JSON, or whose

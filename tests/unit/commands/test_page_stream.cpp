@@ -1,7 +1,6 @@
 #include "commands/page_stream.hpp"
 #include "auditfetch/error.hpp"
 
-#include <boost/json.hpp>
 #include <doctest/doctest.h>
 
 #include <atomic>
@@ -13,12 +12,15 @@ namespace {
 Page page_of(std::size_t number, std::size_t records) {
   Page page;
   page.number = number;
-  page.arena = std::make_unique<boost::json::monotonic_resource>();
-  boost::json::array a(page.arena.get());
+  std::string text = "[";
   for (std::size_t i = 0; i < records; ++i)
-    a.push_back(static_cast<std::int64_t>(i));
-  page.body = std::make_unique<boost::json::value>(std::move(a));
-  page.records = &page.body->get_array();
+    text += (i ? "," : "") + std::to_string(i);
+  std::string error;
+  page.parsed = std::move(*parse_json(text + "]", error));
+  page.records = std::make_unique<std::vector<JsonValue>>();
+  const auto array = page.parsed.root.get_array().value();
+  for (const auto record : array)
+    page.records->push_back(record);
   return page;
 }
 

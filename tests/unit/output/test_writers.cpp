@@ -1,10 +1,12 @@
 #include "auditfetch/output/writer.hpp"
 
 #include "auditfetch/error.hpp"
+#include "auditfetch/mapping/json.hpp"
 #include "auditfetch/output/sanitize.hpp"
 #include "fakes/string_sink.hpp"
 
 #include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 #include <doctest/doctest.h>
 
 #include <fcntl.h>
@@ -18,8 +20,18 @@ using auditfetch::test::StringSink;
 
 namespace {
 
-const boost::json::value k_raw =
-    boost::json::parse(R"({"eventType": "user.session.start", "n": 1})");
+// A record parsed as pages are; activities point into it.
+JsonDocument parsed(std::string_view text) {
+  std::string error;
+  auto document = parse_json(text, error);
+  REQUIRE_MESSAGE(document, error);
+  return std::move(*document);
+}
+
+const JsonDocument& raw_record() {
+  static const JsonDocument raw = parsed(R"({"eventType": "user.session.start", "n": 1})");
+  return raw;
+}
 
 Activity full_activity() {
   Activity a;
@@ -36,7 +48,7 @@ Activity full_activity() {
   a.user_agent = "curl/8.0";
   a.authentication_method = "password";
   a.created_at = parse_rfc3339("2018-08-22T21:47:12.859Z");
-  a.remote_data = &k_raw;
+  a.remote_data = raw_record().root;
   a.provider = "okta";
   a.native_action = "user.session.start";
   return a;
@@ -155,6 +167,16 @@ TEST_CASE("a selection keeps the nested shape in schema order") {
         R"("remote_data":{"eventType":"user.session.start","n":1},"provider":"okta"})");
 }
 
+TEST_CASE("remote_data escapes DEL, C1 controls and line separators like the unified fields") {
+  std::string error;
+  const auto raw = parse_json("{\"u\":\"a\x7f b\xc2\x9b[31m c\xe2\x80\xa8 d\xe2\x80\xa9 \xc3\xa9\"}", error);
+  REQUIRE(raw);
+  Activity a;
+  a.remote_data = raw->root;
+  CHECK(json_of(a, {Field::remote_data}) ==
+        R"({"remote_data":{"u":"a\u007f b\u009b[31m c\u2028 d\u2029 )" "\xc3\xa9" R"("}})");
+}
+
 TEST_CASE("a selected parent brings its whole subtree, nulls included") {
   CHECK(json_of(Activity{}, {Field::actor}) == R"({"actor":{"type":null,"user":{"id":null}}})");
   CHECK(json_of(Activity{}, {Field::actor_user}) == R"({"actor":{"user":{"id":null}}})");
@@ -218,18 +240,18 @@ TEST_CASE("created_at beyond year 9999 falls back to format_rfc3339_ms") {
 }
 
 TEST_CASE("remote_data is the provider record serialised compactly") {
-  const auto raw = boost::json::parse(R"( { "a" : [ 1, 2.5, "x\u0001" ], "b" : { } , "c": null } )");
+  const auto raw = parsed(R"( { "a" : [ 1, 2.5, "x\u0001" ], "b" : { } , "c": null } )");
   Activity a;
-  a.remote_data = &raw;
+  a.remote_data = raw.root;
   CHECK(json_of(a, {Field::remote_data}) ==
         R"({"remote_data":{"a":[1,2.5E0,"x\u0001"],"b":{},"c":null}})");
 }
 
 TEST_CASE("remote_data larger than a serialiser chunk comes out whole") {
   const std::string long_text(10000, 'x');
-  const boost::json::value raw = {{"long", long_text}};
+  const auto raw = parsed(boost::json::serialize(boost::json::value{{"long", long_text}}));
   Activity a;
-  a.remote_data = &raw;
+  a.remote_data = raw.root;
   CHECK(json_of(a, {Field::remote_data}) == R"({"remote_data":{"long":")" + long_text + "\"}}");
 }
 

@@ -1,0 +1,49 @@
+#pragma once
+// The parsed JSON that pages and records are read from: simdjson's DOM, which parses pages
+// several times faster than Boost.JSON (see README, Dependencies). Also what mapping and
+// paging need on top of it: JSON pointers, and compact text exactly as Boost.JSON prints it.
+
+#include <simdjson.h>
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace auditfetch {
+
+// A value inside a parsed document; cheap to copy, valid while its document lives.
+using JsonValue = simdjson::dom::element;
+
+// Nesting deeper than this is refused (a page is data, not a stack exhaustion test).
+inline constexpr std::size_t k_json_max_depth = 64;
+
+// Hands a document's buffers to the next parse instead of freeing them: a page's buffers are
+// several megabytes, and allocating them anew for every page leaves the heap fragmented
+// (peak RSS grew by half).
+struct RecycleDocument {
+  void operator()(simdjson::dom::document* document) const noexcept;
+};
+
+// One parsed JSON text. It owns everything its values point to and may move between threads.
+struct JsonDocument {
+  std::unique_ptr<simdjson::dom::document, RecycleDocument> document;
+  JsonValue root;
+};
+
+// Parse JSON text; nullopt with `error` set to the reason when it is not valid JSON (or
+// nests deeper than k_json_max_depth, or holds an integer beyond 64 bits).
+std::optional<JsonDocument> parse_json(std::string_view text, std::string& error);
+
+// The value at an RFC 6901 JSON pointer ("" is the root), or nullopt when a step is
+// missing. As Boost.JSON's find_pointer: array steps are decimal indices without leading
+// zeros, and of duplicate keys the last one counts.
+std::optional<JsonValue> find_pointer(JsonValue root, std::string_view pointer);
+
+// Append the value as compact JSON, byte for byte as boost::json::serialize prints it
+// (doubles like 2.5E0, control characters as \u001f, everything else unescaped), except
+// that duplicate keys are all kept.
+void append_compact_json(std::string& out, JsonValue value);
+std::string compact_json(JsonValue value);
+
+} // namespace auditfetch
