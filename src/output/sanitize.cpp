@@ -53,8 +53,9 @@ bool in_ranges(const Range (&ranges)[N], char32_t cp) {
   return it != std::begin(ranges) && cp <= std::prev(it)->last;
 }
 
+// C0, DEL, C1, and the Unicode line and paragraph separators (line breaks to some viewers).
 bool is_control(char32_t cp) {
-  return cp < 0x20 || (cp >= 0x7F && cp <= 0x9F);
+  return cp < 0x20 || (cp >= 0x7F && cp <= 0x9F) || cp == 0x2028 || cp == 0x2029;
 }
 
 // These reorder the text around them, so a filename can be made to read backwards.

@@ -36,6 +36,17 @@ std::string details_text(const json::object& o) {
   return out;
 }
 
+// A server or a proxy may quote the request's credentials in its error body: the message
+// must not carry them to a terminal or a log.
+std::string without_credentials(std::string text, const std::optional<std::string>& authorization) {
+  if (!authorization)
+    return text;
+  std::string_view secret = *authorization;
+  if (const auto space = secret.find(' '); space != std::string_view::npos)
+    secret.remove_prefix(space + 1); // the credentials after "Bearer " or "Basic "
+  return redact_secret(std::move(text), secret);
+}
+
 } // namespace
 
 std::string remote_error_message(const std::string& body) {
@@ -67,7 +78,9 @@ HttpResponse ApiSession::fetch(HttpRequest request, Purpose purpose) {
     auto response = m_http.send(request);
     if (response.status / 100 == 2)
       return response;
-    const auto detail = remote_error_message(response.body);
+    // Redacted before it is parsed or cut short, so no part of a token survives either.
+    const auto detail =
+        remote_error_message(without_credentials(response.body, request.header("Authorization")));
     const auto shown = sanitize_for_terminal(truncate_text(detail, 300));
     switch (response.status) {
     case 401:

@@ -54,4 +54,13 @@ std::string truncate_text(std::string_view text, std::size_t max) {
   return std::string(text.substr(0, cut)) + "…";
 }
 
+std::string redact_secret(std::string text, std::string_view secret) {
+  constexpr std::size_t k_min_secret = 8;
+  if (secret.size() < k_min_secret)
+    return text;
+  for (auto pos = text.find(secret); pos != std::string::npos; pos = text.find(secret, pos))
+    text.replace(pos, secret.size(), "REDACTED");
+  return text;
+}
+
 } // namespace auditfetch

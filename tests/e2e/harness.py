@@ -372,11 +372,15 @@ def run_auditfetch(*args: Any, env: dict[str, str | None] | None = None, timeout
                    input: str | None = None, home: str | os.PathLike[str] | None = None,
                    cwd: str | os.PathLike[str] | None = None) -> subprocess.CompletedProcess[str]:
     """Runs auditfetch with a minimal environment: PATH, HOME (a fresh temporary directory unless
-    `home` is given), LANG=C.UTF-8 and TZ=UTC, plus `env` (a None value removes a variable).
+    `home` is given), LANG=C.UTF-8, TZ=UTC and the sanitizers' *SAN_OPTIONS when set, plus `env`
+    (a None value removes a variable).
     stdout/stderr are text; bytes that are not UTF-8 survive as surrogate escapes."""
     with tempfile.TemporaryDirectory(prefix="auditfetch-home-") as fresh_home:
         environment: dict[str, str] = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"),
                                        "HOME": str(home or fresh_home), "LANG": "C.UTF-8", "TZ": "UTC"}
+        for sanitizer in ("ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"):  # scripts/test --sanitize
+            if sanitizer in os.environ:
+                environment[sanitizer] = os.environ[sanitizer]
         for key, value in (env or {}).items():
             if value is None:
                 environment.pop(key, None)

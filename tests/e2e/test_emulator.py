@@ -804,6 +804,34 @@ class FaultTest(EmulatorCase):
         with self.assertRaises(EOFError):
             gzip.decompress(reply.body)
 
+    def test_status_with_exact_body_bytes(self) -> None:
+        raw = b'{"_embedded":{"activities":[{"id":"x\xff\xfe"}]}}'
+        self.emu.faults({"path": "/activities$", "kind": "status", "status": 200,
+                         "body_base64": base64.b64encode(raw).decode()})
+        reply = self.pingone()
+        self.assertEqual((reply.status, reply.headers["Content-Type"], reply.decoded()), (200, "application/json", raw))
+        for rule in [{"path": "x", "kind": "status", "status": 200, "body_base64": "!!"},
+                     {"path": "x", "kind": "status", "status": 200, "body_base64": "e30=", "body": "{}"}]:
+            with self.subTest(rule=rule), self.assertRaises(RuntimeError):
+                self.emu.faults(rule)
+
+    def test_status_echoing_the_authorization_header(self) -> None:
+        self.emu.faults({"path": "/activities$", "kind": "status", "status": 401, "echo_authorization": True})
+        reply = self.pingone()
+        self.assertEqual(reply.status, 401)
+        self.assertEqual(reply.json()["detail"], f"Bearer {TOKEN}")
+        with self.assertRaises(RuntimeError):
+            self.emu.faults({"path": "x", "kind": "status", "status": 401, "echo_authorization": "yes"})
+
+    def test_expire_tokens_then_handle_normally(self) -> None:
+        token = self.post_form("/as/token", {"grant_type": "client_credentials", "client_id": CLIENT_ID,
+                                             "client_secret": CLIENT_SECRET}).json()["access_token"]
+        self.assertEqual(self.pingone(token=token).status, 200)
+        self.emu.faults({"path": "/activities$", "kind": "expire_tokens", "skip": 1})
+        self.assertEqual(self.pingone(token=token).status, 200)  # skipped
+        self.assertPingOneError(self.pingone(token=token), 401, "ACCESS_FAILED", "INVALID_TOKEN")  # expired by the rule
+        self.assertEqual(self.pingone().status, 200)  # static tokens do not expire
+
     def test_keep_alive_serves_several_requests_on_one_connection(self) -> None:
         conn = HTTPConnection("127.0.0.1", self.emu.port, timeout=5)
         for _ in range(3):

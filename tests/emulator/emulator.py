@@ -33,6 +33,7 @@ Control API (no authentication; its requests are not logged or faulted):
 from __future__ import annotations
 
 import argparse
+import base64
 import gc
 import gzip
 import json
@@ -312,6 +313,9 @@ class Handler(BaseHTTPRequestHandler):
         if rule.kind == "slow":
             state.stop.wait(rule.spec["delay_ms"] / 1000)
             self.send(dispatch(req, state), req)
+        elif rule.kind == "expire_tokens":
+            state.expire_tokens()
+            self.send(dispatch(req, state), req)
         else:
             getattr(self, f"fault_{rule.kind}")(rule.spec, req)
 
@@ -349,7 +353,15 @@ class Handler(BaseHTTPRequestHandler):
 
     def fault_status(self, spec: dict[str, Any], req: Request) -> None:
         response = default_error(req.path, spec["status"])
-        if spec["body"] is not None:
+        if spec["echo_authorization"]:
+            echoed = req.header("Authorization") or ""
+            response.body = dumps({"error": "invalid_token", "message": f"credentials {echoed} were refused",
+                                   "detail": echoed})
+            response.set_header("Content-Type", "application/json")
+        elif spec["body_base64"] is not None:
+            response.body = base64.b64decode(spec["body_base64"])
+            response.set_header("Content-Type", spec["content_type"] or "application/json")
+        elif spec["body"] is not None:
             body = spec["body"]
             response.body = body.encode("utf-8") if isinstance(body, str) else dumps(body)
             response.set_header("Content-Type", spec["content_type"] or

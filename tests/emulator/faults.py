@@ -7,9 +7,12 @@ and uses up one of its `times` (-1 = forever). Exhausted rules stay listed, iner
 
 Kinds (extra keys, defaults in KINDS):
   status          `status`, the provider's own error body for it unless `body` is given
-                  (object → JSON, string → text/plain or `content_type`); `headers` override,
-                  null removes a default one (429s carry Retry-After: 1, except ThousandEyes,
-                  which sends X-Organization-Rate-Limit-* instead)
+                  (object → JSON, string → text/plain or `content_type`) or `body_base64`
+                  (exact bytes, e.g. not UTF-8; application/json unless `content_type`);
+                  `headers` override, null removes a default one (429s carry Retry-After: 1,
+                  except ThousandEyes, which sends X-Organization-Rate-Limit-* instead);
+                  `echo_authorization`: true makes the body a JSON error quoting the request's
+                  Authorization header (a server or proxy that echoes credentials)
   slow            sleep `delay_ms` before handling the request normally
   stall_body      headers and half the body, then sleep `delay_ms` and send the rest;
                   without delay_ms, hang until the emulator stops
@@ -20,17 +23,23 @@ Kinds (extra keys, defaults in KINDS):
   redirect        `status` (302) to `location` (default: the same path and query)
   big_body        200 with `size` bytes of valid JSON: {"padding":"aaa..."}
   truncated_gzip  the normal response, gzip-encoded, cut to half (HTTP framing intact)
+  expire_tokens   expire every token issued so far, then handle the request normally (a
+                  request carrying an issued token gets the provider's own 401, as when a
+                  token expires server-side mid-run)
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
 # kind → (allowed keys besides path/method/times/skip/kind, defaults)
 KINDS: dict[str, dict[str, Any]] = {
-    "status": {"status": None, "headers": {}, "body": None, "content_type": None},
+    "status": {"status": None, "headers": {}, "body": None, "body_base64": None, "content_type": None,
+               "echo_authorization": False},
     "slow": {"delay_ms": 1000},
     "stall_body": {"delay_ms": None},
     "truncate": {},
@@ -40,6 +49,7 @@ KINDS: dict[str, dict[str, Any]] = {
     "redirect": {"status": 302, "location": None},
     "big_body": {"size": 10 * 1024 * 1024},
     "truncated_gzip": {},
+    "expire_tokens": {},
 }
 REDIRECT_STATUSES = {301, 302, 303, 307, 308}
 
@@ -106,6 +116,17 @@ def parse_rule(obj: Any) -> Rule:
         _int(spec, "delay_ms", None, 0)
     if kind == "big_body":
         _int(spec, "size", None, 14)
+    if kind == "status" and spec["body_base64"] is not None:
+        if spec["body"] is not None:
+            raise ValueError("'body' and 'body_base64' exclude each other")
+        if not isinstance(spec["body_base64"], str):
+            raise ValueError("'body_base64' must be base64 text")
+        try:
+            base64.b64decode(spec["body_base64"], validate=True)
+        except binascii.Error as exc:
+            raise ValueError("'body_base64' must be base64 text") from exc
+    if kind == "status" and not isinstance(spec["echo_authorization"], bool):
+        raise ValueError("'echo_authorization' must be true or false")
     if kind == "status":
         headers = spec["headers"]
         if not isinstance(headers, dict) or not all(isinstance(v, (str, int, type(None))) for v in headers.values()):

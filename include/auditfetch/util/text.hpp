@@ -18,4 +18,8 @@ std::string sha256_hex(std::string_view bytes);
 // Return at most `max` bytes of text, cut at a UTF-8 boundary, with "…" when cut.
 std::string truncate_text(std::string_view text, std::size_t max);
 
+// Replace every occurrence of secret in text by "REDACTED". Secrets shorter than 8 bytes are
+// left alone: they would match ordinary words, and real tokens and secrets are longer.
+std::string redact_secret(std::string text, std::string_view secret);
+
 } // namespace auditfetch

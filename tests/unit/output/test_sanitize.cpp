@@ -41,6 +41,10 @@ TEST_CASE("C1 controls are shown as code point escapes") {
   CHECK(sanitize_for_terminal("\xC2\xA0") == "\xC2\xA0"); // no-break space is printable
 }
 
+TEST_CASE("the Unicode line and paragraph separators are shown as escapes") {
+  CHECK(sanitize_for_terminal("one\u2028two\u2029three") == "one\\u2028two\\u2029three");
+}
+
 TEST_CASE("bidi controls are shown as code point escapes") {
   CHECK(sanitize_for_terminal("evil\u202Etxt.exe") == "evil\\u202etxt.exe");
   CHECK(sanitize_for_terminal("\u202A\u202B\u202C\u202D") == "\\u202a\\u202b\\u202c\\u202d");
