@@ -1,8 +1,9 @@
 # bash completion for auditfetch(1)                        -*- shell-script -*-
 #
 # Needs bash 4 and nothing else (bash-completion is optional). Provider names come from
-# `auditfetch providers --names` (with the --providers-dir directories on the command line),
-# so new providers complete without editing this file; the built-in providers' settings
+# `auditfetch providers --names` (with the --providers-dir directories on the command line)
+# and profile names from `auditfetch config profiles` (with --config FILE), so new providers
+# and profiles complete without editing this file; the built-in providers' settings
 # (--environment-id, --region, --tenant, --aid, --integrated-account-id, ...) are listed here.
 
 # Print the provider names, user definitions from --providers-dir DIR on the line included.
@@ -23,6 +24,24 @@ _auditfetch_providers() {
     # A directory that does not load (yet) must not cost the built-in names.
     command auditfetch providers --names "${dirs[@]}" 2>/dev/null ||
         command auditfetch providers --names 2>/dev/null
+}
+
+# Print the profile names of the config file (--config FILE on the line, else the default).
+_auditfetch_profiles() {
+    local -a config=()
+    local i word file
+    for ((i = 1; i < COMP_CWORD; i++)); do
+        word=${COMP_WORDS[i]} file=
+        if [[ $word == --config ]]; then
+            file=${COMP_WORDS[i + 1]}
+            [[ $file == = ]] && file=${COMP_WORDS[i + 2]} # "--config=FILE", split at "="
+        elif [[ $word == --config=?* ]]; then
+            file=${word#--config=}
+        fi
+        [[ $file == \~/* ]] && file=$HOME/${file#\~/}
+        [[ -n $file ]] && config=(--config "$file")
+    done
+    command auditfetch config profiles "${config[@]}" 2>/dev/null
 }
 
 _auditfetch() {
@@ -48,7 +67,7 @@ _auditfetch() {
         if [[ $cur == -* ]]; then
             mapfile -t COMPREPLY < <(compgen -W '-h --help --version' -- "$cur")
         else
-            mapfile -t COMPREPLY < <(compgen -W 'list get tail providers' -- "$cur")
+            mapfile -t COMPREPLY < <(compgen -W 'list get tail providers config' -- "$cur")
         fi
         return
     fi
@@ -59,10 +78,43 @@ _auditfetch() {
         --aid --use-all-permitted-aids
         --integrated-account-id --organization-id
         --token-file --token-url --ca-file --timeout --retries
-        -o --output --fields --no-remote-data -v --verbose'
+        -o --output --fields --no-remote-data -v --verbose -q --quiet
+        --config --profile'
     local filters='--since --until --action --actor-id --entity --entity-type
         --filter --param --limit --page-size'
     local checkpoint='--state --overlap'
+    # config show|check take the options of list; config profiles only --config.
+    if [[ $command == config ]]; then
+        local sub=''
+        for ((i = at + 1; i < COMP_CWORD; i++)); do
+            if [[ ${COMP_WORDS[i]} != -* ]]; then
+                sub=${COMP_WORDS[i]}
+                break
+            fi
+        done
+        case $sub in
+            '')
+                if [[ $cur == -* ]]; then
+                    mapfile -t COMPREPLY < <(compgen -W '-h --help' -- "$cur")
+                else
+                    mapfile -t COMPREPLY < <(compgen -W 'show check profiles' -- "$cur")
+                fi
+                return
+                ;;
+            show | check) command=list ;;
+            profiles)
+                if [[ $prev == --config ]]; then
+                    compopt -o filenames 2>/dev/null
+                    mapfile -t COMPREPLY < <(compgen -f -- "$cur")
+                else
+                    mapfile -t COMPREPLY < <(compgen -W '-h --help --config' -- "$cur")
+                fi
+                return
+                ;;
+            *) return ;;
+        esac
+    fi
+
     local options
     case $command in
         list) options="$common $filters $checkpoint" ;;
@@ -88,6 +140,10 @@ _auditfetch() {
                 mapfile -t COMPREPLY < <(compgen -W 'table json ndjson csv' -- "$cur")
                 return
                 ;;
+            --profile)
+                mapfile -t COMPREPLY < <(compgen -W "$(_auditfetch_profiles)" -- "$cur")
+                return
+                ;;
             --region)
                 mapfile -t COMPREPLY < <(compgen -W 'na eu asia ca au sg' -- "$cur")
                 return
@@ -96,7 +152,7 @@ _auditfetch() {
                 mapfile -t COMPREPLY < <(compgen -W 'true false' -- "$cur")
                 return
                 ;;
-            --token-file | --ca-file | --state)
+            --token-file | --ca-file | --state | --config)
                 compopt -o filenames 2>/dev/null
                 mapfile -t COMPREPLY < <(compgen -f -- "$cur")
                 return

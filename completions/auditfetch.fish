@@ -1,5 +1,6 @@
 # fish completion for auditfetch(1). Provider names come from `auditfetch providers --names`
-# (with the --providers-dir directories on the command line), so new providers complete
+# (with the --providers-dir directories on the command line) and profile names from
+# `auditfetch config profiles` (with --config FILE), so new providers and profiles complete
 # without editing this file; the built-in providers' settings are listed here.
 
 function __auditfetch_providers
@@ -22,9 +23,27 @@ function __auditfetch_providers
     or command auditfetch providers --names 2>/dev/null
 end
 
-set -l commands list get tail providers
-set -l fetching '__fish_seen_subcommand_from list get tail'
-set -l filtering '__fish_seen_subcommand_from list tail'
+function __auditfetch_profiles
+    set -l config
+    set -l words (commandline -opc)
+    for i in (seq (count $words))
+        if test "$words[$i]" = --config; and test $i -lt (count $words)
+            set config --config (string replace -r -- '^~/' "$HOME/" $words[(math $i + 1)])
+        else if string match -q -- '--config=?*' $words[$i]
+            set config --config (string replace -r -- '^~/' "$HOME/" (string replace -- --config= '' $words[$i]))
+        end
+    end
+    command auditfetch config profiles $config 2>/dev/null
+end
+
+# config show|check take the options of list
+function __auditfetch_config_fetching
+    __fish_seen_subcommand_from config; and __fish_seen_subcommand_from show check
+end
+
+set -l commands list get tail providers config
+set -l fetching '__fish_seen_subcommand_from list get tail; or __auditfetch_config_fetching'
+set -l filtering '__fish_seen_subcommand_from list tail; or __auditfetch_config_fetching'
 
 complete -c auditfetch -f
 
@@ -33,6 +52,7 @@ complete -c auditfetch -n "not __fish_seen_subcommand_from $commands" -a list -d
 complete -c auditfetch -n "not __fish_seen_subcommand_from $commands" -a get -d 'Print one activity by id'
 complete -c auditfetch -n "not __fish_seen_subcommand_from $commands" -a tail -d 'Follow new activities as they appear'
 complete -c auditfetch -n "not __fish_seen_subcommand_from $commands" -a providers -d 'List providers, or describe one'
+complete -c auditfetch -n "not __fish_seen_subcommand_from $commands" -a config -d 'Show or check the settings and profiles of config.toml'
 complete -c auditfetch -s h -l help -d 'Print help and exit'
 complete -c auditfetch -n "not __fish_seen_subcommand_from $commands" -l version -d 'Print version and exit'
 
@@ -65,6 +85,7 @@ complete -c auditfetch -n $fetching -s o -l output -x -a 'table json ndjson csv'
 complete -c auditfetch -n $fetching -l fields -x -d 'Only these unified fields, comma-separated'
 complete -c auditfetch -n $fetching -l no-remote-data -d 'Print remote_data as null'
 complete -c auditfetch -n $fetching -s v -l verbose -d 'Print each request to stderr, secrets redacted'
+complete -c auditfetch -n $fetching -s q -l quiet -d 'No progress line and no warnings on stderr'
 
 # Filters
 complete -c auditfetch -n $filtering -l since -x -d 'From this time, inclusive (RFC 3339, 24h, now)'
@@ -82,6 +103,15 @@ complete -c auditfetch -n $filtering -l page-size -x -d 'Activities per request'
 complete -c auditfetch -n $filtering -l state -r -F -d 'Checkpoint file: start where the last run stopped'
 complete -c auditfetch -n $filtering -l overlap -x -d 'Re-read this much before the checkpoint (default 5m)'
 complete -c auditfetch -n '__fish_seen_subcommand_from tail' -l interval -x -d 'Time between polls, at least 1s (default 30s)'
+
+# Configuration
+complete -c auditfetch -n "$fetching; or __fish_seen_subcommand_from profiles" -l config -r -F -d 'Read profiles from FILE'
+complete -c auditfetch -n $fetching -l profile -x -a '(__auditfetch_profiles)' -d 'Use this profile of the config file'
+
+# config
+complete -c auditfetch -n '__fish_seen_subcommand_from config; and not __fish_seen_subcommand_from show check profiles' -a show -d 'Print the settings a list would use, with sources'
+complete -c auditfetch -n '__fish_seen_subcommand_from config; and not __fish_seen_subcommand_from show check profiles' -a check -d 'Try the credentials'
+complete -c auditfetch -n '__fish_seen_subcommand_from config; and not __fish_seen_subcommand_from show check profiles' -a profiles -d 'Print the profile names'
 
 # providers
 complete -c auditfetch -n '__fish_seen_subcommand_from providers' -l names -d 'Print only the names'

@@ -28,6 +28,25 @@ std::string trim(std::string text) {
   return text.substr(first, last - first + 1);
 }
 
+void set_token_url(Credentials& c, const ProviderContext& context, const CredentialFlags& flags,
+                   const EnvLookup& env) {
+  const auto& cc = *context.spec->auth.client_credentials;
+  if (flags.token_url) {
+    c.token_url = *flags.token_url;
+    c.token_url_source = "--token-url";
+  } else if (auto url = env("AUDITFETCH_TOKEN_URL")) {
+    c.token_url = *url;
+    c.token_url_source = "AUDITFETCH_TOKEN_URL";
+  } else if (flags.profile && flags.profile->token_url) {
+    c.token_url = *flags.profile->token_url;
+    c.token_url_source = "token-url in " + flags.profile->source_of("token-url");
+  } else {
+    c.token_url = expand_template(cc.token_url, context.vars, Encoding::path_segment);
+    c.token_url_source = "definition";
+  }
+  origin_of(c.token_url, c.token_url_source);
+}
+
 std::optional<Credentials> client_credentials(const ProviderContext& context,
                                               const CredentialFlags& flags, const EnvLookup& env) {
   const auto& spec = *context.spec;
@@ -58,16 +77,73 @@ std::optional<Credentials> client_credentials(const ProviderContext& context,
     c.client_secret = *secret;
     c.client_auth = cc->client_auth;
     c.source = id_var + "/" + secret_var;
-    if (flags.token_url)
-      c.token_url = *flags.token_url;
-    else if (auto url = env("AUDITFETCH_TOKEN_URL"))
-      c.token_url = *url;
-    else
-      c.token_url = expand_template(cc->token_url, context.vars, Encoding::path_segment);
-    origin_of(c.token_url, "--token-url");
+    set_token_url(c, context, flags, env);
     return c;
   }
   return std::nullopt;
+}
+
+// The profile's credentials: its token, else its client id and secret; read only if `read`.
+std::optional<Credentials> profile_credentials(const ProviderContext& context,
+                                               const CredentialFlags& flags, const EnvLookup& env,
+                                               bool read) {
+  const auto* profile = flags.profile;
+  if (!profile)
+    return std::nullopt;
+  const auto& spec = *context.spec;
+  Credentials c;
+  if (profile->token) {
+    c.source = profile->token->description;
+    if (read)
+      c.token = trim(profile->token->read());
+    return c;
+  }
+  if (!profile->client_id || !profile->client_secret)
+    return std::nullopt;
+  if (!spec.auth.client_credentials)
+    throw Error(ErrorKind::usage,
+                fmt::format("{}: profile {} sets client-id and client-secret, but {} does not use "
+                            "OAuth2 client credentials",
+                            spec.name, profile->name, spec.name),
+                "give the profile a token source instead");
+  c.kind = Credentials::Kind::client_credentials;
+  c.client_auth = spec.auth.client_credentials->client_auth;
+  c.source = profile->client_id->description + " and " + profile->client_secret->description;
+  set_token_url(c, context, flags, env);
+  if (read) {
+    c.client_id = trim(profile->client_id->read());
+    c.client_secret = trim(profile->client_secret->read());
+  }
+  return c;
+}
+
+Credentials choose_credentials(const ProviderContext& context, const CredentialFlags& flags,
+                               const EnvLookup& env, bool read) {
+  const auto& spec = *context.spec;
+  if (flags.token_file) {
+    Credentials c;
+    if (read)
+      c.token = read_secret_file(*flags.token_file, "--token-file");
+    c.source = "--token-file " + *flags.token_file;
+    return c;
+  }
+  std::vector<std::string> bearer_vars = {"AUDITFETCH_TOKEN"};
+  bearer_vars.insert(bearer_vars.end(), spec.auth.bearer_env.begin(), spec.auth.bearer_env.end());
+  if (auto found = first_env(bearer_vars, env)) {
+    Credentials c;
+    if (read)
+      c.token = trim(found->second);
+    c.source = found->first;
+    return c;
+  }
+  if (auto c = client_credentials(context, flags, env)) {
+    if (!read)
+      c->client_id = c->client_secret = "";
+    return *c;
+  }
+  if (auto c = profile_credentials(context, flags, env, read))
+    return *c;
+  throw Error(ErrorKind::usage, fmt::format("{}: no credentials", spec.name), credential_help(spec));
 }
 
 } // namespace
@@ -94,29 +170,20 @@ std::string credential_help(const ProviderSpec& spec) {
     for (std::size_t i = 0; i < cc->client_id_env.size() && i < cc->client_secret_env.size(); ++i)
       ways.push_back(fmt::format("set {} and {}", cc->client_id_env[i], cc->client_secret_env[i]));
   }
+  ways.push_back(spec.auth.client_credentials
+                     ? "give a config profile a token or client-id and client-secret source"
+                     : "give a config profile a token source");
   return fmt::format("{}", fmt::join(ways, ", or "));
 }
 
 Credentials resolve_credentials(const ProviderContext& context, const CredentialFlags& flags,
                                 const EnvLookup& env) {
-  const auto& spec = *context.spec;
-  if (flags.token_file) {
-    Credentials c;
-    c.token = read_secret_file(*flags.token_file, "--token-file");
-    c.source = "--token-file " + *flags.token_file;
-    return c;
-  }
-  std::vector<std::string> bearer_vars = {"AUDITFETCH_TOKEN"};
-  bearer_vars.insert(bearer_vars.end(), spec.auth.bearer_env.begin(), spec.auth.bearer_env.end());
-  if (auto found = first_env(bearer_vars, env)) {
-    Credentials c;
-    c.token = trim(found->second);
-    c.source = found->first;
-    return c;
-  }
-  if (auto c = client_credentials(context, flags, env))
-    return *c;
-  throw Error(ErrorKind::usage, fmt::format("{}: no credentials", spec.name), credential_help(spec));
+  return choose_credentials(context, flags, env, true);
+}
+
+Credentials describe_credentials(const ProviderContext& context, const CredentialFlags& flags,
+                                 const EnvLookup& env) {
+  return choose_credentials(context, flags, env, false);
 }
 
 Authenticator::Authenticator(const ProviderSpec& spec, Credentials credentials, HttpClient& http)
@@ -174,10 +241,20 @@ void Authenticator::fetch_token() {
     request.body += "&client_id=" + form_encode(m_credentials.client_id) +
                     "&client_secret=" + form_encode(m_credentials.client_secret);
   }
-  const auto response = m_http.send(request);
   const auto where = fmt::format("token request to {}", redact_url(m_credentials.token_url));
+  HttpResponse response;
+  try {
+    response = m_http.send(request);
+  } catch (const Error& e) {
+    throw e.with_context(where); // say it was the token request, not a page, that failed
+  }
   if (response.status == 400 || response.status == 401 || response.status == 403) {
-    const auto detail = sanitize_for_terminal(truncate_text(remote_error_message(response.body), 300));
+    // A token endpoint may quote what it was sent; the secret must not reach the terminal.
+    std::string body = response.body;
+    for (const auto& secret : {m_credentials.client_secret, form_encode(m_credentials.client_secret),
+                               request.header("Authorization").value_or("Basic ").substr(6)})
+      body = redact_secret(std::move(body), secret);
+    const auto detail = sanitize_for_terminal(truncate_text(remote_error_message(body), 300));
     throw Error(ErrorKind::auth,
                 fmt::format("{}: refused ({}){}{}", where, response.status,
                             detail.empty() ? "" : ": ", detail),

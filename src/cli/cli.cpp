@@ -28,9 +28,25 @@ std::string exit_status_footer() {
   return "\nExit status:\n" + exit_status_text();
 }
 
+void add_config_file_option(CLI::App& sub, CommonOptions& o) {
+  add_optional(sub, "--config", o.config_file,
+               "Read profiles from FILE, not $XDG_CONFIG_HOME/auditfetch/config.toml; env AUDITFETCH_CONFIG")
+      ->option_text("FILE")
+      ->group("Configuration");
+}
+
+void add_config_options(CLI::App& sub, CommonOptions& o) {
+  add_config_file_option(sub, o);
+  add_optional(sub, "--profile", o.profile_name,
+               "Use this profile of the config file, beneath flags and environment variables; "
+               "env AUDITFETCH_PROFILE")
+      ->option_text("NAME")
+      ->group("Configuration");
+}
+
 void add_common(CLI::App& sub, CommonOptions& o, const Registry& registry) {
+  // AUDITFETCH_PROVIDER is read with the config profile (flag, then environment, then profile).
   sub.add_option("-p,--provider", o.provider, "Provider (see 'auditfetch providers'); env AUDITFETCH_PROVIDER")
-      ->envname("AUDITFETCH_PROVIDER")
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast)
       ->option_text("NAME")
       ->group("Provider");
@@ -108,6 +124,17 @@ void add_common(CLI::App& sub, CommonOptions& o, const Registry& registry) {
   sub.add_flag("-v,--verbose", o.verbose,
                "Print each request (method, URL, status, time) to stderr, secrets redacted")
       ->group("Output");
+  sub.add_flag("-q,--quiet", o.quiet,
+               "No progress line and no warnings on stderr; errors (and -v's lines) are still printed")
+      ->group("Output");
+  add_config_options(sub, o);
+}
+
+// Long names of the options the command line gave, so that a profile fills only the others.
+void record_given(const CLI::App& sub, CommonOptions& o) {
+  for (const auto* option : sub.get_options())
+    if (option->count() > 0)
+      o.given.insert(option->get_single_name());
 }
 
 void add_filters(CLI::App& sub, ListOptions& o) {
@@ -244,6 +271,35 @@ ParsedCommandLine parse_command_line(const std::vector<std::string>& args, const
   providers->footer("Examples:\n  auditfetch providers\n  auditfetch providers pingone\n" +
                     exit_status_footer());
 
+  auto* config = app.add_subcommand("config", "Show or check the settings and profiles of config.toml");
+  config->require_subcommand(1);
+  config->footer("Examples:\n"
+                 "  auditfetch config profiles\n"
+                 "  auditfetch config show --profile prod-ping\n"
+                 "  auditfetch config check --profile prod-ping\n" +
+                 exit_status_footer());
+  auto* config_show = config->add_subcommand(
+      "show", "Print the settings a list would use, each with its source; secrets masked");
+  add_common(*config_show, parsed.config.common, registry);
+  add_filters(*config_show, parsed.config);
+  config_show->footer("Examples:\n"
+                      "  auditfetch config show --profile prod-ping\n"
+                      "  auditfetch config show -p pingone --environment-id ENV\n" +
+                      exit_status_footer());
+  auto* config_check = config->add_subcommand(
+      "check", "Try the credentials: a token request (OAuth2) and a one-activity list");
+  add_common(*config_check, parsed.config.common, registry);
+  add_filters(*config_check, parsed.config);
+  config_check->footer("Exit status 0 when both work, 2 for configuration, 3 when refused, 1 otherwise.\n"
+                       "Examples:\n"
+                       "  auditfetch config check --profile prod-ping\n"
+                       "  AUDITFETCH_PROFILE=prod-ping auditfetch config check -v\n" +
+                       exit_status_footer());
+  auto* config_profiles = config->add_subcommand(
+      "profiles", "Print the profile names, one a line (nothing without a config file)");
+  add_config_file_option(*config_profiles, parsed.config.common);
+  config_profiles->footer("Examples:\n  auditfetch config profiles\n" + exit_status_footer());
+
   std::vector<std::string> reversed(args.rbegin(), args.rend() - 1);
   try {
     app.parse(reversed);
@@ -258,22 +314,36 @@ ParsedCommandLine parse_command_line(const std::vector<std::string>& args, const
     return parsed;
   } catch (const CLI::ParseError& e) {
     std::string command;
-    for (auto* sub : app.get_subcommands())
-      command = sub->get_name() + " ";
+    for (const CLI::App* sub = &app; !sub->get_subcommands().empty();) {
+      sub = sub->get_subcommands().front();
+      command += sub->get_name() + " ";
+    }
     std::string message = e.what();
     if (message.empty())
       message = "invalid command line";
     throw Error(ErrorKind::usage, message,
                 fmt::format("see 'auditfetch {}--help'", command));
   }
-  if (list->parsed())
+  if (list->parsed()) {
     parsed.command = Command::list;
-  else if (get->parsed())
+    record_given(*list, parsed.list.common);
+  } else if (get->parsed()) {
     parsed.command = Command::get;
-  else if (tail->parsed())
+    record_given(*get, parsed.get.common);
+  } else if (tail->parsed()) {
     parsed.command = Command::tail;
-  else
+    record_given(*tail, parsed.tail.list.common);
+  } else if (config_show->parsed()) {
+    parsed.command = Command::config_show;
+    record_given(*config_show, parsed.config.common);
+  } else if (config_check->parsed()) {
+    parsed.command = Command::config_check;
+    record_given(*config_check, parsed.config.common);
+  } else if (config_profiles->parsed()) {
+    parsed.command = Command::config_profiles;
+  } else {
     parsed.command = Command::providers;
+  }
   return parsed;
 }
 

@@ -1,25 +1,13 @@
 #include "auditfetch/cli/diagnostics.hpp"
 
-#include <mutex>
-#include <unistd.h>
+#include "auditfetch/commands/progress.hpp"
 
 namespace auditfetch {
 namespace {
 
-// Diagnostics come from two threads (fetching and writing); whole lines, never interleaved.
-std::mutex g_stderr_mutex;
-
-void write_line(const std::string& line) {
-  std::lock_guard lock(g_stderr_mutex);
-  const std::string text = line + "\n";
-  std::size_t done = 0;
-  while (done < text.size()) {
-    const auto n = ::write(2, text.data() + done, text.size() - done);
-    if (n <= 0)
-      return;
-    done += static_cast<std::size_t>(n);
-  }
-}
+// Whole lines, never interleaved between the fetching and writing threads, and the progress
+// line erased first (see commands/progress.hpp).
+void write_line(const std::string& line) { write_stderr_line(line); }
 
 } // namespace
 
@@ -29,7 +17,8 @@ void StderrDiagnostics::verbose(const std::string& line) {
 }
 
 void StderrDiagnostics::warning(const std::string& line) {
-  write_line("auditfetch: warning: " + line);
+  if (!m_quiet)
+    write_line("auditfetch: warning: " + line);
 }
 
 void StderrDiagnostics::error(const std::string& message, const std::string& hint) {

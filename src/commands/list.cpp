@@ -1,5 +1,6 @@
 #include "auditfetch/commands/commands.hpp"
 
+#include "auditfetch/commands/progress.hpp"
 #include "auditfetch/error.hpp"
 #include "auditfetch/provider/plan.hpp"
 #include "auditfetch/state/checkpoint.hpp"
@@ -91,15 +92,16 @@ int run_list(const ListOptions& options, const Registry& registry, Environment& 
     if (!request)
       return std::nullopt;
     ++page_number;
+    Page page;
     try {
       const auto response = stages->api->fetch(*request, Purpose::list);
-      auto page = parse_page(spec, response, page_number, request->url);
+      page = parse_page(spec, response, page_number, request->url);
       pager.accept(page);
-      request = pager.next_request(*request, page);
-      return page;
     } catch (const Error& e) {
       throw e.with_context(fmt::format("page {}", page_number));
     }
+    request = pager.next_request(*request, page); // its errors name the page themselves
+    return page;
   };
 
   // Oldest-first APIs move the checkpoint page by page; otherwise older pages are still to
@@ -119,6 +121,7 @@ int run_list(const ListOptions& options, const Registry& registry, Environment& 
   const auto limit = query.limit.value_or(std::numeric_limits<std::size_t>::max());
   std::size_t matched = 0;
   PageStream stream(fetch_next, query.limit);
+  Progress progress(progress_wanted(environment.stdout_is_terminal, options.common.quiet));
   stages->writer->begin();
   try {
     while (matched < limit) {
@@ -140,6 +143,7 @@ int run_list(const ListOptions& options, const Registry& registry, Environment& 
           save(false);
       }
       stream.page_done(matched);
+      progress.page(page->records->size(), processed.matched, processed.newest);
       if (interrupted())
         break;
     }

@@ -11,9 +11,11 @@ std::unique_ptr<Stages> make_stages(const CommonOptions& options, const Registry
   auto stages = std::make_unique<Stages>();
   if (options.provider.empty())
     throw Error(ErrorKind::usage, "no provider given",
-                "pass -p NAME or set AUDITFETCH_PROVIDER (see 'auditfetch providers')");
+                "pass -p NAME, set AUDITFETCH_PROVIDER or use a config profile with a provider "
+                "(see 'auditfetch providers')");
   const auto& spec = registry.find(options.provider);
-  stages->context = resolve_context(spec, options.settings, options.base_url, environment.env);
+  stages->context =
+      resolve_context(spec, options.settings, options.base_url, environment.env, &options.profile);
 
   WriterOptions writer_options;
   writer_options.format = options.output ? parse_format(*options.output)
@@ -38,7 +40,7 @@ std::unique_ptr<Stages> make_stages(const CommonOptions& options, const Registry
   transport_options.user_agent = "auditfetch/" AUDITFETCH_VERSION;
   read_proxy_environment(transport_options);
 
-  CredentialFlags credential_flags{options.token_file, options.token_url};
+  CredentialFlags credential_flags{options.token_file, options.token_url, &options.profile};
   auto credentials = resolve_credentials(stages->context, credential_flags, environment.env);
 
   RetryPolicy policy;

@@ -1,5 +1,6 @@
 #include "auditfetch/commands/commands.hpp"
 
+#include "auditfetch/commands/progress.hpp"
 #include "auditfetch/error.hpp"
 #include "auditfetch/provider/plan.hpp"
 #include "list_support.hpp"
@@ -9,6 +10,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <functional>
 #include <set>
 #include <csignal>
 #include <thread>
@@ -72,11 +74,14 @@ Poll poll_once(Stages& stages, const ListPlan& plan, const Checkpoint& checkpoin
   return poll;
 }
 
-// Sleep, waking early on SIGINT/SIGTERM.
-void wait_for(milliseconds duration) {
+// Sleep, waking early on SIGINT/SIGTERM; `show` puts the time left on the progress line.
+void wait_for(milliseconds duration, const std::function<void(milliseconds)>& show) {
   const auto until = std::chrono::steady_clock::now() + duration;
-  while (!interrupted() && std::chrono::steady_clock::now() < until)
+  for (auto now = std::chrono::steady_clock::now(); !interrupted() && now < until;
+       now = std::chrono::steady_clock::now()) {
+    show(std::chrono::duration_cast<milliseconds>(until - now));
     std::this_thread::sleep_for(std::min(milliseconds{100}, duration));
+  }
 }
 
 } // namespace
@@ -103,6 +108,13 @@ int run_tail(const TailOptions& options, const Registry& registry, Environment& 
   if (!checkpoint.high_water)
     checkpoint.floor = start;
 
+  Progress progress(progress_wanted(environment.stdout_is_terminal, list_options.common.quiet));
+  std::size_t polls = 0, printed = 0;
+  std::optional<Timestamp> newest;
+  auto show = [&](std::optional<milliseconds> left) {
+    if (progress.enabled())
+      progress.status(format_tail_status(polls, printed, newest, left));
+  };
   stages->writer->begin();
   int failures = 0;
   bool first = true;
@@ -117,6 +129,7 @@ int run_tail(const TailOptions& options, const Registry& registry, Environment& 
       first = false;
 
       Poll poll;
+      show(std::nullopt);
       try {
         poll = poll_once(*stages, plan, checkpoint, query, now);
         failures = 0;
@@ -127,12 +140,16 @@ int run_tail(const TailOptions& options, const Registry& registry, Environment& 
             std::max(interval, std::min(k_max_backoff, interval * (1 << std::min(++failures, 8))));
         diagnostics.warning(fmt::format("{}: poll failed: {}; trying again in {} s", spec.name,
                                         e.what(), wait.count() / 1000));
-        wait_for(wait);
+        wait_for(wait, show);
         continue;
       }
       for (const auto& activity : poll.fresh)
         stages->writer->write(activity);
       stages->writer->end_page();
+      ++polls;
+      printed += poll.fresh.size();
+      if (poll.newest && (!newest || *poll.newest > *newest))
+        newest = poll.newest;
       for (const auto& processed : poll.processed)
         record_delivered(checkpoint, processed, false);
       // A poll cut short may have older pages unread: then only the printed ids count.
@@ -145,7 +162,7 @@ int run_tail(const TailOptions& options, const Registry& registry, Environment& 
       }
       diagnostics.verbose(fmt::format("{}: {} new activities; next poll in {} s", spec.name,
                                       poll.fresh.size(), interval.count() / 1000));
-      wait_for(interval);
+      wait_for(interval, show);
     }
   } catch (const Error& e) {
     stages->writer->finish();

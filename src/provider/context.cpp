@@ -24,6 +24,13 @@ std::string lower(std::string text) {
   return text;
 }
 
+const std::string* profile_setting(const ProfileLayer* profile, const std::string& name) {
+  if (!profile)
+    return nullptr;
+  const auto it = profile->settings.find(name);
+  return it == profile->settings.end() ? nullptr : &it->second;
+}
+
 } // namespace
 
 std::optional<std::pair<std::string, std::string>> first_env(const std::vector<std::string>& names,
@@ -46,7 +53,7 @@ EnvLookup process_environment() {
 ProviderContext resolve_context(const ProviderSpec& spec,
                                 const std::map<std::string, std::string>& flag_settings,
                                 const std::optional<std::string>& base_url_flag,
-                                const EnvLookup& env) {
+                                const EnvLookup& env, const ProfileLayer* profile) {
   ProviderContext context;
   context.spec = &spec;
   for (const auto& [name, value] : flag_settings)
@@ -54,6 +61,15 @@ ProviderContext resolve_context(const ProviderSpec& spec,
       throw Error(ErrorKind::usage,
                   fmt::format("--{} does not apply to provider {}", name, spec.name),
                   fmt::format("see 'auditfetch providers {}' for its settings", spec.name));
+  if (profile)
+    for (const auto& [name, value] : profile->settings)
+      if (!spec.setting(name))
+        throw Error(ErrorKind::usage,
+                    fmt::format("{}: {} does not apply to provider {} (profile {})",
+                                profile->where.count(name) ? profile->where.at(name) : "config",
+                                name, spec.name, profile->name),
+                    fmt::format("see 'auditfetch providers {}' for its settings, or use a "
+                                "profile made for {}", spec.name, spec.name));
 
   for (const auto& setting : spec.settings) {
     std::optional<std::string> value;
@@ -63,8 +79,12 @@ ProviderContext resolve_context(const ProviderSpec& spec,
     } else if (auto from_env = first_env(setting.env, env)) {
       source = from_env->first;
       value = from_env->second;
+    } else if (const auto* from_profile = profile_setting(profile, setting.name)) {
+      source = setting.name + " in " + profile->source_of(setting.name);
+      value = *from_profile;
     } else {
       value = setting.default_value;
+      source = "default";
     }
     if (!value) {
       if (!setting.required)
@@ -89,6 +109,7 @@ ProviderContext resolve_context(const ProviderSpec& spec,
     if (value->empty())
       throw Error(ErrorKind::usage, fmt::format("{}: {} is empty", spec.name, source));
     context.vars[setting.name] = *value;
+    context.sources[setting.name] = source;
   }
 
   if (base_url_flag) {
@@ -97,6 +118,9 @@ ProviderContext resolve_context(const ProviderSpec& spec,
   } else if (auto from_env = env("AUDITFETCH_BASE_URL")) {
     context.base_url = *from_env;
     context.base_url_source = "AUDITFETCH_BASE_URL";
+  } else if (profile && profile->base_url) {
+    context.base_url = *profile->base_url;
+    context.base_url_source = "base-url in " + profile->source_of("base-url");
   } else {
     context.base_url = expand_template(spec.base_url, context.vars, Encoding::none);
     context.base_url_source = "definition";

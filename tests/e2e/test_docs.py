@@ -1,14 +1,14 @@
 """The man page and the shell completions agree with the binary's --help.
 
 A flag added to the command line but not to man/auditfetch.1 or to a completion script fails
-here. The bash completion is also run in a real bash. Standard library only.
+here; every --help has examples; --version names the libraries. The completion scripts are
+run in the real shells by test_completions.py. Standard library only.
 """
 
 import os
 import re
 import shutil
 import subprocess
-import tempfile
 import unittest
 from pathlib import Path
 
@@ -18,8 +18,7 @@ MAN_PAGE = REPO / "man" / "auditfetch.1"
 BASH_COMPLETION = REPO / "completions" / "auditfetch.bash"
 ZSH_COMPLETION = REPO / "completions" / "_auditfetch"
 FISH_COMPLETION = REPO / "completions" / "auditfetch.fish"
-COMMANDS = ("list", "get", "tail", "providers")
-FORMATS = {"table", "json", "ndjson", "csv"}
+COMMANDS = ("list", "get", "tail", "providers", "config")
 
 # "  -p,--provider NAME   Provider ..." and "  --since TIME   From ...": the options a help defines.
 OPTION_LINE = re.compile(r"^  (-\w,)?(--[a-z][a-z0-9-]*)\b", re.MULTILINE)
@@ -150,6 +149,33 @@ class ManPageTest(unittest.TestCase):
                     self.assertTrue(variable in environment,
                                     f"{variable} is not in ENVIRONMENT of {MAN_PAGE.name}")
 
+    def test_has_the_sections_a_reader_looks_for(self):
+        for title in ("NAME", "SYNOPSIS", "DESCRIPTION", "COMMANDS", "OPTIONS", "UNIFIED ACTIVITY",
+                      "ENVIRONMENT", "FILES", "EXIT STATUS", "EXAMPLES", "SEE ALSO"):
+            with self.subTest(section=title):
+                self.assertTrue(man_section(self.source, title).strip())
+        self.assertRegex(man_section(self.source, "NAME"), r"^auditfetch \\- ")
+
+    def test_examples_cover_cron_jq_and_tail_into_a_file(self):
+        examples = man_section(self.source, "EXAMPLES")
+        assert_found(self, r"(?m)^(\*/\d+|\d+)( \S+){4} .*auditfetch list .*\\-\\-state .*>> ", examples,
+                     "EXAMPLES has no crontab line appending a list with --state to a file")
+        assert_found(self, r"auditfetch list .*\|\s*(\\\n\s*)?jq ", examples.replace("|\n", "| "),
+                     "EXAMPLES has no list piped to jq")
+        assert_found(self, r"auditfetch tail .*(\\e\n.*)?>> \S+", examples,
+                     "EXAMPLES has no tail appending to a file")
+
+    def test_man_renders_it(self):
+        if shutil.which("man") is None:
+            self.skipTest("man is not installed (apt-get install man-db)")
+        result = run(["man", "-l", str(MAN_PAGE)], env=dict(os.environ, MANPAGER="cat", MANWIDTH="80",
+                                                            LANG="C.UTF-8"))
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertEqual(result.stderr, "")
+        for heading in ("NAME", "SYNOPSIS", "EXAMPLES", "SEE ALSO"):
+            self.assertRegex(result.stdout, rf"(?m)^{heading}$")
+        self.assertIn("auditfetch - fetch", result.stdout)
+
     def test_groff_reports_nothing(self):
         if shutil.which("groff") is None:
             self.skipTest("groff is not installed (apt-get install groff-base)")
@@ -184,72 +210,50 @@ class CompletionScriptsTest(unittest.TestCase):
         self.check_script(FISH_COMPLETION, lambda name: rf"(?:-l|--long) {re.escape(name)}(?![\w-])")
 
 
-class BashCompletionTest(unittest.TestCase):
-    """Runs _auditfetch in bash, the way readline would, and reads COMPREPLY."""
+class HelpExamplesTest(unittest.TestCase):
+    """Every command's --help ends with examples a user can copy."""
 
-    SCRIPT = (
-        'source "$1" || exit 1; shift\n'
-        'COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); COMP_LINE="$*"; COMP_POINT=${#COMP_LINE}\n'
-        '_auditfetch\n'
-        '(( ${#COMPREPLY[@]} )) && printf "%s\\n" "${COMPREPLY[@]}"\n'
-        'exit 0\n'
-    )
+    def commands(self):
+        yield None
+        for command in COMMANDS:
+            yield command
+        if "config" in COMMANDS:
+            for sub in ("show", "check", "profiles"):
+                yield f"config {sub}"
 
-    @classmethod
-    def setUpClass(cls):
-        if shutil.which("bash") is None:
-            raise unittest.SkipTest("bash is not installed")
-        # The script runs `auditfetch providers --names`; AUDITFETCH_BIN may have another name.
-        cls.bin_dir = tempfile.TemporaryDirectory()
-        os.symlink(BIN, Path(cls.bin_dir.name) / "auditfetch")
-        cls.env = dict(os.environ, PATH=cls.bin_dir.name + os.pathsep + os.environ.get("PATH", ""))
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.bin_dir.cleanup()
-
-    def complete(self, *words):
-        """Return the completions for the command line `words`, the last being the one typed."""
-        result = run(["bash", "--norc", "--noprofile", "-c", self.SCRIPT, "bash",
-                      str(BASH_COMPLETION), *words], env=self.env, cwd=REPO)
-        self.assertEqual(result.stderr, "")
-        self.assertEqual(result.returncode, 0)
-        return result.stdout.splitlines()
-
-    def test_a_command_prefix_completes_to_the_command(self):
-        self.assertEqual(self.complete("auditfetch", "l"), ["list"])
-
-    def test_no_word_offers_every_command(self):
-        self.assertEqual(set(self.complete("auditfetch", "")), set(COMMANDS))
-
-    def test_a_flag_prefix_completes_to_the_flag(self):
-        self.assertEqual(self.complete("auditfetch", "list", "--base"), ["--base-url"])
-        # "--pro" is the prefix of two flags since --providers-dir: both are offered.
-        self.assertEqual(set(self.complete("auditfetch", "list", "--pro")), {"--provider", "--providers-dir"})
-
-    def test_provider_names_come_from_the_binary(self):
-        self.assertIn("pingone", self.complete("auditfetch", "list", "-p", ""))
-        self.assertIn("pingone", self.complete("auditfetch", "get", "--provider", "p"))
-        self.assertIn("pingone", self.complete("auditfetch", "providers", ""))
-
-    def test_output_offers_the_four_formats(self):
-        self.assertEqual(set(self.complete("auditfetch", "list", "-o", "")), FORMATS)
-        self.assertEqual(set(self.complete("auditfetch", "get", "--output", "")), FORMATS)
-        self.assertEqual(set(self.complete("auditfetch", "list", "--output", "=", "")), FORMATS)
-
-    def test_region_offers_the_regions(self):
-        self.assertEqual(set(self.complete("auditfetch", "list", "--region", "")),
-                         {"na", "eu", "asia", "ca", "au", "sg"})
-
-    def test_file_options_complete_files(self):
-        self.assertIn("CMakeLists.txt", self.complete("auditfetch", "list", "--token-file", "CMake"))
-        self.assertIn("CMakeLists.txt", self.complete("auditfetch", "get", "--ca-file", "CMake"))
-
-    def test_each_command_offers_exactly_the_flags_its_help_defines(self):
-        for command in (None,) + COMMANDS:
-            words = ["auditfetch"] + ([command] if command else []) + ["-"]
+    def test_every_help_has_an_examples_section_running_that_command(self):
+        for command in self.commands():
+            words = command.split() if command else []
             with self.subTest(command=command or "auditfetch"):
-                self.assertEqual(set(self.complete(*words)), defined_options(HelpTexts.get(command)))
+                result = run([str(BIN), *words, "--help"])
+                self.assertEqual(result.returncode, 0, result.stderr)
+                text = result.stdout
+                self.assertIn("\nExamples:\n", text)
+                examples = text.split("\nExamples:\n", 1)[1].split("\n\n", 1)[0]
+                lines = [line.strip() for line in examples.splitlines() if line.strip()]
+                self.assertTrue(lines, f"auditfetch {command} --help: the Examples section is empty")
+                runs = re.compile(r"(?:^|\s)auditfetch" + (rf" {re.escape(command)}(?!\S)" if command else r"\s"))
+                self.assertTrue(all(runs.search(line) for line in lines),
+                                f"auditfetch {command} --help: an example does not run it: {lines}")
+
+
+class VersionTest(unittest.TestCase):
+    def test_version_names_auditfetch_openssl_and_boost(self):
+        result = run([str(BIN), "--version"])
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertEqual(result.stderr, "")
+        match = re.fullmatch(r"auditfetch (\d+\.\d+\.\d+)\nbuilt with OpenSSL (\d+\.\d+\.\d+)\S* .*, "
+                             r"Boost (\d+\.\d+\.\d+)\n", result.stdout)
+        self.assertIsNotNone(match, result.stdout)
+        project = re.search(r"project\(auditfetch VERSION (\S+)", (REPO / "CMakeLists.txt").read_text())
+        self.assertEqual(match.group(1), project.group(1))
+        boost = Path("/usr/include/boost/version.hpp")
+        if boost.exists():
+            number = int(re.search(r"#define BOOST_VERSION (\d+)", boost.read_text()).group(1))
+            self.assertEqual(match.group(3), f"{number // 100000}.{number // 100 % 1000}.{number % 100}")
+        if shutil.which("openssl"):  # the same major.minor as the library on this machine
+            runtime = run(["openssl", "version"]).stdout.split()[1]
+            self.assertEqual(match.group(2).split(".")[:2], runtime.split(".")[:2])
 
 
 if __name__ == "__main__":

@@ -20,21 +20,32 @@ struct Credentials {
   std::string token_url;     // client credentials
   ClientAuth client_auth = ClientAuth::basic;
   // Where they came from, for messages: "AUDITFETCH_TOKEN", "--token-file /path",
-  // "PINGONE_CLIENT_ID/PINGONE_CLIENT_SECRET".
+  // "PINGONE_CLIENT_ID/PINGONE_CLIENT_SECRET", "command get-token (profile prod, FILE:LINE)".
   std::string source;
+  // Where token_url came from: "--token-url", "AUDITFETCH_TOKEN_URL", "token-url in profile
+  // NAME (FILE:LINE)" or "definition".
+  std::string token_url_source;
 };
 
 struct CredentialFlags {
   std::optional<std::string> token_file;
   std::optional<std::string> token_url;
+  // The config profile in use, if any: its sources come after flags and the environment.
+  const ProfileLayer* profile = nullptr;
 };
 
 // Resolve credentials, first found wins: --token-file, AUDITFETCH_TOKEN, the provider's
-// bearer variables, then client credentials (AUDITFETCH_CLIENT_ID/AUDITFETCH_CLIENT_SECRET or
-// the provider's variables) with the token URL from --token-url, AUDITFETCH_TOKEN_URL or the
+// bearer variables, client credentials (AUDITFETCH_CLIENT_ID/AUDITFETCH_CLIENT_SECRET or
+// the provider's variables), then the profile's token, then the profile's client-id and
+// client-secret. The token URL comes from --token-url, AUDITFETCH_TOKEN_URL, the profile or the
 // definition. Throws Error(usage) naming what to set when there are none or half a pair.
 Credentials resolve_credentials(const ProviderContext& context, const CredentialFlags& flags,
                                 const EnvLookup& env);
+
+// The same choice as resolve_credentials, without reading any secret (token, client_id and
+// client_secret stay empty; no file is read and no command run): for `config show`.
+Credentials describe_credentials(const ProviderContext& context, const CredentialFlags& flags,
+                                 const EnvLookup& env);
 
 // Read a secret from a file: whitespace trimmed; throws Error(usage) naming the file
 // (never its content) when it is unreadable or empty.

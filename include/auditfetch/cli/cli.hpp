@@ -11,7 +11,7 @@
 
 namespace auditfetch {
 
-enum class Command { list, get, tail, providers };
+enum class Command { list, get, tail, providers, config_show, config_check, config_profiles };
 
 struct ParsedCommandLine {
   // Set when the command line was fully handled (--help, --version): exit with it.
@@ -21,6 +21,7 @@ struct ParsedCommandLine {
   GetOptions get;
   TailOptions tail;
   ProvidersOptions providers;
+  ListOptions config; // config show / check (the options of list); config profiles (--config)
 };
 
 // Parse argv (argv[0] is the program). --help and --version print to stdout and set exit_now

@@ -1,9 +1,13 @@
 #pragma once
-// What the command line asked for, before any interpretation. Filled only by src/cli/.
+// What the command line asked for, before any interpretation. Filled by src/cli/; a config
+// profile (src/config/) then fills what the flags left unset.
+
+#include "auditfetch/config/layer.hpp"
 
 #include <cstddef>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -20,9 +24,17 @@ struct CommonOptions {
   std::optional<std::string> output;
   std::optional<std::string> fields;
   bool verbose = false;
+  bool quiet = false; // -q: no progress line, no warnings
   std::string timeout = "30s";
   int retries = 3;
   bool no_remote_data = false;
+  std::optional<std::string> config_file;  // --config
+  std::optional<std::string> profile_name; // --profile
+  // Long names of the options given on the command line ("provider", "since", "region"):
+  // a profile fills only the others.
+  std::set<std::string> given;
+  std::string provider_source; // "--provider", "AUDITFETCH_PROVIDER" or "profile NAME (FILE:LINE)"
+  ProfileLayer profile;        // what the config profile adds beneath flags and environment
 };
 
 struct ListOptions {

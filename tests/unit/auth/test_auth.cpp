@@ -73,7 +73,8 @@ TEST_SUITE("auth") {
       CHECK(e.hint() == "set AUDITFETCH_TOKEN, or pass --token-file FILE, or set "
                         "PINGONE_ACCESS_TOKEN, or set AUDITFETCH_CLIENT_ID and "
                         "AUDITFETCH_CLIENT_SECRET, or set PINGONE_CLIENT_ID and "
-                        "PINGONE_CLIENT_SECRET");
+                        "PINGONE_CLIENT_SECRET, or give a config profile a token or client-id "
+                        "and client-secret source");
     }
   }
 
@@ -133,6 +134,26 @@ TEST_SUITE("auth") {
     }
   }
 
+  TEST_CASE("credentials a server echoes in its error body are redacted, even cut short") {
+    const std::string token = "tok-0123456789abcdef";
+    Session s(resolve({{"AUDITFETCH_TOKEN", token}}));
+    s.transport.respond(401, R"({"code":"ACCESS_FAILED","message":"token tok-0123456789abcdef refused"})");
+    try {
+      s.api.fetch(list_request(), Purpose::list);
+      FAIL("no error");
+    } catch (const Error& e) {
+      CHECK(std::string(e.what()) == "authentication refused (401): ACCESS_FAILED: token REDACTED refused");
+    }
+    // A text body is cut to 120 characters: the cut must not leave half a token behind.
+    s.transport.respond(500, std::string(110, 'x') + " " + token);
+    try {
+      s.api.fetch(list_request(), Purpose::list);
+      FAIL("no error");
+    } catch (const Error& e) {
+      CHECK(std::string(e.what()).find("tok-") == std::string::npos);
+    }
+  }
+
   TEST_CASE("a refused client is an auth error naming the variables") {
     Session s(client_credentials());
     s.transport.respond(401, R"({"error":"invalid_client","error_description":"bad secret"})");
@@ -146,6 +167,34 @@ TEST_SUITE("auth") {
             "invalid_client: bad secret");
       CHECK(e.hint() == "check the client id and secret in PINGONE_CLIENT_ID/PINGONE_CLIENT_SECRET");
       CHECK(std::string(e.what()).find("se cret") == std::string::npos);
+    }
+  }
+
+  TEST_CASE("a token endpoint that echoes the client secret has it redacted") {
+    Session s(resolve({{"PINGONE_CLIENT_ID", "id"}, {"PINGONE_CLIENT_SECRET", "s3cr3t+value/xyz"}},
+                      {std::nullopt, std::string("https://auth.example.com/env/as/token")}));
+    s.transport.respond(401, R"({"error":"invalid_client","error_description":"secret s3cr3t+value/xyz )"
+                             R"(or s3cr3t%2Bvalue%2Fxyz refused"})");
+    try {
+      s.api.fetch(list_request(), Purpose::list);
+      FAIL("no error");
+    } catch (const Error& e) {
+      const std::string what = e.what();
+      CHECK(what.find("s3cr3t") == std::string::npos);
+      CHECK(what.find("secret REDACTED or REDACTED refused") != std::string::npos);
+    }
+  }
+
+  TEST_CASE("a network failure of the token request says it was the token request") {
+    Session s(client_credentials());
+    for (int i = 0; i < 10; ++i)
+      s.transport.fail("read auth.example.com: Connection reset by peer");
+    try {
+      s.api.fetch(list_request(), Purpose::list);
+      FAIL("no error");
+    } catch (const Error& e) {
+      CHECK(e.kind() == ErrorKind::remote);
+      CHECK(std::string(e.what()).rfind("token request to https://auth.example.com/env/as/token: ", 0) == 0);
     }
   }
 

@@ -1,0 +1,31 @@
+# CPACK_PRE_BUILD_SCRIPTS: Debian's layout for the files `cmake --install` put in the staging
+# directory, before cpack archives them.
+#   - man pages are gzipped (Debian policy 12.1; gzip -9n: no name or time stamp inside);
+#   - the zsh function goes to /usr/share/zsh/vendor-completions, which Debian's zsh has in
+#     $fpath, unlike /usr/share/zsh/site-functions.
+if(NOT CPACK_GENERATOR STREQUAL "DEB")
+  return()
+endif()
+file(GLOB_RECURSE roots LIST_DIRECTORIES true "${CPACK_TEMPORARY_INSTALL_DIRECTORY}/*/share/man")
+foreach(root IN LISTS roots)
+  if(NOT IS_DIRECTORY "${root}")
+    continue()
+  endif()
+  get_filename_component(share "${root}" DIRECTORY)
+  file(GLOB_RECURSE pages "${root}/man*/*.[1-9]")
+  foreach(page IN LISTS pages)
+    execute_process(COMMAND gzip -9nf "${page}" RESULT_VARIABLE failed)
+    if(failed)
+      message(FATAL_ERROR "gzip ${page} failed")
+    endif()
+  endforeach()
+  file(GLOB functions "${share}/zsh/site-functions/*")
+  if(functions)
+    file(MAKE_DIRECTORY "${share}/zsh/vendor-completions")
+    foreach(function IN LISTS functions)
+      get_filename_component(name "${function}" NAME)
+      file(RENAME "${function}" "${share}/zsh/vendor-completions/${name}")
+    endforeach()
+    file(REMOVE_RECURSE "${share}/zsh/site-functions")
+  endif()
+endforeach()
