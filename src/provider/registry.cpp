@@ -13,6 +13,7 @@
 #include <fstream>
 #include <sstream>
 #include <cctype>
+#include <charconv>
 #include <set>
 
 namespace auditfetch {
@@ -509,8 +510,15 @@ public:
       if (path.front() == '.')
         path.remove_prefix(1);
       if (!path.empty() && path.front() == '[') {
+        // A key of the definition may itself hold '[' ("[x" in an unknown-key error).
         const auto close = path.find(']');
-        const auto index = std::stoul(std::string(path.substr(1, close - 1)));
+        if (close == std::string_view::npos)
+          return best;
+        std::size_t index = 0;
+        const auto digits = path.substr(1, close - 1);
+        const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), index);
+        if (ec != std::errc{} || end != digits.data() + digits.size())
+          return best;
         path.remove_prefix(close + 1);
         if (!element(pos, index))
           return best;

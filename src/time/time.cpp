@@ -6,6 +6,7 @@
 
 #include <cctype>
 #include <charconv>
+#include <cmath>
 #include <sstream>
 
 namespace auditfetch {
@@ -83,7 +84,9 @@ bool parse_duration_impl(std::string_view text, milliseconds& out) {
   const char* begin = text.data();
   const char* end = text.data() + text.size();
   auto [ptr, ec] = std::from_chars(begin, end, value);
-  if (ec != std::errc{} || ptr == begin || value < 0 || *begin == '+' || *begin == '-')
+  // from_chars also reads "nan" and "inf", which no duration is.
+  if (ec != std::errc{} || ptr == begin || !std::isfinite(value) || value < 0 || *begin == '+' ||
+      *begin == '-')
     return false;
   const std::string_view unit(ptr, static_cast<std::size_t>(end - ptr));
   double factor;
