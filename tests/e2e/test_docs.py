@@ -12,6 +12,8 @@ import subprocess
 import unittest
 from pathlib import Path
 
+from test_completions import defined_options
+
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(os.environ.get("AUDITFETCH_BIN") or REPO / "build" / "auditfetch").resolve()
 MAN_PAGE = REPO / "man" / "auditfetch.1"
@@ -21,7 +23,6 @@ FISH_COMPLETION = REPO / "completions" / "auditfetch.fish"
 COMMANDS = ("list", "get", "tail", "providers", "config")
 
 # "  -p,--provider NAME   Provider ..." and "  --since TIME   From ...": the options a help defines.
-OPTION_LINE = re.compile(r"^  (-\w,)?(--[a-z][a-z0-9-]*)\b", re.MULTILINE)
 # Any long flag the help mentions, in descriptions and examples too.
 LONG_FLAG = re.compile(r"(?<![\w-])--[a-z][a-z0-9-]*")
 
@@ -37,15 +38,6 @@ def help_text(command=None):
         raise AssertionError(f"{' '.join(args)} exited {result.returncode}: {result.stderr}")
     return result.stdout
 
-
-def defined_options(text):
-    """Return the flags, short and long, that a --help text defines."""
-    options = set()
-    for short, long in OPTION_LINE.findall(text):
-        options.add(long)
-        if short:
-            options.add(short.rstrip(","))
-    return options
 
 
 def long_options(options):

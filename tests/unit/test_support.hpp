@@ -1,8 +1,11 @@
 #pragma once
 // Shared helpers for unit tests: the built-in registry and a PingOne context.
 
+#include "auditfetch/mapping/json.hpp"
 #include "auditfetch/provider/context.hpp"
 #include "auditfetch/provider/registry.hpp"
+
+#include <doctest/doctest.h>
 
 #include <fstream>
 #include <map>
@@ -10,6 +13,14 @@
 #include <string>
 
 namespace auditfetch::test {
+
+// JSON text parsed as pages are (the test fails on invalid text); values point into it.
+inline JsonDocument parsed_json(std::string_view text) {
+  std::string error;
+  auto document = parse_json(text, error);
+  REQUIRE_MESSAGE(document, error);
+  return std::move(*document);
+}
 
 inline const std::string k_env_id = "abfba8f6-49eb-49f5-a5d9-80ad5c98f9f6";
 

@@ -1,6 +1,7 @@
 #include "auditfetch/activity/activity.hpp"
 
 #include "auditfetch/error.hpp"
+#include "test_support.hpp"
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
@@ -12,10 +13,7 @@ namespace {
 
 // A record parsed as pages are; the activity points into it.
 JsonDocument record(std::string_view text) {
-  std::string error;
-  auto parsed = parse_json(text, error);
-  REQUIRE_MESSAGE(parsed, error);
-  return std::move(*parsed);
+  return test::parsed_json(text);
 }
 
 Activity full_activity(const JsonDocument& raw) {

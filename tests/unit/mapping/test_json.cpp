@@ -1,4 +1,5 @@
 #include "auditfetch/mapping/json.hpp"
+#include "test_support.hpp"
 
 #include <boost/json.hpp>
 #include <doctest/doctest.h>
@@ -8,10 +9,7 @@ using namespace auditfetch;
 namespace {
 
 JsonDocument parsed(std::string_view text) {
-  std::string error;
-  auto document = parse_json(text, error);
-  REQUIRE_MESSAGE(document, error);
-  return std::move(*document);
+  return test::parsed_json(text);
 }
 
 std::optional<std::string> text_at(std::string_view json, std::string_view pointer) {

@@ -4,6 +4,7 @@
 #include "auditfetch/mapping/json.hpp"
 #include "auditfetch/output/sanitize.hpp"
 #include "fakes/string_sink.hpp"
+#include "test_support.hpp"
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
@@ -22,10 +23,7 @@ namespace {
 
 // A record parsed as pages are; activities point into it.
 JsonDocument parsed(std::string_view text) {
-  std::string error;
-  auto document = parse_json(text, error);
-  REQUIRE_MESSAGE(document, error);
-  return std::move(*document);
+  return test::parsed_json(text);
 }
 
 const JsonDocument& raw_record() {
