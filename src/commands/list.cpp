@@ -6,12 +6,14 @@
 #include "auditfetch/state/checkpoint.hpp"
 #include "list_support.hpp"
 #include "page_stream.hpp"
+#include "prefetch.hpp"
 #include "process.hpp"
 #include "stages.hpp"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <chrono>
 #include <limits>
 
 namespace auditfetch {
@@ -88,15 +90,30 @@ int run_list(const ListOptions& options, const Registry& registry, Environment& 
   Pager pager(spec, stages->context.base_url, plan.page_size, keyset_restart(*stages, query, now));
   std::optional<HttpRequest> request = plan.first;
   std::size_t page_number = 0;
+  // The next page is asked for as soon as its link is read, while this one is parsed, when
+  // the server takes longer to answer than a page takes to parse: an API across a network.
+  // A server on the same host answers in well under a millisecond; there the request ahead
+  // would gain nothing, hold one more page in memory and compete for the cores (measured:
+  // bench/README.md). Not with --limit: there the next page is asked for only once the
+  // matches so far are counted.
+  constexpr std::chrono::milliseconds k_prefetch_min_wait{2};
+  Prefetcher prefetch([&](const HttpRequest& r) { return stages->api->fetch(r, Purpose::list); });
+  std::chrono::steady_clock::duration parse_took{};
   auto fetch_next = [&]() -> std::optional<Page> {
     if (!request)
       return std::nullopt;
     ++page_number;
     Page page;
     try {
-      const auto response = stages->api->fetch(*request, Purpose::list);
+      const auto response = prefetch.take(*request);
+      const auto start = std::chrono::steady_clock::now();
+      if (!query.limit && response.waited > std::max<std::chrono::steady_clock::duration>(
+                                                 parse_took, k_prefetch_min_wait))
+        if (auto early = pager.early_next_request(*request, response.body))
+          prefetch.start(std::move(*early));
       page = parse_page(spec, response, page_number, request->url);
       pager.accept(page);
+      parse_took = std::chrono::steady_clock::now() - start;
     } catch (const Error& e) {
       throw e.with_context(fmt::format("page {}", page_number));
     }
@@ -166,6 +183,7 @@ int run_list(const ListOptions& options, const Registry& registry, Environment& 
   save(complete);
   if (interrupted()) {
     stream.abandon();
+    prefetch.abandon();
     throw Error(ErrorKind::interrupted, fmt::format("interrupted after {} activities", matched));
   }
   if (matched == limit)

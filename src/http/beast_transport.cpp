@@ -261,6 +261,7 @@ struct BeastTransport::Impl {
     const auto route = route_of(request.url);
     auto response = response_of(exchange(route, message_of(request, route)), route);
     response.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start);
+    response.waited = std::chrono::duration_cast<std::chrono::microseconds>(m_waited);
     return response;
   }
 
@@ -325,6 +326,7 @@ private:
                                      const Request& message) {
     const bool reused = std::exchange(connection.used, true);
     const auto peer = route.origin.to_string();
+    const auto sent = Clock::now();
     if (const auto ec = write(connection, message)) {
       if (reused && is_stale_connection(ec))
         return std::nullopt;
@@ -334,7 +336,7 @@ private:
     parser.header_limit(k_header_limit);
     parser.body_limit(m_options.body_limit);
     parser.skip(message.method() == http::verb::head);
-    if (const auto ec = read(connection, parser)) {
+    if (const auto ec = read(connection, parser, sent)) {
       if (reused && !parser.got_some() && is_stale_connection(ec))
         return std::nullopt;
       if (ec == http::error::body_limit)
@@ -361,10 +363,17 @@ private:
 
   // The timeout bounds the whole response, not each read, so a server that trickles bytes
   // cannot hold a call for longer than the timeout.
-  error_code read(Connection& connection, ResponseParser& parser) {
+  // Also notes how long the header took to come since `sent` (HttpResponse::waited).
+  error_code read(Connection& connection, ResponseParser& parser, Clock::time_point sent) {
     return std::visit(
         [&](auto& stream) {
           beast::get_lowest_layer(stream).expires_after(m_options.timeout);
+          auto ec = run([&](auto handler) {
+            http::async_read_header(stream, connection.buffer, parser, std::move(handler));
+          });
+          m_waited = Clock::now() - sent;
+          if (ec || parser.is_done())
+            return ec;
           return run([&](auto handler) {
             http::async_read(stream, connection.buffer, parser, std::move(handler));
           });
@@ -580,6 +589,7 @@ private:
   asio::io_context m_ioc;
   std::optional<ssl::context> m_tls; // made on first use: see the constructor
   std::map<std::string, std::unique_ptr<Connection>> m_connections;
+  Clock::duration m_waited{}; // of the last response header read
 };
 
 BeastTransport::BeastTransport(TransportOptions options)

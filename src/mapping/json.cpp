@@ -2,6 +2,7 @@
 
 #include "output/utf8.hpp"
 
+#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 
@@ -215,6 +216,107 @@ std::string repaired_json_text(std::string_view text) {
   return out;
 }
 
+// Reads JSON text from the start without building anything, for find_string_in_prefix.
+// Every read is bounds-checked against `end`; a false return means "not JSON as far as read,
+// or cut off by the limit".
+class PrefixScanner {
+public:
+  PrefixScanner(std::string_view text, std::size_t limit)
+      : m_text(text.data()), m_end(std::min(text.size(), limit)) {}
+
+  bool at_end() const { return m_pos >= m_end; }
+  char peek() const { return m_text[m_pos]; }
+  void advance() { ++m_pos; }
+
+  void skip_space() {
+    while (m_pos < m_end && (peek() == ' ' || peek() == '\n' || peek() == '\r' || peek() == '\t'))
+      ++m_pos;
+  }
+
+  bool expect(char c) {
+    skip_space();
+    if (at_end() || peek() != c)
+      return false;
+    ++m_pos;
+    return true;
+  }
+
+  // A string token, quotes included, at the current position.
+  bool string_token(std::string_view& token) {
+    if (at_end() || peek() != '"')
+      return false;
+    const auto start = m_pos++;
+    while (m_pos < m_end) {
+      const char c = m_text[m_pos++];
+      if (c == '\\') {
+        ++m_pos; // the escaped character, whatever it is
+      } else if (c == '"') {
+        token = std::string_view(m_text + start, m_pos - start);
+        return true;
+      }
+    }
+    return false;
+  }
+
+  // Any value: strings with their escapes, containers by nesting, scalars up to a delimiter.
+  bool skip_value() {
+    skip_space();
+    if (at_end())
+      return false;
+    std::string_view token;
+    const char first = peek();
+    if (first == '"')
+      return string_token(token);
+    if (first == '{' || first == '[') {
+      std::size_t depth = 0;
+      while (m_pos < m_end) {
+        const char c = peek();
+        if (c == '"') {
+          if (!string_token(token))
+            return false;
+          continue;
+        }
+        ++m_pos;
+        if (c == '{' || c == '[') {
+          if (++depth > k_json_max_depth)
+            return false;
+        } else if (c == '}' || c == ']') {
+          if (--depth == 0)
+            return true;
+        }
+      }
+      return false;
+    }
+    const auto start = m_pos;
+    while (m_pos < m_end && std::string_view(",}] \t\r\n").find(peek()) == std::string_view::npos)
+      ++m_pos;
+    return m_pos > start && m_pos < m_end; // a scalar cut off by the limit is not known
+  }
+
+private:
+  const char* m_text;
+  std::size_t m_end;
+  std::size_t m_pos = 0;
+};
+
+// The text of a string token, escapes undone; nullopt when it is not a valid JSON string.
+std::optional<std::string> string_value(std::string_view token) {
+  if (token.find('\\') == std::string_view::npos)
+    return std::string(token.substr(1, token.size() - 2));
+  boost::json::error_code ec;
+  const auto value = boost::json::parse(token, ec);
+  if (ec || !value.is_string())
+    return std::nullopt;
+  return std::string(value.get_string());
+}
+
+bool key_is(std::string_view token, std::string_view name) {
+  if (token.find('\\') == std::string_view::npos)
+    return token.substr(1, token.size() - 2) == name;
+  const auto text = string_value(token);
+  return text && *text == name;
+}
+
 } // namespace
 
 void RecycleDocument::operator()(simdjson::dom::document* document) const noexcept {
@@ -267,6 +369,41 @@ std::optional<JsonValue> find_pointer(JsonValue root, std::string_view pointer) 
     value = child(*value, step);
     if (!value || end == std::string_view::npos)
       return value;
+    pos = end + 1;
+  }
+}
+
+std::optional<std::string> find_string_in_prefix(std::string_view text, std::string_view pointer,
+                                                 std::size_t limit) {
+  if (pointer.empty() || pointer.front() != '/')
+    return std::nullopt;
+  PrefixScanner scan(text, limit);
+  std::string step;
+  std::size_t pos = 1;
+  for (;;) {
+    // One step: the object here must have a member of that name.
+    const auto end = pointer.find('/', pos);
+    if (!unescape_step(pointer.substr(pos, end == std::string_view::npos ? end : end - pos), step))
+      return std::nullopt;
+    if (!scan.expect('{'))
+      return std::nullopt;
+    for (;;) {
+      std::string_view key;
+      scan.skip_space();
+      if (!scan.string_token(key) || !scan.expect(':'))
+        return std::nullopt; // also the end of the object: the member is not there
+      if (key_is(key, step))
+        break;
+      if (!scan.skip_value() || !scan.expect(','))
+        return std::nullopt;
+    }
+    if (end == std::string_view::npos) {
+      std::string_view token;
+      scan.skip_space();
+      if (!scan.string_token(token))
+        return std::nullopt;
+      return string_value(token);
+    }
     pos = end + 1;
   }
 }

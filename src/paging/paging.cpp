@@ -150,12 +150,18 @@ std::optional<HttpRequest> Pager::next_cursor(const HttpRequest& current, const 
   if (!cursor->is_string())
     throw Error(ErrorKind::remote, fmt::format("page {}: the cursor at \"{}\" is not a string",
                                                page.number, pg.cursor_pointer));
+  return cursor_request(current, page.number, cursor->get_string().value_unsafe());
+}
+
+std::optional<HttpRequest> Pager::cursor_request(const HttpRequest& current,
+                                                 std::size_t page_number,
+                                                 std::string_view cursor) const {
   HttpRequest request = current;
-  request.url = set_query_param(current.url, pg.cursor_param, cursor->get_string().value_unsafe());
+  request.url = set_query_param(current.url, m_spec.list.pagination.cursor_param, cursor);
   if (m_seen.count(request.url))
     throw Error(ErrorKind::remote,
                 fmt::format("page {}: the API returned a cursor it returned before; stopping a loop",
-                            page.number));
+                            page_number));
   return request;
 }
 
@@ -185,36 +191,63 @@ std::optional<HttpRequest> Pager::next_offset(const HttpRequest& current, const 
 }
 
 std::optional<HttpRequest> Pager::next_hal(const HttpRequest& current, const Page& page) {
-  {
-    const auto next = find_pointer(page.parsed.root, m_spec.list.pagination.next_pointer);
-    if (!next || next->is_null())
+  const auto next = find_pointer(page.parsed.root, m_spec.list.pagination.next_pointer);
+  if (!next || next->is_null())
+    return std::nullopt;
+  if (!next->is_string() || next->get_string().value_unsafe().empty())
+    throw Error(ErrorKind::remote, fmt::format("page {}: the next link at \"{}\" is not a URL",
+                                               page.number, m_spec.list.pagination.next_pointer));
+  return hal_request(current, page.number, next->get_string().value_unsafe());
+}
+
+std::optional<HttpRequest> Pager::hal_request(const HttpRequest& current, std::size_t page_number,
+                                              std::string_view link) const {
+  const auto url = resolve_url(current.url, link);
+  Origin next_origin, own_origin;
+  try {
+    next_origin = origin_of(url, "next link");
+    own_origin = origin_of(current.url);
+  } catch (const Error&) {
+    throw Error(ErrorKind::remote,
+                fmt::format("page {}: the next link '{}' is not an http(s) URL", page_number,
+                            sanitize_for_terminal(redact_url(url))));
+  }
+  // A next link is followed with our credentials: it must stay on the API's origin.
+  if (next_origin != own_origin && next_origin != origin_of(m_base_url))
+    throw Error(ErrorKind::remote,
+                fmt::format("page {}: refusing the next link to {}: not the API's origin {}",
+                            page_number, sanitize_for_terminal(next_origin.to_string()),
+                            own_origin.to_string()));
+  if (m_seen.count(url))
+    throw Error(ErrorKind::remote,
+                fmt::format("page {}: the next link repeats an earlier page; stopping a loop",
+                            page_number));
+  HttpRequest request = current;
+  request.url = url;
+  return request;
+}
+
+std::optional<HttpRequest> Pager::early_next_request(const HttpRequest& current,
+                                                     std::string_view body) const {
+  // Where APIs put their links, in front of the records; a scan this long costs microseconds.
+  constexpr std::size_t k_scan_limit = 64 * 1024;
+  const auto& pg = m_spec.list.pagination;
+  const bool hal = pg.style == PaginationStyle::hal_next;
+  if (!hal && pg.style != PaginationStyle::cursor)
+    return std::nullopt;
+  const auto value = find_string_in_prefix(body, hal ? pg.next_pointer : pg.cursor_pointer,
+                                           k_scan_limit);
+  if (!value || value->empty())
+    return std::nullopt;
+  // Loops and foreign origins are refused by next_request, with the page's number; nothing
+  // is sent before that.
+  try {
+    auto request = hal ? hal_request(current, 0, *value) : cursor_request(current, 0, *value);
+    if (request && request->url == current.url)
       return std::nullopt;
-    if (!next->is_string() || next->get_string().value_unsafe().empty())
-      throw Error(ErrorKind::remote, fmt::format("page {}: the next link at \"{}\" is not a URL",
-                                                 page.number, m_spec.list.pagination.next_pointer));
-    const auto url = resolve_url(current.url, next->get_string().value_unsafe());
-    Origin next_origin, own_origin;
-    try {
-      next_origin = origin_of(url, "next link");
-      own_origin = origin_of(current.url);
-    } catch (const Error&) {
-      throw Error(ErrorKind::remote,
-                  fmt::format("page {}: the next link '{}' is not an http(s) URL", page.number,
-                              sanitize_for_terminal(redact_url(url))));
-    }
-    // A next link is followed with our credentials: it must stay on the API's origin.
-    if (next_origin != own_origin && next_origin != origin_of(m_base_url))
-      throw Error(ErrorKind::remote,
-                  fmt::format("page {}: refusing the next link to {}: not the API's origin {}",
-                              page.number, sanitize_for_terminal(next_origin.to_string()),
-                              own_origin.to_string()));
-    if (m_seen.count(url))
-      throw Error(ErrorKind::remote,
-                  fmt::format("page {}: the next link repeats an earlier page; stopping a loop",
-                              page.number));
-    HttpRequest request = current;
-    request.url = url;
     return request;
+  } catch (const Error&) {
+    return std::nullopt;
   }
 }
 

@@ -260,6 +260,59 @@ class PagingTest(FaultCase):
         self.assertEqual([a["description"] for a in self.activities(result)], ["404"])
 
 
+class PrefetchTest(PingOneFaultCase):
+    """Against a server that takes a while to answer, the next page is asked for as soon as its
+    link is read, while the page before it is parsed (README, Performance). What must not change:
+    every record once and in order, errors after the pages before them, the link the parsed page
+    names, and no page past --limit."""
+
+    emulator_args = ("--page-delay-ms", "20")
+
+    def in_order(self) -> list[str]:
+        """The ids as a run that asks for no page ahead (--limit) prints them."""
+        result = self.list("--limit", str(len(RECORDS)))
+        self.pages = len(self.emu.requests("/activities"))
+        self.emu.clear_requests()
+        ids = [a["id"] for a in self.activities(result)]
+        self.assertCountEqual(ids, NEWEST_IDS)
+        return ids
+
+    def test_every_page_once_and_in_order(self) -> None:
+        expected = self.in_order()
+        result = self.list()
+        self.assertEqual(result.stdout.count("\n"), len(RECORDS))
+        self.assertEqual([a["id"] for a in self.activities(result)], expected)
+        self.assertEqual(len(self.emu.requests("/activities")), self.pages)
+
+    def test_an_error_on_a_page_asked_for_ahead_comes_after_the_pages_before_it(self) -> None:
+        expected = self.in_order()
+        self.emu.faults({"path": "/activities$", "skip": 2, "kind": "status", "status": 500})
+        activities = self.assertFailure(self.list(), 1, r"page 3: .*500", printed=2 * PAGE)
+        self.assertEqual([a["id"] for a in activities], expected[:2 * PAGE])
+
+    def test_the_parsed_page_decides_which_next_link_is_followed(self) -> None:
+        # Of two "_links" members the parsed page keeps the last, as every JSON reader here
+        # does; the early read sees the first. Its request goes out, and its answer (here an
+        # error) is dropped for the link of the parsed page.
+        scim = f'recordedAt ge "{SINCE}" and recordedAt lt "{UNTIL}"'
+        real = f"{PINGONE_LIST}?{urllib.parse.urlencode({'filter': scim, 'limit': PAGE})}"
+        decoy = f"{PINGONE_LIST}?{urllib.parse.urlencode({'filter': scim, 'limit': PAGE, 'cursor': 'decoy'})}"
+        body = ('{"_links":{"next":{"href":%s}},"_links":{"next":{"href":%s}},"_embedded":{"activities":[%s]}}'
+                % (json.dumps(decoy), json.dumps(real), json.dumps(RECORDS[0])))
+        expected = self.in_order()
+        self.emu.faults({"path": "/activities$", "times": 1, "kind": "status", "status": 200, "delay_ms": 20,
+                         "body_base64": base64.b64encode(body.encode()).decode()})
+        result = self.list()
+        self.assertEqual([a["id"] for a in self.activities(result)], [RECORDS[0]["id"], *expected])
+        cursors = [r["params"].get("cursor", [None])[0] for r in self.emu.requests("/activities")]
+        self.assertEqual(cursors[:3], [None, "decoy", None])  # page 1, the guess, the parsed link
+
+    def test_no_page_is_asked_for_past_the_limit(self) -> None:
+        result = self.list("--limit", str(PAGE))
+        self.assertEqual(len(self.activities(result)), PAGE)
+        self.assertEqual(len(self.emu.requests("/activities")), 1)
+
+
 class TokenRefreshTest(FaultCase):
     """SailPoint (client credentials): the server expires the token mid-run, answers its own 401;
     auditfetch fetches one new token and goes on."""

@@ -352,6 +352,8 @@ class Handler(BaseHTTPRequestHandler):
     # ---------------------------------------------------------------- faults
 
     def fault_status(self, spec: dict[str, Any], req: Request) -> None:
+        if spec["delay_ms"]:
+            self.server.state.stop.wait(spec["delay_ms"] / 1000)
         response = default_error(req.path, spec["status"])
         if spec["echo_authorization"]:
             echoed = req.header("Authorization") or ""

@@ -12,7 +12,8 @@ Kinds (extra keys, defaults in KINDS):
                   `headers` override, null removes a default one (429s carry Retry-After: 1,
                   except ThousandEyes, which sends X-Organization-Rate-Limit-* instead);
                   `echo_authorization`: true makes the body a JSON error quoting the request's
-                  Authorization header (a server or proxy that echoes credentials)
+                  Authorization header (a server or proxy that echoes credentials);
+                  `delay_ms` waits that long first (a server across a network)
   slow            sleep `delay_ms` before handling the request normally
   stall_body      headers and half the body, then sleep `delay_ms` and send the rest;
                   without delay_ms, hang until the emulator stops
@@ -39,7 +40,7 @@ from typing import Any
 # kind → (allowed keys besides path/method/times/skip/kind, defaults)
 KINDS: dict[str, dict[str, Any]] = {
     "status": {"status": None, "headers": {}, "body": None, "body_base64": None, "content_type": None,
-               "echo_authorization": False},
+               "echo_authorization": False, "delay_ms": 0},
     "slow": {"delay_ms": 1000},
     "stall_body": {"delay_ms": None},
     "truncate": {},
@@ -112,7 +113,7 @@ def parse_rule(obj: Any) -> Rule:
         raise ValueError(f"redirect 'status' must be one of {sorted(REDIRECT_STATUSES)}")
     if kind == "redirect" and spec["location"] is not None and not isinstance(spec["location"], str):
         raise ValueError("'location' must be a string")
-    if kind in ("slow", "stall_body"):
+    if kind in ("slow", "stall_body", "status"):
         _int(spec, "delay_ms", None, 0)
     if kind == "big_body":
         _int(spec, "size", None, 14)

@@ -1,6 +1,6 @@
 // Fuzz the JSON response path: fuzzed bodies parsed as list pages (parse_page), followed by
 // the Pager (next link, cursor, offset and keyset restart), their records mapped; and as a
-// `get` response (parse_record).
+// `get` response (parse_record). Also the next request read ahead of the parse.
 //
 // Input: one byte choosing the built-in provider, then up to 4 page bodies separated by NUL.
 #include "fuzz_support.hpp"
@@ -45,6 +45,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   HttpRequest request = plan.first;
   for (std::size_t i = 0; i < bodies.size() && i < 4; ++i) {
     try {
+      // What is sent ahead of the parse must not leave the API's origin either.
+      if (const auto early = pager.early_next_request(request, bodies[i]))
+        if (origin_of(early->url) != own_origin)
+          fail("a request sent ahead left the API's origin");
       auto page = parse_page(spec, response_of(bodies[i]), i + 1, request.url);
       if (!page.records)
         fail("parse_page returned no records array");

@@ -35,6 +35,9 @@ struct HttpResponse {
   std::vector<Header> headers;
   std::string body; // already decoded (gzip removed)
   std::chrono::milliseconds elapsed{0};
+  // From sending the request to reading the response header: the server's time and the
+  // round trip, without the transfer of the body.
+  std::chrono::microseconds waited{0};
 
   std::optional<std::string> header(std::string_view name) const;
 };

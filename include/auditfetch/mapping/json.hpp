@@ -40,6 +40,15 @@ std::optional<JsonDocument> parse_json(std::string_view text, std::string& error
 // zeros, and of duplicate keys the last one counts.
 std::optional<JsonValue> find_pointer(JsonValue root, std::string_view pointer);
 
+// The string at `pointer` (object member names only) when it is found within the first
+// `limit` bytes of `text`, read without parsing the rest: paging uses it to ask for the next
+// page before the page is parsed. Of duplicate keys this takes the first, and text after the
+// value is not checked: the caller compares with find_pointer's answer once the page is
+// parsed. nullopt when the value is not a string, not within the limit, or anything on the
+// way there is not JSON.
+std::optional<std::string> find_string_in_prefix(std::string_view text, std::string_view pointer,
+                                                 std::size_t limit);
+
 // Append the value as compact JSON, byte for byte as boost::json::serialize prints it
 // (doubles like 2.5E0, control characters as \u001f, everything else unescaped), except
 // that duplicate keys are all kept.

@@ -52,7 +52,19 @@ public:
   // followed, or a keyset that cannot advance.
   std::optional<HttpRequest> next_request(const HttpRequest& current, const Page& page);
 
+  // The next request read from the first bytes of a list response, before it is parsed, so
+  // that it can be sent while the page is parsed: HAL next links and cursors near the start
+  // of the body. nullopt when it is not there, for offset paging, and for anything
+  // next_request would refuse. Remembers nothing: next_request on the parsed page stays the
+  // authority (the two differ only for a body with duplicate keys).
+  std::optional<HttpRequest> early_next_request(const HttpRequest& current,
+                                                std::string_view body) const;
+
 private:
+  std::optional<HttpRequest> hal_request(const HttpRequest& current, std::size_t page_number,
+                                         std::string_view link) const;
+  std::optional<HttpRequest> cursor_request(const HttpRequest& current, std::size_t page_number,
+                                            std::string_view cursor) const;
   std::optional<HttpRequest> next_hal(const HttpRequest& current, const Page& page);
   std::optional<HttpRequest> next_cursor(const HttpRequest& current, const Page& page);
   std::optional<HttpRequest> next_offset(const HttpRequest& current, const Page& page);

@@ -88,3 +88,52 @@ TEST_SUITE("json") {
     CHECK(compact_json(*find_pointer(second.root, "/k")) == R"("two")");
   }
 }
+
+TEST_SUITE("json prefix") {
+  TEST_CASE("a next link at the front of a page is read without reading the rest") {
+    const std::string page =
+        R"({"_links":{"self":{"href":"/a?x={}"},"next":{"href":"/a?cursor=1"}},"_embedded":{"activities":[{"id":1})";
+    // The text stops in the middle of the records: the link was before them.
+    CHECK(find_string_in_prefix(page, "/_links/next/href", 1 << 16) == "/a?cursor=1");
+    CHECK(find_string_in_prefix(" \n{ \"_links\" : { \"next\" : { \"href\" : \"u\" } } }",
+                                "/_links/next/href", 100) == "u");
+  }
+
+  TEST_CASE("values are skipped whole: brackets and quotes inside strings, nesting, scalars") {
+    const std::string text =
+        R"({"a":"}{\"]","b":[{"next":"no"},["x",{"y":"]"}]],"c":-1.5e3,"d":true,"e":null,"next":"yes"})";
+    CHECK(find_string_in_prefix(text, "/next", text.size()) == "yes");
+    CHECK(find_string_in_prefix(text, "/a", text.size()) == "}{\"]");
+  }
+
+  TEST_CASE("escapes in names and values are undone, as a parser would") {
+    CHECK(find_string_in_prefix(R"({"n\u0065xt":"https:\/\/h\/p?a=1\u0026b=2"})", "/next", 100) ==
+          "https://h/p?a=1&b=2");
+    CHECK(find_string_in_prefix(R"({"a~b/c":"v"})", "/a~0b~1c", 100) == "v");
+  }
+
+  TEST_CASE("nothing is guessed: absent, cut off, not a string, not JSON") {
+    const std::string text = R"({"records":[1,2,3],"next":"n"})";
+    CHECK_FALSE(find_string_in_prefix(text, "/next", 20)); // after the limit
+    CHECK(find_string_in_prefix(text, "/next", text.size()) == "n");
+    CHECK_FALSE(find_string_in_prefix(R"({"next":"cut)", "/next", 100));
+    CHECK_FALSE(find_string_in_prefix(R"({"a":1})", "/next", 100));
+    CHECK_FALSE(find_string_in_prefix(R"({"next":null})", "/next", 100));
+    CHECK_FALSE(find_string_in_prefix(R"({"next":{"href":1}})", "/next/href", 100));
+    CHECK_FALSE(find_string_in_prefix(R"({"next":["u"]})", "/next/0", 100));
+    CHECK_FALSE(find_string_in_prefix(R"([{"next":"u"}])", "/next", 100));
+    CHECK_FALSE(find_string_in_prefix(R"({"a" 1,"next":"u"})", "/next", 100));
+    CHECK_FALSE(find_string_in_prefix("", "/next", 100));
+    CHECK_FALSE(find_string_in_prefix(R"({"next":"u"})", "", 100));
+    CHECK_FALSE(find_string_in_prefix(R"({"a":12)", "/next", 100)); // a number cut off
+    // Nesting past what a page may have is not followed.
+    const auto deep = R"({"a":)" + std::string(100, '[') + std::string(100, ']') + R"(,"next":"u"})";
+    CHECK_FALSE(find_string_in_prefix(deep, "/next", deep.size()));
+  }
+
+  TEST_CASE("of duplicate names the first is taken; the parsed page has the last") {
+    const std::string text = R"({"next":"first","next":"last"})";
+    CHECK(find_string_in_prefix(text, "/next", text.size()) == "first");
+    CHECK(compact_json(*find_pointer(parsed(text).root, "/next")) == R"("last")");
+  }
+}

@@ -162,3 +162,57 @@ TEST_SUITE("paging") {
     CHECK(p3.records->at(0)["id"].get_string().value() == "e");
   }
 }
+
+TEST_SUITE("paging ahead") {
+  TEST_CASE("a next link in front of the records is the request the parsed page gives") {
+    const std::string body =
+        R"({"_links":{"self":{"href":"/v1/environments/e/activities?limit=2"},"next":{"href":"/v1/environments/e/activities?limit=2&cursor=abc"}},"_embedded":{"activities":[{"id":"1"},{"id":"2"}]}})";
+    Pager pager(spec(), k_base, 2);
+    const auto early = pager.early_next_request(first(), body);
+    REQUIRE(early);
+    const auto next = pager.next_request(first(), parse_page(spec(), ok(body), 1, first().url));
+    REQUIRE(next);
+    CHECK(early->url == next->url);
+    CHECK(early->url == "https://api.pingone.com/v1/environments/e/activities?limit=2&cursor=abc");
+  }
+
+  TEST_CASE("a cursor is read ahead too; offsets wait for the page") {
+    const auto& truto = registry().find("truto");
+    HttpRequest current;
+    current.url = "https://api.truto.one/unified/user-directory/activities?limit=2";
+    Pager pager(truto, "https://api.truto.one", 2);
+    const auto early = pager.early_next_request(current, R"({"next_cursor":"c1","result":[{"id":"1"}]})");
+    REQUIRE(early);
+    CHECK(early->url == current.url + "&next_cursor=c1");
+    const auto& sailpoint = registry().find("sailpoint");
+    Pager offsets(sailpoint, "https://t.api.identitynow.com", 2);
+    HttpRequest search;
+    search.url = "https://t.api.identitynow.com/v3/search?limit=2&offset=0";
+    CHECK_FALSE(offsets.early_next_request(search, R"([{"id":"1"},{"id":"2"}])"));
+  }
+
+  TEST_CASE("nothing is asked for ahead that the parsed page would refuse or that is not there") {
+    Pager pager(spec(), k_base, 2);
+    // Another origin: next_request names the page and refuses; ahead, nothing is sent.
+    CHECK_FALSE(pager.early_next_request(
+        first(), R"({"_links":{"next":{"href":"https://evil.example/x"}},"_embedded":{}})"));
+    // The page itself again.
+    CHECK_FALSE(pager.early_next_request(
+        first(), R"({"_links":{"next":{"href":")" + first().url + R"("}},"_embedded":{}})"));
+    // A page already followed.
+    const std::string page_2 = k_base + "/environments/e/activities?limit=2&cursor=b";
+    const auto page = parse_page(
+        spec(), ok(R"({"_links":{"next":{"href":")" + page_2 + R"("}}})"), 1, first().url);
+    REQUIRE(pager.next_request(first(), page));
+    HttpRequest second;
+    second.url = page_2;
+    CHECK_FALSE(pager.early_next_request(
+        second, R"({"_links":{"next":{"href":")" + first().url + R"("}}})"));
+    // Last page, links after the records (further than the scan goes), not a string.
+    CHECK_FALSE(pager.early_next_request(first(), R"({"_links":{"self":{"href":"/x"}}})"));
+    CHECK_FALSE(pager.early_next_request(
+        first(), R"({"_embedded":{"activities":[)" + std::string(70000, ' ') +
+                     R"(]},"_links":{"next":{"href":"/v1/environments/e/activities?cursor=z"}}})"));
+    CHECK_FALSE(pager.early_next_request(first(), R"({"_links":{"next":{"href":null}}})"));
+  }
+}
