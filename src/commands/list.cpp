@@ -105,13 +105,14 @@ int run_list(const ListOptions& options, const Registry& registry, Environment& 
     ++page_number;
     Page page;
     try {
-      const auto response = prefetch.take(*request);
+      auto response = prefetch.take(*request);
       const auto start = std::chrono::steady_clock::now();
       if (!query.limit && response.waited > std::max<std::chrono::steady_clock::duration>(
                                                  parse_took, k_prefetch_min_wait))
         if (auto early = pager.early_next_request(*request, response.body))
           prefetch.start(std::move(*early));
       page = parse_page(spec, response, page_number, request->url);
+      give_back_body_buffer(std::move(response.body)); // the page holds what it needs
       pager.accept(page);
       parse_took = std::chrono::steady_clock::now() - start;
     } catch (const Error& e) {
@@ -137,6 +138,7 @@ int run_list(const ListOptions& options, const Registry& registry, Environment& 
 
   const auto limit = query.limit.value_or(std::numeric_limits<std::size_t>::max());
   std::size_t matched = 0;
+  Processed processed; // page after page, its activities reused
   PageStream stream(fetch_next, query.limit);
   Progress progress(progress_wanted(environment.stdout_is_terminal, options.common.quiet));
   stages->writer->begin();
@@ -145,11 +147,11 @@ int run_list(const ListOptions& options, const Registry& registry, Environment& 
       auto page = stream.next(interrupted);
       if (!page)
         break;
-      const auto processed = process_page(*stages, plan.filter, *page,
-                                          checkpoint ? &*checkpoint : nullptr, nullptr, limit - matched);
-      for (const auto& activity : processed.matched)
+      process_page(*stages, plan.filter, *page, checkpoint ? &*checkpoint : nullptr, nullptr,
+                   limit - matched, processed);
+      for (const auto& activity : processed.matched())
         stages->writer->write(activity);
-      matched += processed.matched.size();
+      matched += processed.count;
       stages->writer->end_page();
       // Delivered: only now may the checkpoint count these records as printed.
       if (checkpoint) {
@@ -160,7 +162,7 @@ int run_list(const ListOptions& options, const Registry& registry, Environment& 
           save(false);
       }
       stream.page_done(matched);
-      progress.page(page->records->size(), processed.matched, processed.newest);
+      progress.page(page->records->size(), processed.matched(), processed.newest);
       if (interrupted())
         break;
     }

@@ -13,12 +13,24 @@ Processed process_page(const Stages& stages, const LocalFilter& filter, const Pa
                        const Checkpoint* checkpoint, std::set<std::string>* run_ids,
                        std::size_t budget) {
   Processed out;
+  process_page(stages, filter, page, checkpoint, run_ids, budget, out);
+  return out;
+}
+
+void process_page(const Stages& stages, const LocalFilter& filter, const Page& page,
+                  const Checkpoint* checkpoint, std::set<std::string>* run_ids,
+                  std::size_t budget, Processed& out) {
+  out.count = 0;
+  out.fresh.clear();
+  out.newest.reset();
   const auto& records = *page.records;
-  out.matched.reserve(std::min(records.size(), budget));
-  for (std::size_t i = 0; i < records.size() && out.matched.size() < budget; ++i) {
-    Activity activity;
+  for (std::size_t i = 0; i < records.size() && out.count < budget; ++i) {
+    // Mapped into the next free slot, which only a match takes.
+    if (out.count == out.activities.size())
+      out.activities.emplace_back();
+    auto& activity = out.activities[out.count];
     try {
-      activity = map_record(stages.context, records[i], stages.map_options);
+      map_record(stages.context, records[i], stages.map_options, activity);
     } catch (const Error& e) {
       throw e.with_context(fmt::format("page {}: record {}", page.number, i + 1));
     }
@@ -33,9 +45,8 @@ Processed process_page(const Stages& stages, const LocalFilter& filter, const Pa
     if (activity.created_at && (!out.newest || *activity.created_at > *out.newest))
       out.newest = activity.created_at;
     if (filter.matches(activity))
-      out.matched.push_back(std::move(activity));
+      ++out.count;
   }
-  return out;
 }
 
 void record_delivered(Checkpoint& checkpoint, const Processed& processed, bool advance) {

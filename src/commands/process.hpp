@@ -9,6 +9,7 @@
 
 #include <cstddef>
 #include <set>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
@@ -16,7 +17,13 @@
 namespace auditfetch {
 
 struct Processed {
-  std::vector<Activity> matched; // in page order; they point into the page
+  // The activities to print, in page order; they point into the page.
+  std::span<const Activity> matched() const { return {activities.data(), count}; }
+  std::span<Activity> matched() { return {activities.data(), count}; }
+
+  // The first `count` are this page's; the rest keep their strings' storage for the next page.
+  std::vector<Activity> activities;
+  std::size_t count = 0;
   // Records not seen before, matched or not: to be recorded in the checkpoint once the
   // page's output is delivered, never before.
   std::vector<std::pair<std::string, Timestamp>> fresh;
@@ -29,6 +36,10 @@ struct Processed {
 Processed process_page(const Stages& stages, const LocalFilter& filter, const Page& page,
                        const Checkpoint* checkpoint, std::set<std::string>* run_ids,
                        std::size_t budget);
+// The same into `out`, reusing the activities it holds from the page before.
+void process_page(const Stages& stages, const LocalFilter& filter, const Page& page,
+                  const Checkpoint* checkpoint, std::set<std::string>* run_ids,
+                  std::size_t budget, Processed& out);
 
 // Record delivered records in the checkpoint, moving its high-water mark when `advance`.
 void record_delivered(Checkpoint& checkpoint, const Processed& processed, bool advance);

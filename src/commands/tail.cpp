@@ -56,8 +56,7 @@ Poll poll_once(Stages& stages, const ListPlan& plan, const Checkpoint& checkpoin
                                   std::numeric_limits<std::size_t>::max());
     if (processed.newest && (!poll.newest || *processed.newest > *poll.newest))
       poll.newest = processed.newest;
-    std::move(processed.matched.begin(), processed.matched.end(), std::back_inserter(poll.fresh));
-    processed.matched.clear();
+    std::move(processed.matched().begin(), processed.matched().end(), std::back_inserter(poll.fresh));
     const bool stop_here = newest_first && processed.fresh.empty();
     poll.processed.push_back(std::move(processed));
     const auto next = stop_here || interrupted() ? std::nullopt : pager.next_request(*request, page);

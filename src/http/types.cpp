@@ -8,10 +8,48 @@
 #include <array>
 #include <charconv>
 #include <cstdlib>
+#include <mutex>
 
 namespace auditfetch {
 
 namespace {
+
+class BodyPool {
+public:
+  std::string take() {
+    std::lock_guard lock(m_mutex);
+    if (m_free.empty())
+      return {};
+    auto body = std::move(m_free.back());
+    m_free.pop_back();
+    return body;
+  }
+
+  void give(std::string&& body) noexcept {
+    // Small ones are not worth keeping; and only a few are ever in flight.
+    if (body.capacity() < k_worth_keeping)
+      return;
+    try {
+      body.clear();
+      std::lock_guard lock(m_mutex);
+      if (m_free.size() < k_kept)
+        m_free.push_back(std::move(body));
+    } catch (...) {
+      // Not kept: freed.
+    }
+  }
+
+private:
+  static constexpr std::size_t k_kept = 4;
+  static constexpr std::size_t k_worth_keeping = 64 * 1024;
+  std::mutex m_mutex;
+  std::vector<std::string> m_free;
+};
+
+BodyPool& body_pool() {
+  static BodyPool pool;
+  return pool;
+}
 
 bool iequals(std::string_view a, std::string_view b) {
   return boost::urls::grammar::ci_is_equal(a, b);
@@ -146,6 +184,14 @@ bool host_in_no_proxy(std::string_view host, std::string_view no_proxy) {
     no_proxy = comma == std::string_view::npos ? std::string_view() : no_proxy.substr(comma + 1);
   }
   return false;
+}
+
+std::string take_body_buffer() {
+  return body_pool().take();
+}
+
+void give_back_body_buffer(std::string&& body) noexcept {
+  body_pool().give(std::move(body));
 }
 
 } // namespace auditfetch

@@ -1,5 +1,6 @@
 #include "auditfetch/mapping/json.hpp"
 
+#include "auditfetch/http/types.hpp"
 #include "output/utf8.hpp"
 
 #include <boost/json/parse.hpp>
@@ -323,7 +324,9 @@ void RecycleDocument::operator()(simdjson::dom::document* document) const noexce
   document_pool().give(document);
 }
 
-std::optional<JsonDocument> parse_json(std::string_view text, std::string& error) {
+namespace {
+
+std::optional<JsonDocument> parse_text(std::string_view text, bool padded, std::string& error) {
   auto& parser = thread_parser();
   if (parser.max_depth() != k_json_max_depth || parser.capacity() < text.size()) {
     if (const auto e = parser.allocate(std::max(text.size(), parser.capacity()), k_json_max_depth)) {
@@ -332,8 +335,9 @@ std::optional<JsonDocument> parse_json(std::string_view text, std::string& error
     }
   }
   JsonDocument parsed{{document_pool().take().release(), {}}, {}};
-  // Copies the text into a padded buffer: simdjson reads a little past the end.
-  auto e = parser.parse_into_document(*parsed.document, text.data(), text.size())
+  // Unless there is room after the text, copies it into a padded buffer: simdjson reads a
+  // little past the end.
+  auto e = parser.parse_into_document(*parsed.document, text.data(), text.size(), !padded)
                .get(parsed.root);
   if (e == simdjson::UTF8_ERROR || e == simdjson::STRING_ERROR) {
     // Remote text with a stray byte or half a surrogate pair: losing the page (and stalling
@@ -349,6 +353,18 @@ std::optional<JsonDocument> parse_json(std::string_view text, std::string& error
   }
   return parsed;
 }
+
+} // namespace
+
+std::optional<JsonDocument> parse_json_in_place(const std::string& text, std::string& error) {
+  static_assert(k_body_padding >= k_json_padding, "response bodies are parsed in place");
+  return parse_text(text, text.capacity() - text.size() >= k_json_padding, error);
+}
+
+std::optional<JsonDocument> parse_json(std::string_view text, std::string& error) {
+  return parse_text(text, false, error);
+}
+
 
 std::optional<JsonValue> find_pointer(JsonValue root, std::string_view pointer) {
   if (pointer.empty())

@@ -5,7 +5,10 @@
 
 #include <fmt/format.h>
 
+#include <array>
 #include <cctype>
+#include <charconv>
+#include <utility>
 
 namespace auditfetch {
 namespace {
@@ -23,23 +26,83 @@ bool is_null_or_missing(const std::optional<JsonValue>& v) {
               fmt::format("field \"{}\": expected {}, got {}", pointer, expected, kind));
 }
 
-// A scalar at the pointer as text: strings as they are, numbers and booleans printed;
-// null and missing give nullopt.
-std::optional<std::string> scalar_text(JsonValue record, std::string_view pointer) {
-  const auto v = find_pointer(record, pointer);
-  if (is_null_or_missing(v))
+// A record's members, read once. Every mapped pointer starts with a member name, and finding
+// it among the record's members (all of them: of duplicate names the last counts) was most
+// of the cost of mapping a record, once per pointer.
+class Record {
+public:
+  explicit Record(JsonValue value) : m_value(value) {
+    for (const auto member : simdjson::dom::object(value)) {
+      if (m_count == m_members.size()) {
+        m_count = 0; // a record this wide is looked up the long way
+        return;
+      }
+      m_members[m_count++] = {member.key, member.value};
+    }
+    m_indexed = true;
+  }
+
+  JsonValue value() const { return m_value; }
+
+  // As find_pointer(value(), pointer).
+  std::optional<JsonValue> find(std::string_view pointer) const {
+    if (!m_indexed || pointer.size() < 2 || pointer[0] != '/')
+      return find_pointer(m_value, pointer);
+    const auto end = pointer.find('/', 1);
+    const auto name = pointer.substr(1, end == std::string_view::npos ? end : end - 1);
+    if (name.find('~') != std::string_view::npos)
+      return find_pointer(m_value, pointer);
+    for (auto i = m_count; i-- > 0;) {
+      if (m_members[i].first != name)
+        continue;
+      if (end == std::string_view::npos)
+        return m_members[i].second;
+      return find_pointer(m_members[i].second, pointer.substr(end));
+    }
     return std::nullopt;
+  }
+
+private:
+  JsonValue m_value;
+  std::array<std::pair<std::string_view, JsonValue>, 48> m_members;
+  std::size_t m_count = 0;
+  bool m_indexed = false;
+};
+
+// Set a field, reusing the storage it has from the record mapped into it before.
+void set(std::optional<std::string>& field, std::string_view value) {
+  if (field)
+    field->assign(value);
+  else
+    field.emplace(value);
+}
+
+// The scalar at the pointer as text into `out`: strings as they are, numbers and booleans
+// printed; false (out untouched) for null and missing.
+bool scalar_text(const Record& record, std::string_view pointer, std::optional<std::string>& out) {
+  const auto v = record.find(pointer);
+  if (is_null_or_missing(v))
+    return false;
+  char number[24];
   switch (v->type()) {
   case element_type::STRING:
-    return std::string(v->get_string().value_unsafe());
+    set(out, v->get_string().value_unsafe());
+    return true;
   case element_type::INT64:
-    return std::to_string(v->get_int64().value_unsafe());
+    set(out, std::string_view(
+                 number, std::to_chars(number, number + sizeof number, v->get_int64().value_unsafe()).ptr));
+    return true;
   case element_type::UINT64:
-    return std::to_string(v->get_uint64().value_unsafe());
+    set(out, std::string_view(number, std::to_chars(number, number + sizeof number,
+                                                    v->get_uint64().value_unsafe())
+                                          .ptr));
+    return true;
   case element_type::DOUBLE:
-    return compact_json(*v);
+    set(out, compact_json(*v));
+    return true;
   case element_type::BOOL:
-    return v->get_bool().value_unsafe() ? "true" : "false";
+    set(out, v->get_bool().value_unsafe() ? "true" : "false");
+    return true;
   default:
     wrong_type(pointer, *v, "a string");
   }
@@ -47,10 +110,10 @@ std::optional<std::string> scalar_text(JsonValue record, std::string_view pointe
 
 // A stable id for records that have none: the SHA-256 of the values at the pointers,
 // each serialised as compact JSON (absent as null), joined by '\n'; first 32 hex digits.
-std::string content_hash(const std::vector<std::string>& pointers, JsonValue record) {
+std::string content_hash(const std::vector<std::string>& pointers, const Record& record) {
   std::string material;
   for (const auto& pointer : pointers) {
-    if (const auto v = find_pointer(record, pointer))
+    if (const auto v = record.find(pointer))
       append_compact_json(material, *v);
     else
       material += "null";
@@ -59,14 +122,14 @@ std::string content_hash(const std::vector<std::string>& pointers, JsonValue rec
   return sha256_hex(material).substr(0, 32);
 }
 
-std::optional<std::string> fill_template(const std::string& text, JsonValue record) {
+std::optional<std::string> fill_template(const std::string& text, const Record& record) {
   std::string out;
+  std::optional<std::string> value;
   std::size_t pos = 0;
   for (auto open = text.find('{'); open != std::string::npos; open = text.find('{', pos)) {
     const auto close = text.find('}', open);
     out.append(text, pos, open - pos);
-    auto value = scalar_text(record, std::string_view(text).substr(open + 1, close - open - 1));
-    if (!value)
+    if (!scalar_text(record, std::string_view(text).substr(open + 1, close - open - 1), value))
       return std::nullopt;
     out += *value;
     pos = close + 1;
@@ -75,39 +138,44 @@ std::optional<std::string> fill_template(const std::string& text, JsonValue reco
   return out;
 }
 
-std::optional<std::string> evaluate(const ProviderContext& context, const ValueExpr& expr,
-                                    JsonValue record) {
+// The first source with a value, into `out`; out empty when none has one.
+void evaluate(const ProviderContext& context, const ValueExpr& expr, const Record& record,
+              std::optional<std::string>& out) {
   for (const auto& source : expr) {
-    if (source.if_present && is_null_or_missing(find_pointer(record, *source.if_present)))
+    if (source.if_present && is_null_or_missing(record.find(*source.if_present)))
       continue;
-    std::optional<std::string> value;
     switch (source.kind) {
     case ValueSource::Kind::pointer:
-      value = scalar_text(record, source.text);
+      if (scalar_text(record, source.text, out))
+        return;
       break;
     case ValueSource::Kind::setting:
-      if (auto it = context.vars.find(source.text); it != context.vars.end())
-        value = it->second;
+      if (auto it = context.vars.find(source.text); it != context.vars.end()) {
+        set(out, it->second);
+        return;
+      }
       break;
     case ValueSource::Kind::constant:
-      value = source.text;
-      break;
+      set(out, source.text);
+      return;
     case ValueSource::Kind::hash:
-      value = content_hash(source.pointers, record);
-      break;
+      set(out, content_hash(source.pointers, record));
+      return;
     case ValueSource::Kind::text_template:
-      value = fill_template(source.text, record);
+      if (auto text = fill_template(source.text, record)) {
+        set(out, *text);
+        return;
+      }
       break;
     }
-    if (value)
-      return value;
   }
-  return std::nullopt;
+  out.reset();
 }
 
 std::optional<Timestamp> evaluate_time(const ProviderContext& context, const ValueExpr& expr,
-                                       JsonValue record) {
-  const auto text = evaluate(context, expr, record);
+                                       const Record& record) {
+  thread_local std::optional<std::string> text;
+  evaluate(context, expr, record, text);
   if (!text)
     return std::nullopt;
   Timestamp t;
@@ -123,16 +191,15 @@ bool is_actor_type(std::string_view type) {
   return type == "user" || type == "system" || type == "anonymous";
 }
 
-std::optional<std::string> actor_type(const ProviderSpec& spec, JsonValue record,
-                                      const std::optional<std::string>& native_action) {
+void actor_type(const ProviderSpec& spec, const Record& record,
+                const std::optional<std::string>& native_action, std::optional<std::string>& out) {
   for (const auto& rule : spec.mapping.actor_type) {
     if (rule.pointer) {
-      auto value = scalar_text(record, *rule.pointer);
-      if (value && is_actor_type(*value))
-        return value;
+      if (scalar_text(record, *rule.pointer, out) && is_actor_type(*out))
+        return;
       continue;
     }
-    if (rule.present && is_null_or_missing(find_pointer(record, *rule.present)))
+    if (rule.present && is_null_or_missing(record.find(*rule.present)))
       continue;
     if (!rule.native_action_patterns.empty()) {
       if (!native_action)
@@ -143,9 +210,10 @@ std::optional<std::string> actor_type(const ProviderSpec& spec, JsonValue record
       if (!any)
         continue;
     }
-    return rule.type;
+    set(out, rule.type);
+    return;
   }
-  return std::nullopt;
+  out.reset();
 }
 
 char fold(char c, bool case_insensitive) {
@@ -179,31 +247,34 @@ bool glob_match(std::string_view pattern, std::string_view text, bool case_insen
 
 namespace {
 
-bool where_holds(const ActionRule& rule, const JsonValue* record) {
+bool where_holds(const ActionRule& rule, const Record* record) {
   for (const auto& [pointer, expected] : rule.where) {
     if (!record)
       return false;
-    const auto v = find_pointer(*record, pointer);
+    const auto v = record->find(pointer);
     if (!v || !v->is_string() || v->get_string().value_unsafe() != expected)
       return false;
   }
   return true;
 }
 
-std::optional<std::string> lookup_action(const ProviderSpec& spec, std::string_view key,
-                                         const JsonValue* record) {
+// The unified action for `key` (a view of it or of the table), or nullopt to keep the raw value.
+std::optional<std::string_view> lookup_action(const ProviderSpec& spec, std::string_view key,
+                                              const Record* record) {
   if (spec.actions_unified && is_unified_action(key))
-    return std::string(key);
+    return key;
   for (const auto& rule : spec.actions)
     if (glob_match(rule.pattern, key, spec.actions_case_insensitive) && where_holds(rule, record))
-      return rule.unified;
+      return rule.unified ? std::optional<std::string_view>(*rule.unified) : std::nullopt;
   return std::nullopt;
 }
 
 } // namespace
 
 std::optional<std::string> unified_action(const ProviderSpec& spec, std::string_view native) {
-  return lookup_action(spec, native, nullptr);
+  if (const auto action = lookup_action(spec, native, nullptr))
+    return std::string(*action);
+  return std::nullopt;
 }
 
 std::optional<std::vector<std::string>> native_actions_for(const ProviderSpec& spec,
@@ -227,14 +298,21 @@ std::optional<std::vector<std::string>> native_actions_for(const ProviderSpec& s
   return values;
 }
 
-Activity map_record(const ProviderContext& context, JsonValue record, const MapOptions& options) {
+Activity map_record(const ProviderContext& context, JsonValue value, const MapOptions& options) {
+  Activity a;
+  map_record(context, value, options, a);
+  return a;
+}
+
+void map_record(const ProviderContext& context, JsonValue value, const MapOptions& options,
+                Activity& a) {
   const auto& spec = *context.spec;
   const auto& m = spec.mapping;
-  if (!record.is_object())
+  if (!value.is_object())
     throw Error(ErrorKind::remote, "a record is not a JSON object");
-  Activity a;
+  const Record record(value);
   a.provider = spec.name;
-  a.id = evaluate(context, m.id, record);
+  evaluate(context, m.id, record, a.id);
   a.created_at = evaluate_time(context, m.created_at, record);
   // Without its time an activity can be neither filtered by time nor checkpointed: the
   // time filter would drop it silently, so it is an invalid response instead.
@@ -242,28 +320,34 @@ Activity map_record(const ProviderContext& context, JsonValue record, const MapO
     throw Error(ErrorKind::remote,
                 fmt::format("field \"{}\": missing; every activity needs a time",
                             m.created_at.empty() ? "" : m.created_at.front().text));
-  a.native_action = evaluate(context, m.native_action, record);
-  const auto key = m.action_key.empty() ? a.native_action : evaluate(context, m.action_key, record);
-  if (key)
-    a.action = lookup_action(spec, *key, &record);
-  if (!a.action)
-    a.action = a.native_action;
-  a.actor_user_id = evaluate(context, m.actor_user_id, record);
-  a.actor_type = actor_type(spec, record, a.native_action);
-  a.organization = evaluate(context, m.organization, record);
-  a.group = evaluate(context, m.group, record);
-  a.description = evaluate(context, m.description, record);
-  a.entity = evaluate(context, m.entity, record);
-  a.entity_type = evaluate(context, m.entity_type, record);
-  a.ip_address = evaluate(context, m.ip_address, record);
-  a.user_agent = evaluate(context, m.user_agent, record);
-  a.authentication_method = evaluate(context, m.authentication_method, record);
+  evaluate(context, m.native_action, record, a.native_action);
+  thread_local std::optional<std::string> action_key;
+  if (!m.action_key.empty())
+    evaluate(context, m.action_key, record, action_key);
+  const auto& key = m.action_key.empty() ? a.native_action : action_key;
+  const auto action = key ? lookup_action(spec, *key, &record) : std::nullopt;
+  if (action)
+    set(a.action, *action);
+  else if (a.native_action)
+    set(a.action, *a.native_action);
+  else
+    a.action.reset();
+  evaluate(context, m.actor_user_id, record, a.actor_user_id);
+  actor_type(spec, record, a.native_action, a.actor_type);
+  evaluate(context, m.organization, record, a.organization);
+  evaluate(context, m.group, record, a.group);
+  evaluate(context, m.description, record, a.description);
+  evaluate(context, m.entity, record, a.entity);
+  evaluate(context, m.entity_type, record, a.entity_type);
+  evaluate(context, m.ip_address, record, a.ip_address);
+  evaluate(context, m.user_agent, record, a.user_agent);
+  evaluate(context, m.authentication_method, record, a.authentication_method);
+  a.remote_data.reset();
   if (options.remote_data) {
-    const auto remote = m.remote_data ? find_pointer(record, *m.remote_data) : record;
+    const auto remote = m.remote_data ? record.find(*m.remote_data) : value;
     if (!is_null_or_missing(remote))
       a.remote_data = *remote;
   }
-  return a;
 }
 
 } // namespace auditfetch

@@ -6,6 +6,7 @@
 #include <array>
 #include <chrono>
 #include <cstdint>
+#include <cstring>
 
 namespace auditfetch {
 namespace {
@@ -100,8 +101,8 @@ constexpr std::array<bool, 256> k_plain_ascii = [] {
 }();
 
 // Plain runs are copied in one append; only escapes and bad bytes break a run.
-void append_json_string(std::string& out, std::string_view text) {
-  out += '"';
+// The text of a JSON string, without its quotes.
+void append_json_text(std::string& out, std::string_view text) {
   std::size_t run_start = 0;
   std::size_t pos = 0;
   while (pos < text.size()) {
@@ -126,6 +127,11 @@ void append_json_string(std::string& out, std::string_view text) {
     run_start = pos;
   }
   out.append(text, run_start, pos - run_start);
+}
+
+void append_json_string(std::string& out, std::string_view text) {
+  out += '"';
+  append_json_text(out, text);
   out += '"';
 }
 
@@ -163,28 +169,46 @@ public:
   Members(const Members&) = delete;
   Members& operator=(const Members&) = delete;
 
-  std::string& key(std::string_view name) {
-    if (!m_first)
-      m_out += ',';
-    m_first = false;
-    m_out += '"';
-    m_out += name;
-    m_out += "\":";
-    return m_out;
-  }
+  std::string& key(std::string_view name) { return key(name, {}); }
 
   void string(FieldMask mask, Field leaf, std::string_view name,
               const std::optional<std::string>& value) {
     if ((mask & bit(leaf)) == 0)
       return;
-    key(name);
-    if (value)
-      append_json_string(m_out, *value);
-    else
-      m_out += "null";
+    if (!value) {
+      key(name, "null");
+      return;
+    }
+    key(name, "\"");
+    append_json_text(m_out, *value);
+    m_out += '"';
   }
 
 private:
+  // ,"name": and what follows, in one append (this runs for every field of every record).
+  std::string& key(std::string_view name, std::string_view then) {
+    char text[64];
+    if (name.size() + then.size() + 4 > sizeof text) {
+      m_out += m_first ? "\"" : ",\"";
+      m_out.append(name).append("\":").append(then);
+      m_first = false;
+      return m_out;
+    }
+    std::size_t n = 0;
+    if (!m_first)
+      text[n++] = ',';
+    m_first = false;
+    text[n++] = '"';
+    std::memcpy(text + n, name.data(), name.size());
+    n += name.size();
+    text[n++] = '"';
+    text[n++] = ':';
+    std::memcpy(text + n, then.data(), then.size());
+    n += then.size();
+    m_out.append(text, n);
+    return m_out;
+  }
+
   std::string& m_out;
   bool m_first = true;
 };

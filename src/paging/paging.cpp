@@ -21,7 +21,7 @@ Page parse_body(const HttpResponse& response, std::size_t number, const std::str
   page.number = number;
   page.url = url;
   std::string error;
-  auto parsed = parse_json(response.body, error);
+  auto parsed = parse_json_in_place(response.body, error);
   if (!parsed)
     throw Error(ErrorKind::remote,
                 fmt::format("invalid JSON ({}): {}", describe_body(response), error),

@@ -14,6 +14,7 @@
 #include <chrono>
 #include <cstddef>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -72,7 +73,7 @@ public:
   // One page: `read` activities received, `printed` written (in page order, so the first and
   // last bound their times), `newest` the newest created_at read. Redraws when 100 ms have
   // passed since the last time (250 ms after the start for the first).
-  void page(std::size_t read, const std::vector<Activity>& printed, std::optional<Timestamp> newest) {
+  void page(std::size_t read, std::span<const Activity> printed, std::optional<Timestamp> newest) {
     if (m_enabled)
       record_page(read, printed.size(), printed.empty() ? std::nullopt : printed.front().created_at,
                   printed.empty() ? newest : printed.back().created_at, newest);

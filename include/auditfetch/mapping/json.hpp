@@ -31,9 +31,16 @@ struct JsonDocument {
   JsonValue root;
 };
 
+// Room after the text that lets parse_json read it in place (simdjson reads a little past
+// the end); with less, the text is copied first.
+inline constexpr std::size_t k_json_padding = simdjson::SIMDJSON_PADDING;
+
 // Parse JSON text; nullopt with `error` set to the reason when it is not valid JSON (or
 // nests deeper than k_json_max_depth, or holds an integer beyond 64 bits).
 std::optional<JsonDocument> parse_json(std::string_view text, std::string& error);
+// The same, in place when the string's capacity leaves k_json_padding after it (response
+// bodies, see http/types.hpp).
+std::optional<JsonDocument> parse_json_in_place(const std::string& text, std::string& error);
 
 // The value at an RFC 6901 JSON pointer ("" is the root), or nullopt when a step is
 // missing. As Boost.JSON's find_pointer: array steps are decimal indices without leading

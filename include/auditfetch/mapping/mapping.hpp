@@ -20,6 +20,10 @@ struct MapOptions {
 // type or created_at is not an RFC 3339 time.
 Activity map_record(const ProviderContext& context, JsonValue record,
                     const MapOptions& options = {});
+// The same into `out`, every field set, reusing the storage its strings have: mapping a page
+// into the activities of the page before allocates next to nothing.
+void map_record(const ProviderContext& context, JsonValue record, const MapOptions& options,
+                Activity& out);
 
 // Return the unified action for a native one, or nullopt to keep the raw value.
 std::optional<std::string> unified_action(const ProviderSpec& spec, std::string_view native);

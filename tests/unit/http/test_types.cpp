@@ -97,3 +97,23 @@ TEST_SUITE("http types") {
   }
 
 } // TEST_SUITE
+
+TEST_SUITE("body buffers") {
+  TEST_CASE("a body given back is handed out again, empty, with its storage") {
+    // Drain what other tests may have left.
+    std::vector<std::string> drained;
+    for (int i = 0; i < 8; ++i)
+      drained.push_back(take_body_buffer());
+    std::string body(200 * 1024, 'x');
+    const auto* storage = body.data();
+    give_back_body_buffer(std::move(body));
+    auto again = take_body_buffer();
+    CHECK(again.empty());
+    CHECK(again.data() == storage);
+    CHECK(again.capacity() >= 200 * 1024);
+    CHECK(take_body_buffer().capacity() < 64 * 1024); // nothing else was kept
+    // Small ones are not kept: a fresh string is as good.
+    give_back_body_buffer(std::string(100, 'y'));
+    CHECK(take_body_buffer().capacity() < 64 * 1024);
+  }
+}

@@ -137,3 +137,28 @@ TEST_SUITE("json prefix") {
     CHECK(compact_json(*find_pointer(parsed(text).root, "/next")) == R"("last")");
   }
 }
+
+TEST_SUITE("json in place") {
+  TEST_CASE("a body with room after it parses where it lies, to the same values") {
+    std::string body = R"({"a":[1,"x\u00e9",{"b":null}],"c":2.5})";
+    std::string error;
+    const auto copied = parse_json(std::string_view(body), error);
+    body.reserve(body.size() + k_json_padding);
+    const auto in_place = parse_json_in_place(body, error);
+    REQUIRE(copied);
+    REQUIRE(in_place);
+    CHECK(compact_json(in_place->root) == compact_json(copied->root));
+    // Without the room it is copied first; the answer is the same.
+    std::string tight(body.data(), body.size());
+    tight.shrink_to_fit();
+    const auto from_tight = parse_json_in_place(tight, error);
+    REQUIRE(from_tight);
+    CHECK(compact_json(from_tight->root) == compact_json(copied->root));
+    // The repair of stray bytes works on bodies too.
+    std::string stray = "{\"a\":\"\xff\"}";
+    stray.reserve(stray.size() + k_json_padding);
+    const auto repaired = parse_json_in_place(stray, error);
+    REQUIRE(repaired);
+    CHECK(compact_json(repaired->root) == "{\"a\":\"\xef\xbf\xbd\"}");
+  }
+}
