@@ -575,7 +575,7 @@ private:
 
   std::string decoded_body(std::string_view body, const std::string& coding,
                            const Route& route) const {
-    std::string output;
+    std::string output = take_body_buffer();
     // 15 + 32: zlib detects a gzip or zlib header by itself.
     auto status = inflate_all(body, 15 + 32, m_options.body_limit, output);
     // Some servers send raw deflate data for "deflate", without the zlib header.

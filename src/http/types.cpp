@@ -20,8 +20,12 @@ public:
     std::lock_guard lock(m_mutex);
     if (m_free.empty())
       return {};
-    auto body = std::move(m_free.back());
-    m_free.pop_back();
+    // The largest: a gzip body read is small, the page it inflates to is not.
+    const auto largest = std::max_element(m_free.begin(), m_free.end(), [](const auto& a, const auto& b) {
+      return a.capacity() < b.capacity();
+    });
+    auto body = std::move(*largest);
+    m_free.erase(largest);
     return body;
   }
 

@@ -335,9 +335,16 @@ std::optional<JsonDocument> parse_text(std::string_view text, bool padded, std::
     }
   }
   JsonDocument parsed{{document_pool().take().release(), {}}, {}};
-  // Unless there is room after the text, copies it into a padded buffer: simdjson reads a
-  // little past the end.
-  auto e = parser.parse_into_document(*parsed.document, text.data(), text.size(), !padded)
+  // Unless there is room after the text, it is copied into a padded buffer (simdjson reads a
+  // little past the end), this thread's own, kept: a fresh one for every page would cost a
+  // page fault every 4 KiB.
+  if (!padded) {
+    thread_local std::string copy;
+    copy.reserve(text.size() + k_json_padding);
+    copy.assign(text);
+    text = copy;
+  }
+  auto e = parser.parse_into_document(*parsed.document, text.data(), text.size(), false)
                .get(parsed.root);
   if (e == simdjson::UTF8_ERROR || e == simdjson::STRING_ERROR) {
     // Remote text with a stray byte or half a surrogate pair: losing the page (and stalling

@@ -36,7 +36,7 @@ inline constexpr std::size_t k_body_padding = 64;
 
 // Storage for response bodies, used again from page to page: a page is megabytes, and fresh
 // memory for each costs a page fault every 4 KiB (or, from the heap, fragmentation that keeps
-// the resident size up). take_body_buffer gives an empty string, with capacity when one was
+// the resident size up). take_body_buffer gives an empty string, with the largest capacity
 // given back; give back a body once it is parsed. Thread-safe.
 std::string take_body_buffer();
 void give_back_body_buffer(std::string&& body) noexcept;
