@@ -203,7 +203,8 @@ private:
     n += name.size();
     text[n++] = '"';
     text[n++] = ':';
-    std::memcpy(text + n, then.data(), then.size());
+    if (!then.empty()) // memcpy from the null data() of an empty view is undefined
+      std::memcpy(text + n, then.data(), then.size());
     n += then.size();
     m_out.append(text, n);
     return m_out;

@@ -223,7 +223,9 @@ TEST_SUITE("mapping in place") {
         {"thousandeyes", {{"aid", "1234"}}},
         {"sailpoint", {{"tenant", "acme"}}},
         {"truto", {{"integrated-account-id", "i"}}}};
-    for (const auto& [name, settings] : providers) {
+    for (const auto& provider : providers) {
+      const std::string name = provider.first; // not a structured binding: CAPTURE takes it
+      const auto& settings = provider.second;
       CAPTURE(name);
       const auto context = resolve_context(registry().find(name), settings, std::nullopt, env_of({}));
       const auto fixture = parsed_json(read_file(std::string(AUDITFETCH_FIXTURES) + "/" + name +
