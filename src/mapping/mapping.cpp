@@ -26,47 +26,87 @@ bool is_null_or_missing(const std::optional<JsonValue>& v) {
               fmt::format("field \"{}\": expected {}, got {}", pointer, expected, kind));
 }
 
-// A record's members, read once. Every mapped pointer starts with a member name, and finding
-// it among the record's members (all of them: of duplicate names the last counts) was most
-// of the cost of mapping a record, once per pointer.
+// A record's members, read once, and those of the objects inside it the first time a pointer
+// goes into them. Every mapped pointer starts with a member name, and finding it among an
+// object's members (all of them: of duplicate names the last counts) was most of the cost of
+// mapping a record, once per pointer and level.
 class Record {
 public:
   explicit Record(JsonValue value) : m_value(value) {
-    for (const auto member : simdjson::dom::object(value)) {
-      if (m_count == m_members.size()) {
-        m_count = 0; // a record this wide is looked up the long way
-        return;
-      }
-      m_members[m_count++] = {member.key, member.value};
-    }
-    m_indexed = true;
+    if (index(value))
+      m_top = Range{0, m_used};
   }
 
   JsonValue value() const { return m_value; }
 
   // As find_pointer(value(), pointer).
   std::optional<JsonValue> find(std::string_view pointer) const {
-    if (!m_indexed || pointer.size() < 2 || pointer[0] != '/')
+    if (!m_top || pointer.size() < 2 || pointer[0] != '/' ||
+        pointer.find('~') != std::string_view::npos)
       return find_pointer(m_value, pointer);
-    const auto end = pointer.find('/', 1);
-    const auto name = pointer.substr(1, end == std::string_view::npos ? end : end - 1);
-    if (name.find('~') != std::string_view::npos)
-      return find_pointer(m_value, pointer);
-    for (auto i = m_count; i-- > 0;) {
-      if (m_members[i].first != name)
-        continue;
+    Range range = *m_top;
+    std::size_t pos = 1;
+    for (;;) {
+      const auto end = pointer.find('/', pos);
+      const auto name = pointer.substr(pos, end == std::string_view::npos ? end : end - pos);
+      const Member* member = nullptr;
+      for (auto i = range.first + range.count; i-- > range.first;)
+        if (m_members[i].key == name) {
+          member = &m_members[i];
+          break;
+        }
+      if (!member)
+        return std::nullopt;
       if (end == std::string_view::npos)
-        return m_members[i].second;
-      return find_pointer(m_members[i].second, pointer.substr(end));
+        return member->value;
+      if (!member->value.is_object())
+        return find_pointer(member->value, pointer.substr(end)); // arrays, and scalars on the way
+      if (member->state == Member::State::unread) {
+        const auto first = m_used;
+        if (index(member->value)) {
+          member->members = Range{first, m_used - first};
+          member->state = Member::State::indexed;
+        } else {
+          member->state = Member::State::too_wide;
+        }
+      }
+      if (member->state == Member::State::too_wide)
+        return find_pointer(member->value, pointer.substr(end));
+      range = member->members;
+      pos = end + 1;
     }
-    return std::nullopt;
   }
 
 private:
+  struct Range {
+    std::size_t first = 0;
+    std::size_t count = 0;
+  };
+  struct Member {
+    enum class State { unread, indexed, too_wide };
+    std::string_view key;
+    JsonValue value;
+    mutable State state = State::unread; // of its members, when an object
+    mutable Range members;
+  };
+
+  // Append the object's members; false (and nothing appended) when they do not fit.
+  bool index(JsonValue object) const {
+    const auto start = m_used;
+    for (const auto member : simdjson::dom::object(object)) {
+      if (m_used == m_members.size()) {
+        m_used = start;
+        return false;
+      }
+      m_members[m_used++] = Member{member.key, member.value, Member::State::unread, {}};
+    }
+    return true;
+  }
+
   JsonValue m_value;
-  std::array<std::pair<std::string_view, JsonValue>, 48> m_members;
-  std::size_t m_count = 0;
-  bool m_indexed = false;
+  mutable std::array<Member, 96> m_members;
+  mutable std::size_t m_used = 0;
+  std::optional<Range> m_top;
 };
 
 // Set a field, reusing the storage it has from the record mapped into it before.

@@ -1,9 +1,11 @@
 #include "auditfetch/error.hpp"
 #include "auditfetch/mapping/mapping.hpp"
+#include "auditfetch/provider/registry.hpp"
 #include "test_support.hpp"
 
 #include <boost/json.hpp>
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 
 using namespace auditfetch;
 using namespace auditfetch::test;
@@ -249,5 +251,50 @@ TEST_SUITE("mapping in place") {
         }
       }
     }
+  }
+}
+
+TEST_SUITE("mapping pointers") {
+  TEST_CASE("pointers read what find_pointer reads: duplicates, arrays, escapes, wide objects") {
+    // Each unified field is mapped from a pointer into the record below; the expected values
+    // are find_pointer's, the reference the indexed lookups must agree with.
+    const auto spec = parse_definition(R"({
+      "name": "pointers", "description": "d", "base_url": "https://example.com", "auth": {},
+      "list": {"path": "/a", "page_size": {"param": "n", "default": 10, "max": 20},
+               "pagination": {"style": "hal_next", "next": "/next"}},
+      "get": {"unsupported": "no endpoint"},
+      "mapping": {"created_at": "/t", "id": "/dup/x", "description": "/a/b/c",
+                  "entity": "/list/1/id", "entity_type": "/we~1ird/t~0il", "group": "/empty//k",
+                  "organization": "/wide/k150", "ip_address": "/a/b/missing",
+                  "user_agent": "/a/b/c/deeper", "authentication_method": "/s/t"}
+    })", "pointers.json");
+    std::string wide = R"({)";
+    for (int i = 0; i < 200; ++i)
+      wide += (i ? "," : "") + fmt::format(R"("k{}":"v{}")", i, i);
+    wide += "}";
+    const std::string text = R"({"t":"2024-01-01T00:00:00Z","dup":{"x":"first","x":"last"},
+      "a":{"b":{"c":"deep"},"b":{"c":"later b"}},"list":[{"id":"zero"},{"id":"one"}],
+      "we/ird":{"t~il":"escaped"},"empty":{"":{"k":"empty key"}},"s":"not an object","wide":)" +
+                             wide + "}";
+    const auto document = parsed_json(text);
+    const auto context = resolve_context(spec, {}, std::nullopt, env_of({}));
+    const auto a = map_record(context, document.root);
+    const auto reference = [&](const char* pointer) -> std::optional<std::string> {
+      const auto v = find_pointer(document.root, pointer);
+      if (!v || !v->is_string())
+        return std::nullopt;
+      return std::string(v->get_string().value_unsafe());
+    };
+    CHECK(a.id == "last");
+    CHECK(a.id == reference("/dup/x"));
+    CHECK(a.description == "later b");
+    CHECK(a.description == reference("/a/b/c"));
+    CHECK(a.entity == "one");
+    CHECK(a.entity_type == "escaped");
+    CHECK(a.group == "empty key");
+    CHECK(a.organization == "v150");
+    CHECK(a.ip_address == std::nullopt);
+    CHECK(a.user_agent == std::nullopt); // a string on the way
+    CHECK(a.authentication_method == std::nullopt);
   }
 }
