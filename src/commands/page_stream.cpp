@@ -1,4 +1,5 @@
 #include "page_stream.hpp"
+#include "worker.hpp"
 
 #include <chrono>
 
@@ -15,24 +16,11 @@ PageStream::PageStream(std::function<std::optional<Page>()> fetch_next,
       m_thread(produce, m_state, std::move(fetch_next), limit) {}
 
 PageStream::~PageStream() {
-  if (!m_thread.joinable())
-    return;
-  {
-    std::lock_guard lock(m_state->mutex);
-    m_state->stop = true;
-  }
-  m_state->changed.notify_all();
-  m_thread.join();
+  stop_worker(*m_state, m_thread, true);
 }
 
 void PageStream::abandon() {
-  {
-    std::lock_guard lock(m_state->mutex);
-    m_state->stop = true;
-  }
-  m_state->changed.notify_all();
-  if (m_thread.joinable())
-    m_thread.detach();
+  stop_worker(*m_state, m_thread, false);
 }
 
 void PageStream::produce(std::shared_ptr<State> state,

@@ -1,4 +1,5 @@
 #include "prefetch.hpp"
+#include "worker.hpp"
 
 namespace auditfetch {
 
@@ -7,24 +8,11 @@ Prefetcher::Prefetcher(Fetch fetch)
       m_thread(run, m_state, m_fetch) {}
 
 Prefetcher::~Prefetcher() {
-  if (!m_thread.joinable())
-    return;
-  {
-    std::lock_guard lock(m_state->mutex);
-    m_state->stop = true;
-  }
-  m_state->changed.notify_all();
-  m_thread.join();
+  stop_worker(*m_state, m_thread, true);
 }
 
 void Prefetcher::abandon() {
-  {
-    std::lock_guard lock(m_state->mutex);
-    m_state->stop = true;
-  }
-  m_state->changed.notify_all();
-  if (m_thread.joinable())
-    m_thread.detach();
+  stop_worker(*m_state, m_thread, false);
 }
 
 void Prefetcher::run(std::shared_ptr<State> state, Fetch fetch) {
@@ -55,10 +43,8 @@ void Prefetcher::start(HttpRequest request) {
     std::lock_guard lock(m_state->mutex);
     if (m_state->started)
       return; // one at a time
-    m_state->started = std::move(request);
+    m_state->started = std::move(request); // take() left no answer behind
     m_state->pending = true;
-    m_state->response.reset();
-    m_state->error = nullptr;
   }
   m_state->changed.notify_all();
 }

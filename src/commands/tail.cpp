@@ -57,6 +57,8 @@ Poll poll_once(Stages& stages, const ListPlan& plan, const Checkpoint& checkpoin
     if (processed.newest && (!poll.newest || *processed.newest > *poll.newest))
       poll.newest = processed.newest;
     std::move(processed.matched().begin(), processed.matched().end(), std::back_inserter(poll.fresh));
+    processed.activities.clear(); // moved out; what is kept is for the checkpoint
+    processed.count = 0;
     const bool stop_here = newest_first && processed.fresh.empty();
     poll.processed.push_back(std::move(processed));
     const auto next = stop_here || interrupted() ? std::nullopt : pager.next_request(*request, page);

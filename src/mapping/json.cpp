@@ -227,7 +227,6 @@ public:
 
   bool at_end() const { return m_pos >= m_end; }
   char peek() const { return m_text[m_pos]; }
-  void advance() { ++m_pos; }
 
   void skip_space() {
     while (m_pos < m_end && (peek() == ' ' || peek() == '\n' || peek() == '\r' || peek() == '\t'))
@@ -371,7 +370,6 @@ std::optional<JsonDocument> parse_json_in_place(const std::string& text, std::st
 std::optional<JsonDocument> parse_json(std::string_view text, std::string& error) {
   return parse_text(text, false, error);
 }
-
 
 std::optional<JsonValue> find_pointer(JsonValue root, std::string_view pointer) {
   if (pointer.empty())
