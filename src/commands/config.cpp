@@ -1,9 +1,10 @@
 #include "auditfetch/commands/config.hpp"
 
-#include "auditfetch/config/command.hpp"
-#include "auditfetch/error.hpp"
+#include "auditfetch/commands/profile.hpp"
+#include "auditfetch/paging/page.hpp"
+
+#include "auditfetch/util/error.hpp"
 #include "auditfetch/http/url.hpp"
-#include "list_support.hpp"
 #include "stages.hpp"
 
 #include <fmt/format.h>
@@ -16,20 +17,6 @@ namespace auditfetch {
 namespace {
 
 constexpr const char* k_masked = "****";
-
-SecretReaders readers_for(Environment& environment) {
-  SecretReaders readers;
-  readers.env = environment.env;
-  readers.run_command = [](const CredentialSpec& spec, const std::string& what) {
-    return run_secret_command(spec.argv, spec.timeout, what, interrupted);
-  };
-  auto* diagnostics = environment.diagnostics;
-  readers.warn = [diagnostics](const std::string& line) {
-    if (diagnostics)
-      diagnostics->warning(line);
-  };
-  return readers;
-}
 
 // "--output" → "flag --output", "PINGONE_REGION" → "env PINGONE_REGION", "region in
 // profile p (FILE:LINE)" → "profile p (FILE:LINE)" (the key is on the row already).
@@ -104,38 +91,24 @@ void add_options(Report& report, const ListOptions& options, const Profile* prof
   row("timeout", c.timeout);
   row("retries", std::to_string(c.retries));
   optional("ca-file", c.ca_file);
-  optional("since", options.since);
-  optional("until", options.until);
-  list("action", options.actions);
-  optional("actor-id", options.actor_id);
-  optional("entity", options.entity);
-  optional("entity-type", options.entity_type);
-  list("filter", options.filters);
-  list("param", options.params);
-  if (options.limit)
-    row("limit", std::to_string(*options.limit));
-  if (options.page_size)
-    row("page-size", std::to_string(*options.page_size));
+  optional("since", options.query.since);
+  optional("until", options.query.until);
+  list("action", options.query.actions);
+  optional("actor-id", options.query.actor_id);
+  optional("entity", options.query.entity);
+  optional("entity-type", options.query.entity_type);
+  list("filter", options.query.filters);
+  list("param", options.query.params);
+  if (options.query.limit)
+    row("limit", std::to_string(*options.query.limit));
+  if (options.query.page_size)
+    row("page-size", std::to_string(*options.query.page_size));
   optional("state", options.state);
   if (options.state || c.given.count("overlap") || (profile && profile->options.count("overlap")))
     row("overlap", options.overlap);
 }
 
 } // namespace
-
-ConfigUse use_config(CommonOptions& common, ListOptions* list, std::string* interval,
-                     const Registry& registry, Environment& environment) {
-  const auto readers = readers_for(environment);
-  ConfigUse use;
-  use.location = locate_config(common.config_file, environment.env);
-  use.config = load_config(use.location, registry, environment.env, readers.warn);
-  use.choice = select_profile(use.config, use.location, common.profile_name, environment.env);
-  apply_profile(use.profile(), common, list, interval, readers);
-  if (common.token_file)
-    if (auto warning = exposure_warning(*common.token_file, "token file"))
-      readers.warn(*warning);
-  return use;
-}
 
 int run_config_show(ListOptions& options, const Registry& registry, Environment& environment) {
   const auto use = use_config(options.common, &options, nullptr, registry, environment);
@@ -156,8 +129,9 @@ int run_config_show(ListOptions& options, const Registry& registry, Environment&
         report.add(setting.name, it->second, context.sources.at(setting.name));
     report.add("base-url", context.base_url, context.base_url_source);
     const CredentialFlags flags{c.token_file, c.token_url, &c.profile};
-    const auto credentials = describe_credentials(context, flags, environment.env);
-    if (credentials.kind == Credentials::Kind::bearer) {
+    const auto credentials =
+        resolve_credentials(spec.name, spec.auth, flags, context.vars, environment.env, false).credentials;
+    if (credentials.kind == CredentialNeeds::Kind::token) {
       report.add("token", k_masked, credentials.source);
     } else {
       report.add("client-credentials", k_masked, credentials.source);
@@ -183,23 +157,26 @@ int run_config_check(ListOptions& options, const Registry& registry, Environment
   say("profile", use.choice.name.empty() ? "none" : use.choice.name + " (" + use.choice.source + ")");
   auto stages = make_stages(options.common, registry, environment, Shape::stream);
   const auto& spec = stages->spec();
-  const auto& credentials = stages->auth->credentials();
+  const auto& credentials = stages->api->credentials();
   say("provider", fmt::format("{} at {}", spec.name, redact_url(stages->context.base_url)));
-  const bool client_credentials = credentials.kind == Credentials::Kind::client_credentials;
+  const bool token_endpoint = !credentials.token_url.empty();
   say("credentials", fmt::format("{} from {}",
-                                 client_credentials ? "OAuth2 client credentials" : "bearer token",
+                                 token_endpoint ? "OAuth2 client credentials"
+                                 : credentials.kind == CredentialNeeds::Kind::token ? "token"
+                                                                                    : "client id and secret",
                                  credentials.source));
   try {
-    if (client_credentials) {
-      stages->auth->authorization();
+    if (token_endpoint) {
+      HttpRequest probe;
+      stages->authorizer->authorize(probe);
       say("token", fmt::format("ok: {} issued a token", redact_url(credentials.token_url)));
     }
     const auto now = environment.now();
-    auto query = make_query(options, now);
+    auto query = make_query(options.query, now);
     query.limit = 1;
     const auto plan = plan_list(stages->context, query, now);
-    const auto response = stages->api->fetch(plan.first, Purpose::list);
-    const auto page = parse_page(spec, response, 1, plan.first.url);
+    auto response = stages->api->fetch(plan.first, Purpose::list);
+    const auto page = parse_page(response, spec.list.records_pointer, 1, plan.first.url);
     const auto records = page.records ? page.records->size() : 0;
     const auto url = redact_url(plan.first.url);
     say("list", fmt::format("ok: {} answered with {} {}", url.substr(0, url.find('?')), records,

@@ -1,7 +1,6 @@
-#include "auditfetch/commands/commands.hpp"
+#include "auditfetch/commands/providers.hpp"
 
-#include "auditfetch/auth/auth.hpp"
-#include "auditfetch/error.hpp"
+#include "auditfetch/util/error.hpp"
 #include "auditfetch/output/writer.hpp"
 
 #include <fmt/format.h>
@@ -29,36 +28,16 @@ std::string pagination_text(const ListSpec& list) {
                         ? std::string("the API chooses the page size")
                         : fmt::format("page size: {}={}, at most {}", list.page_size.param,
                                       list.page_size.default_size, list.page_size.max);
-  const auto& pg = list.pagination;
-  switch (pg.style) {
-  case PaginationStyle::hal_next:
-    return fmt::format("follows the next link at {} ({})", pg.next_pointer, size);
-  case PaginationStyle::cursor:
-    return fmt::format("sends the cursor at {} back as {} ({})", pg.cursor_pointer,
-                       pg.cursor_param, size);
-  case PaginationStyle::offset:
-    return fmt::format("{} grows by the page size until a short page ({}){}", pg.offset_param,
-                       size,
-                       pg.max_offset ? fmt::format("; past offset {} it continues by keyset on "
-                                                   "the time, skipping ids already printed",
-                                                   pg.max_offset)
-                                     : "");
-  }
-  return "";
-}
-
-const char* dialect_text(FilterDialect dialect) {
-  switch (dialect) {
-  case FilterDialect::scim:
-    return "a SCIM expression";
-  case FilterDialect::sailpoint:
-    return "a SailPoint filters expression";
-  case FilterDialect::query_params:
-    return "query parameters";
-  case FilterDialect::none:
-    break;
-  }
-  return "nothing";
+  std::vector<std::string> stops;
+  if (list.stop.empty_page)
+    stops.push_back("an empty page");
+  if (list.stop.next_is_current)
+    stops.push_back("a next link equal to the page's own");
+  if (!list.stop.more_pointer.empty())
+    stops.push_back(fmt::format("false at {}", list.stop.more_pointer));
+  return fmt::format("{} ({}){}{}", list.paging->describe(), size,
+                     stops.empty() ? "" : fmt::format("; ends at {}", fmt::join(stops, " or ")),
+                     list.resume ? "; --state keeps the API's next request and resumes from it" : "");
 }
 
 std::string describe(const ProviderSpec& spec) {
@@ -84,40 +63,45 @@ std::string describe(const ProviderSpec& spec) {
     out += fmt::format("  --{:<22} {}{}\n", s.name, s.help,
                        facts.empty() ? "" : fmt::format(" ({})", fmt::join(facts, "; ")));
   }
-  out += fmt::format("\ncredentials: {}\n", credential_help(spec));
-  if (const auto& cc = spec.auth.client_credentials)
-    out += fmt::format("  OAuth2 token endpoint: {} (replace with --token-url)\n", cc->token_url);
+  out += fmt::format("\ncredentials: {}\n", credential_help(spec.auth));
+  for (const auto& scheme : spec.auth)
+    out += fmt::format("  sent as {}\n", scheme->describe());
 
-  const auto& f = spec.list.filter;
+  const auto& list = spec.list;
+  std::vector<std::string> server;
+  if (!list.window.since_param.empty())
+    server.emplace_back("since");
+  if (!list.window.until_param.empty())
+    server.emplace_back("until");
+  if (list.filter)
+    for (const auto& name : list.filter->pushable())
+      server.push_back(name);
   std::vector<std::string> pushed, local;
-  const bool by_time_field = !f.time_field.empty();
-  const std::pair<std::string, bool> filters[] = {
-      {"--since", by_time_field || f.fields.count("since") > 0},
-      {"--until", by_time_field || f.fields.count("until") > 0},
-      {"--action", f.fields.count("action") > 0},
-      {"--actor-id", f.fields.count("actor_id") > 0},
-      {"--entity", f.fields.count("entity") > 0},
-      {"--entity-type", f.fields.count("entity_type") > 0},
-  };
-  for (const auto& [flag, server] : filters)
-    (server && f.dialect != FilterDialect::none ? pushed : local).push_back(flag);
+  for (const auto& [name, flag] : {std::pair{"since", "--since"}, std::pair{"until", "--until"},
+                                   std::pair{"action", "--action"}, std::pair{"actor_id", "--actor-id"},
+                                   std::pair{"entity", "--entity"}, std::pair{"entity_type", "--entity-type"}})
+    (std::find(server.begin(), server.end(), name) != server.end() ? pushed : local).push_back(flag);
   out += "\nfilters:\n";
+  std::vector<std::string> how;
+  if (!list.window.since_param.empty() || !list.window.until_param.empty())
+    how.push_back("time parameters");
+  if (list.filter)
+    how.push_back(list.filter->describe());
   out += fmt::format("  pushed down:     {}{}\n", pushed.empty() ? "none" : fmt::format("{}", fmt::join(pushed, ", ")),
-                     pushed.empty() ? ""
-                     : f.param.empty()
-                         ? fmt::format(" (as {})", dialect_text(f.dialect))
-                         : fmt::format(" (as {} in the {} parameter)", dialect_text(f.dialect), f.param));
+                     how.empty() ? "" : fmt::format(" (as {})", fmt::join(how, "; ")));
   out += fmt::format("  applied locally: {}\n", local.empty() ? "none" : fmt::format("{}", fmt::join(local, ", ")));
   out += "  every filter is also checked locally, so results mean the same on every provider;\n"
          "  --action values the API cannot express exactly are only applied locally\n";
-  if (f.param.empty())
+  if (!list.filter || !list.filter->takes_native())
     out += fmt::format("  --filter is not available: {} has no native filter language\n", spec.name);
-  if (f.time_range_required)
+  if (list.window.required)
     out += fmt::format("  a time range is required: without --since, the last {} are read\n",
-                       f.default_since.value_or("7d"));
+                       list.window.default_since);
   out += fmt::format("\npagination: {}\n", pagination_text(spec.list));
-  out += fmt::format("order:      {}\n", order_text(spec.list.order));
-  out += fmt::format("get:        {}\n", spec.get.path ? *spec.get.path : "not supported: " + spec.get.unsupported_reason);
+  out += fmt::format("order:      {}{}\n", order_text(list.order.order),
+                     list.order.param.empty() ? "" : fmt::format(" (chosen with {})", list.order.param));
+  out += fmt::format("get:        {}\n", !spec.get.paths.empty() ? fmt::format("{}", fmt::join(spec.get.paths, " or "))
+                                                                  : "not supported: " + spec.get.unsupported_reason);
   out += "\nactions (native -> unified; unlisted values are kept raw):\n";
   for (const auto& rule : spec.actions)
     out += fmt::format("  {:<28} {}\n", rule.pattern, rule.unified.value_or("(raw)"));

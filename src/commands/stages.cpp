@@ -1,8 +1,10 @@
 #include "stages.hpp"
 
-#include "auditfetch/error.hpp"
+#include "auditfetch/http/url.hpp"
+#include "auditfetch/util/error.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 namespace auditfetch {
 
@@ -40,18 +42,84 @@ std::unique_ptr<Stages> make_stages(const CommonOptions& options, const Registry
   transport_options.user_agent = "auditfetch/" AUDITFETCH_VERSION;
   read_proxy_environment(transport_options);
 
-  CredentialFlags credential_flags{options.token_file, options.token_url, &options.profile};
-  auto credentials = resolve_credentials(stages->context, credential_flags, environment.env);
+  const CredentialFlags credential_flags{options.token_file, options.token_url, &options.profile};
+  auto resolved = resolve_credentials(spec.name, spec.auth, credential_flags, stages->context.vars,
+                                      environment.env);
 
   RetryPolicy policy;
   policy.retries = options.retries;
+  policy.rate_limit = spec.rate_limit;
   stages->transport = environment.make_transport(transport_options);
   stages->http = std::make_unique<HttpClient>(*stages->transport, *environment.diagnostics, policy);
-  stages->auth = std::make_unique<Authenticator>(spec, std::move(credentials), *stages->http);
-  stages->api = std::make_unique<ApiSession>(stages->context, *stages->http, *stages->auth);
+  stages->authorizer =
+      spec.auth[resolved.scheme]->authorizer(resolved.credentials, stages->context.vars, *stages->http);
+  stages->api = std::make_unique<ApiSession>(stages->context, *stages->http, *stages->authorizer,
+                                             std::move(resolved.credentials));
   stages->sink = std::make_unique<FdSink>(environment.stdout_fd);
   stages->writer = make_writer(writer_options, *stages->sink);
   return stages;
+}
+
+std::string joined(const std::vector<std::string>& items) {
+  return items.empty() ? "none" : fmt::format("{}", fmt::join(items, ", "));
+}
+
+void report_plan(Diagnostics& diagnostics, const ProviderSpec& spec, const Query& query,
+                 const ListPlan& plan) {
+  diagnostics.verbose(fmt::format("{}: filters pushed down: {}; applied locally: {}", spec.name,
+                                  joined(plan.pushed), joined(plan.local)));
+  if (!query.since && plan.effective_since)
+    diagnostics.verbose(fmt::format("{}: the API needs a time range; without --since reading from {}",
+                                    spec.name, format_rfc3339_ms(*plan.effective_since)));
+}
+
+std::optional<Checkpoint> open_checkpoint(const ListOptions& options, const Stages& stages) {
+  if (!options.state)
+    return std::nullopt;
+  const auto account = account_of(stages.context);
+  if (auto loaded = load_checkpoint(*options.state, stages.spec().name, account))
+    return loaded;
+  Checkpoint fresh;
+  fresh.provider = stages.spec().name;
+  fresh.account = account;
+  return fresh;
+}
+
+HttpRequest first_request(const Stages& stages, const ListPlan& plan,
+                          const std::optional<Checkpoint>& checkpoint, Diagnostics& diagnostics) {
+  if (!stages.spec().list.resume || !checkpoint || !checkpoint->resume)
+    return plan.first;
+  const auto& point = *checkpoint->resume;
+  if (point.query != plan.fingerprint) {
+    diagnostics.verbose(fmt::format("{}: the saved resume point belongs to other filters or "
+                                    "settings; starting from the time instead",
+                                    stages.spec().name));
+    return plan.first;
+  }
+  try {
+    if (origin_of(point.url) != origin_of(plan.first.url)) {
+      diagnostics.verbose(fmt::format("{}: the saved resume point is on another origin; starting "
+                                      "from the time instead",
+                                      stages.spec().name));
+      return plan.first;
+    }
+  } catch (const Error&) {
+    return plan.first;
+  }
+  HttpRequest request = plan.first;
+  request.method = point.method;
+  request.url = point.url;
+  request.body = point.body;
+  diagnostics.verbose(fmt::format("{}: resuming from the API's resume point {}", stages.spec().name,
+                                  redact_url(point.url)));
+  return request;
+}
+
+std::optional<ResumePoint> resume_point(const Stages& stages, const ListPlan& plan,
+                                        const std::optional<HttpRequest>& continuation) {
+  if (!stages.spec().list.resume || !continuation)
+    return std::nullopt;
+  return ResumePoint{continuation->method, continuation->url, continuation->body, plan.fingerprint};
 }
 
 } // namespace auditfetch

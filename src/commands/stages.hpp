@@ -1,34 +1,47 @@
 #pragma once
-// The stages every command wires: provider context, transport, client, credentials, writer.
+// What the commands share: the stages built from the common options, the -v plan report, the
+// checkpoint named by --state.
 
-#include "auditfetch/auth/auth.hpp"
-#include "auditfetch/commands/commands.hpp"
-#include "auditfetch/mapping/mapping.hpp"
-#include "auditfetch/output/writer.hpp"
-#include "auditfetch/provider/api.hpp"
+#include "auditfetch/commands/environment.hpp"
+#include "auditfetch/commands/list.hpp"
+#include "auditfetch/pipeline/stages.hpp"
+#include "auditfetch/provider/plan.hpp"
+#include "auditfetch/provider/registry.hpp"
+#include "auditfetch/state/checkpoint.hpp"
 
 #include <memory>
+#include <optional>
+#include <string>
+#include <vector>
 
 namespace auditfetch {
 
-struct Stages {
-  ProviderContext context;
-  std::unique_ptr<Transport> transport;
-  std::unique_ptr<HttpClient> http;
-  std::unique_ptr<Authenticator> auth;
-  std::unique_ptr<ApiSession> api;
-  std::unique_ptr<FdSink> sink;
-  std::unique_ptr<Writer> writer;
-  MapOptions map_options;
-
-  const ProviderSpec& spec() const { return *context.spec; }
-};
-
 enum class Shape { stream, single_object };
 
-// Validate every option and build the stages. Throws Error(usage) for anything wrong,
-// before any request is sent.
+// Validate every option and build the stages. Throws Error(usage) for anything wrong, before
+// any request is sent.
 std::unique_ptr<Stages> make_stages(const CommonOptions& options, const Registry& registry,
                                     Environment& environment, Shape shape);
+
+// "a, b" or "none".
+std::string joined(const std::vector<std::string>& items);
+
+// -v: which filters were pushed down, and the default window if one was used.
+void report_plan(Diagnostics& diagnostics, const ProviderSpec& spec, const Query& query,
+                 const ListPlan& plan);
+
+// The checkpoint named by --state: loaded (checked against provider and account), new, or
+// nullopt without --state.
+std::optional<Checkpoint> open_checkpoint(const ListOptions& options, const Stages& stages);
+
+// Where the listing starts: the checkpoint's resume point when the definition offers resuming
+// and the point belongs to this query (same filters and settings, same origin), else the plan's
+// first request.
+HttpRequest first_request(const Stages& stages, const ListPlan& plan,
+                          const std::optional<Checkpoint>& checkpoint, Diagnostics& diagnostics);
+
+// The resume point to keep after `page` was delivered, for definitions that offer one.
+std::optional<ResumePoint> resume_point(const Stages& stages, const ListPlan& plan,
+                                        const std::optional<HttpRequest>& continuation);
 
 } // namespace auditfetch

@@ -1,18 +1,17 @@
-#include "auditfetch/commands/commands.hpp"
+#include "auditfetch/commands/tail.hpp"
 
 #include "auditfetch/commands/progress.hpp"
-#include "auditfetch/error.hpp"
-#include "auditfetch/provider/plan.hpp"
-#include "list_support.hpp"
-#include "process.hpp"
+#include "auditfetch/pipeline/page_loop.hpp"
+#include "auditfetch/util/error.hpp"
+#include "auditfetch/util/interrupt.hpp"
 #include "stages.hpp"
 
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <csignal>
 #include <functional>
 #include <set>
-#include <csignal>
 #include <thread>
 
 namespace auditfetch {
@@ -27,8 +26,9 @@ constexpr milliseconds k_max_backoff{300000};
 struct Poll {
   std::vector<Page> pages;
   std::vector<Activity> fresh;
-  std::vector<Processed> processed; // for the checkpoint, once delivered
+  std::vector<std::pair<std::string, Timestamp>> seen; // for the checkpoint, once delivered
   std::optional<Timestamp> newest;
+  std::optional<HttpRequest> continuation; // where the next poll starts (resuming APIs)
   bool complete = false; // read to its end (not cut short by a signal)
 };
 
@@ -36,38 +36,24 @@ struct Poll {
 // always offer a next page, and what follows is older still); other orders read to the end,
 // since new activity sits on the last page.
 Poll poll_once(Stages& stages, const ListPlan& plan, const Checkpoint& checkpoint,
-               const Query& query, Timestamp now) {
-  const auto& spec = stages.spec();
-  Pager pager(spec, stages.context.base_url, plan.page_size, keyset_restart(stages, query, now));
-  const bool newest_first = spec.list.order == Order::newest_first;
+               const Query& query, Timestamp now, HttpRequest first) {
+  const bool newest_first = stages.spec().list.order.order == Order::newest_first;
   Poll poll;
   std::set<std::string> run_ids;
-  std::optional<HttpRequest> request = plan.first;
-  for (std::size_t number = 1; request; ++number) {
-    Page page;
-    try {
-      const auto response = stages.api->fetch(*request, Purpose::list);
-      page = parse_page(spec, response, number, request->url);
-      pager.accept(page);
-    } catch (const Error& e) {
-      throw e.with_context(fmt::format("page {}", number));
-    }
-    auto processed = process_page(stages, plan.filter, page, &checkpoint, &run_ids,
-                                  std::numeric_limits<std::size_t>::max());
+  const auto on_page = [&](Page& page, Processed& processed) {
     if (processed.newest && (!poll.newest || *processed.newest > *poll.newest))
       poll.newest = processed.newest;
     std::move(processed.matched().begin(), processed.matched().end(), std::back_inserter(poll.fresh));
-    processed.activities.clear(); // moved out; what is kept is for the checkpoint
-    processed.count = 0;
+    processed.activities.clear(); // moved out: nothing of them is mapped into again
+    poll.seen.insert(poll.seen.end(), processed.fresh.begin(), processed.fresh.end());
+    if (page.continuation)
+      poll.continuation = page.continuation;
     const bool stop_here = newest_first && processed.fresh.empty();
-    poll.processed.push_back(std::move(processed));
-    const auto next = stop_here || interrupted() ? std::nullopt : pager.next_request(*request, page);
     poll.pages.push_back(std::move(page)); // the activities point into it
-    if (interrupted())
-      return poll; // incomplete: the caller must not move the high-water mark
-    request = next;
-  }
-  poll.complete = true;
+    return !stop_here;
+  };
+  run_pages(stages, plan, query, now, std::move(first), &checkpoint, &run_ids, {}, on_page);
+  poll.complete = !interrupted();
   // Oldest first, whatever order the API serves.
   std::stable_sort(poll.fresh.begin(), poll.fresh.end(), [](const Activity& a, const Activity& b) {
     return std::tie(a.created_at, a.id) < std::tie(b.created_at, b.id);
@@ -89,9 +75,9 @@ void wait_for(milliseconds duration, const std::function<void(milliseconds)>& sh
 
 int run_tail(const TailOptions& options, const Registry& registry, Environment& environment) {
   const auto& list_options = options.list;
-  if (list_options.limit)
+  if (list_options.query.limit)
     throw Error(ErrorKind::usage, "--limit does not apply to tail", "use 'auditfetch list --limit N'");
-  if (list_options.until)
+  if (list_options.query.until)
     throw Error(ErrorKind::usage, "--until does not apply to tail", "use 'auditfetch list --until T'");
   const auto interval = parse_duration(options.interval, "--interval");
   if (interval < k_min_interval)
@@ -102,7 +88,7 @@ int run_tail(const TailOptions& options, const Registry& registry, Environment& 
   auto stages = make_stages(list_options.common, registry, environment, Shape::stream);
   const auto& spec = stages->spec();
   auto& diagnostics = *environment.diagnostics;
-  const auto base_query = make_query(list_options, environment.now());
+  const auto base_query = make_query(list_options.query, environment.now());
   // Without --state the checkpoint lives in memory: it is what makes each poll print once.
   auto checkpoint = open_checkpoint(list_options, *stages).value_or(Checkpoint{});
   const auto start = base_query.since.value_or(environment.now() - lookback);
@@ -127,12 +113,13 @@ int run_tail(const TailOptions& options, const Registry& registry, Environment& 
       const auto plan = plan_list(stages->context, query, now);
       if (first)
         report_plan(diagnostics, spec, query, plan);
+      const auto from = first_request(*stages, plan, checkpoint, diagnostics);
       first = false;
 
       Poll poll;
       show(std::nullopt);
       try {
-        poll = poll_once(*stages, plan, checkpoint, query, now);
+        poll = poll_once(*stages, plan, checkpoint, query, now, from);
         failures = 0;
       } catch (const Error& e) {
         if (e.kind() != ErrorKind::remote)
@@ -151,13 +138,15 @@ int run_tail(const TailOptions& options, const Registry& registry, Environment& 
       printed += poll.fresh.size();
       if (poll.newest && (!newest || *poll.newest > *newest))
         newest = poll.newest;
-      for (const auto& processed : poll.processed)
-        record_delivered(checkpoint, processed, false);
+      for (const auto& [id, at] : poll.seen)
+        checkpoint.record(id, at, false);
       // A poll cut short may have older pages unread: then only the printed ids count.
       if (poll.newest && poll.complete)
         checkpoint.record_high_water(*poll.newest);
+      if (spec.list.resume && poll.complete)
+        checkpoint.resume = resume_point(*stages, plan, poll.continuation);
       checkpoint.prune(overlap);
-      if (list_options.state && poll.newest) {
+      if (list_options.state && (poll.newest || spec.list.resume)) {
         stages->sink->sync();
         save_checkpoint(*list_options.state, checkpoint);
       }

@@ -1,7 +1,7 @@
 // Credential commands: posix_spawnp, no shell, a pipe for stdout, a deadline.
 #include "auditfetch/config/command.hpp"
 
-#include "auditfetch/error.hpp"
+#include "auditfetch/util/error.hpp"
 
 #include <fmt/format.h>
 

@@ -1,7 +1,7 @@
 // config.toml: parsing with toml++ (the only user of it), locating, choosing a profile.
 #include "auditfetch/config/config.hpp"
 
-#include "auditfetch/error.hpp"
+#include "auditfetch/util/error.hpp"
 #include "auditfetch/time/time.hpp"
 
 #include <fmt/format.h>
@@ -201,9 +201,12 @@ private:
            fmt::format("has {} but not {}", p.credentials.count("client-id") ? "client-id" : "client-secret",
                        p.credentials.count("client-id") ? "client-secret" : "client-id"),
            "OAuth2 client credentials need both the client id and the secret");
-    if (spec && p.credentials.count("client-id") && !spec->auth.client_credentials)
+    if (spec && p.credentials.count("client-id") &&
+        std::none_of(spec->auth.begin(), spec->auth.end(), [](const auto& scheme) {
+          return scheme->needs().kind == CredentialNeeds::Kind::client_pair;
+        }))
       fail(*table->get("client-id"), key_path + ".client-id",
-           fmt::format("{} does not use OAuth2 client credentials", spec->name),
+           fmt::format("{} does not use a client id and secret", spec->name),
            "give the profile a token source instead");
     return p;
   }

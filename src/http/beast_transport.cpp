@@ -1,6 +1,7 @@
 #include "auditfetch/http/beast_transport.hpp"
 
-#include "auditfetch/error.hpp"
+#include "auditfetch/util/error.hpp"
+#include "auditfetch/util/text.hpp"
 #include "auditfetch/http/url.hpp"
 
 #include <boost/asio/connect.hpp>
@@ -169,14 +170,6 @@ bool is_ip_literal(const std::string& host) {
   return !ec;
 }
 
-std::string base64(std::string_view text) {
-  std::string result(4 * ((text.size() + 2) / 3) + 1, '\0');
-  const int size = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(result.data()),
-                                   reinterpret_cast<const unsigned char*>(text.data()),
-                                   static_cast<int>(text.size()));
-  result.resize(static_cast<std::size_t>(size));
-  return result;
-}
 
 Proxy proxy_of(const std::string& text) {
   // HTTPS_PROXY=proxy:3128 is common; curl reads it as http://proxy:3128.
@@ -188,7 +181,7 @@ Proxy proxy_of(const std::string& text) {
         fmt::format("proxy: '{}' is not supported; only http:// proxies are", redact_url(text)));
   Proxy proxy{endpoint_of(origin_of(url, "proxy")), {}};
   if (parsed->has_userinfo())
-    proxy.authorization = "Basic " + base64(parsed->user() + ":" + parsed->password());
+    proxy.authorization = "Basic " + base64_encode(parsed->user() + ":" + parsed->password());
   return proxy;
 }
 

@@ -1,6 +1,6 @@
 #include "auditfetch/http/client.hpp"
 
-#include "auditfetch/error.hpp"
+#include "auditfetch/util/error.hpp"
 #include "auditfetch/http/url.hpp"
 
 #include <date/date.h>
@@ -27,37 +27,53 @@ std::string describe_wait(std::chrono::milliseconds wait) {
   return fmt::format("{:.1f} s", static_cast<double>(wait.count()) / 1000.0);
 }
 
-// Rate-limit reset headers some APIs send instead of Retry-After (ThousandEyes:
-// X-Organization-Rate-Limit-Reset): a UTC epoch in seconds, or a number of seconds.
-std::optional<std::chrono::milliseconds> reset_header_wait(const HttpResponse& response, Timestamp now) {
-  for (const char* name : {"X-Organization-Rate-Limit-Reset", "X-RateLimit-Reset", "X-Rate-Limit-Reset"}) {
-    const auto header = response.header(name);
-    if (!header)
-      continue;
-    long long value = 0;
-    auto [ptr, ec] = std::from_chars(header->data(), header->data() + header->size(), value);
-    if (ec != std::errc{} || value < 0)
-      continue;
-    constexpr long long k_epoch_2001 = 1'000'000'000;
-    if (value < k_epoch_2001)
-      return std::chrono::milliseconds{value * 1000};
-    const auto delta = Timestamp{std::chrono::seconds{value}} - now;
-    return std::max(std::chrono::duration_cast<std::chrono::milliseconds>(delta), std::chrono::milliseconds{0});
-  }
-  return std::nullopt;
+std::optional<std::chrono::milliseconds> reset_header_wait(const HttpResponse& response,
+                                                           const RateLimitSignals& signals,
+                                                           Timestamp now) {
+  if (signals.reset_header.empty())
+    return std::nullopt;
+  const auto header = response.header(signals.reset_header);
+  if (!header)
+    return std::nullopt;
+  long long value = 0;
+  auto [ptr, ec] = std::from_chars(header->data(), header->data() + header->size(), value);
+  if (ec != std::errc{} || value < 0)
+    return std::nullopt;
+  using Unit = RateLimitSignals::Unit;
+  if (signals.reset_unit == Unit::seconds)
+    return std::chrono::milliseconds{value * 1000};
+  const Timestamp at{signals.reset_unit == Unit::epoch_ms ? std::chrono::milliseconds{value}
+                                                          : std::chrono::milliseconds{value * 1000}};
+  return std::max(std::chrono::duration_cast<std::chrono::milliseconds>(at - now),
+                  std::chrono::milliseconds{0});
 }
 
-std::optional<std::chrono::milliseconds> server_requested_wait(const HttpResponse& response, Timestamp now) {
+std::optional<std::chrono::milliseconds> server_requested_wait(const HttpResponse& response,
+                                                               const RateLimitSignals& signals,
+                                                               Timestamp now) {
   if (auto header = response.header("Retry-After"))
     if (auto wait = parse_retry_after(*header, now))
       return wait;
-  return reset_header_wait(response, now);
+  return reset_header_wait(response, signals, now);
 }
 
 } // namespace
 
 bool is_retryable_status(int status) {
   return status == 429 || status == 502 || status == 503 || status == 504;
+}
+
+bool is_rate_limited(const HttpResponse& response, const RateLimitSignals& signals) {
+  if (response.status == 429)
+    return true;
+  if (std::find(signals.statuses.begin(), signals.statuses.end(), response.status) ==
+      signals.statuses.end())
+    return false;
+  if (response.header("Retry-After"))
+    return true;
+  const auto remaining =
+      signals.remaining_header.empty() ? std::nullopt : response.header(signals.remaining_header);
+  return remaining && *remaining == "0";
 }
 
 std::optional<std::chrono::milliseconds> parse_retry_after(std::string_view value, Timestamp now) {
@@ -87,10 +103,11 @@ std::optional<std::chrono::milliseconds> retry_delay(const HttpResponse* respons
                                                      std::mt19937_64& rng) {
   if (attempt >= policy.retries)
     return std::nullopt;
-  if (response && !is_retryable_status(response->status))
+  const bool rate_limited = response && is_rate_limited(*response, policy.rate_limit);
+  if (response && !rate_limited && !is_retryable_status(response->status))
     return std::nullopt;
-  if (response && (response->status == 429 || response->status == 503)) {
-    if (auto wait = server_requested_wait(*response, now)) {
+  if (response && (rate_limited || response->status == 503)) {
+    if (auto wait = server_requested_wait(*response, policy.rate_limit, now)) {
       if (*wait > policy.max_retry_after)
         return std::nullopt;
       return *wait;

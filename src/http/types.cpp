@@ -1,5 +1,7 @@
 #include "auditfetch/http/types.hpp"
 
+#include "auditfetch/util/text.hpp"
+
 #include <boost/url/grammar/ci_string.hpp>
 #include <boost/url/ipv4_address.hpp>
 #include <boost/url/ipv6_address.hpp>
@@ -55,10 +57,6 @@ BodyPool& body_pool() {
   return pool;
 }
 
-bool iequals(std::string_view a, std::string_view b) {
-  return boost::urls::grammar::ci_is_equal(a, b);
-}
-
 bool iends_with(std::string_view text, std::string_view suffix) {
   return text.size() >= suffix.size() && iequals(text.substr(text.size() - suffix.size()), suffix);
 }
@@ -69,13 +67,6 @@ std::optional<std::string> header_value(const std::vector<Header>& headers, std:
   if (it == headers.end())
     return std::nullopt;
   return it->value;
-}
-
-std::string_view trim(std::string_view text) {
-  const auto first = text.find_first_not_of(" \t");
-  if (first == std::string_view::npos)
-    return {};
-  return text.substr(first, text.find_last_not_of(" \t") - first + 1);
 }
 
 // "[::1]" -> "::1", "example.com." -> "example.com"

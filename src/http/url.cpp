@@ -1,6 +1,6 @@
 #include "auditfetch/http/url.hpp"
 
-#include "auditfetch/error.hpp"
+#include "auditfetch/util/error.hpp"
 
 #include <boost/url.hpp>
 #include <fmt/format.h>
@@ -203,6 +203,30 @@ std::string redact_url(std::string_view url) {
       it = params.replace(it, {name, k_redacted});
   }
   return std::string(result.buffer());
+}
+
+std::string expand_template(std::string_view text, const std::map<std::string, std::string>& vars,
+                            Encoding encoding) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] != '{') {
+      out += text[i];
+      continue;
+    }
+    const auto close = text.find('}', i);
+    if (close == std::string_view::npos)
+      throw Error(ErrorKind::usage, fmt::format("template '{}': unclosed '{{'", text));
+    const std::string name(text.substr(i + 1, close - i - 1));
+    const auto it = vars.find(name);
+    if (it == vars.end())
+      throw Error(ErrorKind::usage,
+                  fmt::format("template '{}': no value for {{{}}}", text, name),
+                  fmt::format("set --{}", name));
+    out += encoding == Encoding::path_segment ? encode_path_segment(it->second) : it->second;
+    i = close;
+  }
+  return out;
 }
 
 } // namespace auditfetch

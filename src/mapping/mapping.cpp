@@ -1,6 +1,8 @@
 #include "auditfetch/mapping/mapping.hpp"
 
-#include "auditfetch/error.hpp"
+#include "auditfetch/provider/actions.hpp"
+#include "auditfetch/time/format.hpp"
+#include "auditfetch/util/error.hpp"
 #include "auditfetch/util/text.hpp"
 
 #include <fmt/format.h>
@@ -178,51 +180,99 @@ std::optional<std::string> fill_template(const std::string& text, const Record& 
   return out;
 }
 
-// The first source with a value, into `out`; out empty when none has one.
+// A source's value through its map: the value of the first pattern that matches; false when
+// none does (the source is passed over).
+bool apply_map(const ProviderSpec& spec, const ValueSource& source, std::optional<std::string>& out) {
+  if (source.map.empty())
+    return true;
+  for (const auto& [pattern, value] : source.map)
+    if (glob_match(pattern, *out, spec.actions_case_insensitive)) {
+      set(out, value);
+      return true;
+    }
+  return false;
+}
+
+bool conditions_hold(const ProviderSpec& spec, const ValueSource& source, const Record& record,
+                     const std::optional<std::string>& native_action) {
+  if (source.if_present && is_null_or_missing(record.find(*source.if_present)))
+    return false;
+  if (!source.if_native_action.empty()) {
+    if (!native_action)
+      return false;
+    bool any = false;
+    for (const auto& pattern : source.if_native_action)
+      any = any || glob_match(pattern, *native_action, spec.actions_case_insensitive);
+    if (!any)
+      return false;
+  }
+  return true;
+}
+
+// The first source with a value (that `accept` takes), into `out`; out empty when none has one.
+template <class Accept>
 void evaluate(const ProviderContext& context, const ValueExpr& expr, const Record& record,
-              std::optional<std::string>& out) {
+              const std::optional<std::string>& native_action, std::optional<std::string>& out,
+              const Accept& accept, const ValueSource** chosen = nullptr) {
+  const auto& spec = *context.spec;
   for (const auto& source : expr) {
-    if (source.if_present && is_null_or_missing(record.find(*source.if_present)))
+    if (!conditions_hold(spec, source, record, native_action))
       continue;
+    bool found = false;
     switch (source.kind) {
     case ValueSource::Kind::pointer:
-      if (scalar_text(record, source.text, out))
-        return;
+      found = scalar_text(record, source.text, out);
       break;
     case ValueSource::Kind::setting:
       if (auto it = context.vars.find(source.text); it != context.vars.end()) {
         set(out, it->second);
-        return;
+        found = true;
       }
       break;
     case ValueSource::Kind::constant:
       set(out, source.text);
-      return;
+      found = true;
+      break;
     case ValueSource::Kind::hash:
       set(out, content_hash(source.pointers, record));
-      return;
+      found = true;
+      break;
     case ValueSource::Kind::text_template:
       if (auto text = fill_template(source.text, record)) {
         set(out, *text);
-        return;
+        found = true;
       }
       break;
+    }
+    if (found && apply_map(spec, source, out) && accept(*out)) {
+      if (chosen)
+        *chosen = &source;
+      return;
     }
   }
   out.reset();
 }
 
+void evaluate(const ProviderContext& context, const ValueExpr& expr, const Record& record,
+              const std::optional<std::string>& native_action, std::optional<std::string>& out) {
+  evaluate(context, expr, record, native_action, out, [](const std::string&) { return true; });
+}
+
 std::optional<Timestamp> evaluate_time(const ProviderContext& context, const ValueExpr& expr,
                                        const Record& record) {
   thread_local std::optional<std::string> text;
-  evaluate(context, expr, record, text);
+  const ValueSource* chosen = nullptr;
+  evaluate(context, expr, record, std::nullopt, text, [](const std::string&) { return true; }, &chosen);
   if (!text)
     return std::nullopt;
+  static const TimeFormat* const k_default = find_time_format("rfc3339");
+  const auto* format = chosen->time_format ? chosen->time_format : k_default;
   Timestamp t;
-  if (!try_parse_rfc3339(*text, t)) {
-    const auto& where = expr.front().text;
-    throw Error(ErrorKind::remote, fmt::format("field \"{}\": '{}' is not an RFC 3339 time",
-                                               where, text->substr(0, 64)));
+  if (!format->parse(*text, t)) {
+    const auto& where = chosen->kind == ValueSource::Kind::pointer ? chosen->text : expr.front().text;
+    throw Error(ErrorKind::remote,
+                fmt::format("field \"{}\": '{}' is not {}", where, text->substr(0, 64),
+                            chosen->time_format ? "a time in the definition's time_format" : "an RFC 3339 time"));
   }
   return t;
 }
@@ -231,76 +281,21 @@ bool is_actor_type(std::string_view type) {
   return type == "user" || type == "system" || type == "anonymous";
 }
 
-void actor_type(const ProviderSpec& spec, const Record& record,
-                const std::optional<std::string>& native_action, std::optional<std::string>& out) {
-  for (const auto& rule : spec.mapping.actor_type) {
-    if (rule.pointer) {
-      if (scalar_text(record, *rule.pointer, out) && is_actor_type(*out))
-        return;
-      continue;
-    }
-    if (rule.present && is_null_or_missing(record.find(*rule.present)))
-      continue;
-    if (!rule.native_action_patterns.empty()) {
-      if (!native_action)
-        continue;
-      bool any = false;
-      for (const auto& pattern : rule.native_action_patterns)
-        any = any || glob_match(pattern, *native_action, spec.actions_case_insensitive);
-      if (!any)
-        continue;
-    }
-    set(out, rule.type);
-    return;
-  }
-  out.reset();
-}
-
-char fold(char c, bool case_insensitive) {
-  return case_insensitive ? static_cast<char>(std::tolower(static_cast<unsigned char>(c))) : c;
-}
-
 } // namespace
-
-bool glob_match(std::string_view pattern, std::string_view text, bool case_insensitive) {
-  // Iterative matcher with single-star backtracking: linear for the patterns we use.
-  std::size_t p = 0, t = 0, star = std::string_view::npos, mark = 0;
-  while (t < text.size()) {
-    if (p < pattern.size() && pattern[p] == '*') {
-      star = p++;
-      mark = t;
-    } else if (p < pattern.size() &&
-               fold(pattern[p], case_insensitive) == fold(text[t], case_insensitive)) {
-      ++p;
-      ++t;
-    } else if (star != std::string_view::npos) {
-      p = star + 1;
-      t = ++mark;
-    } else {
-      return false;
-    }
-  }
-  while (p < pattern.size() && pattern[p] == '*')
-    ++p;
-  return p == pattern.size();
-}
 
 namespace {
 
-bool where_holds(const ActionRule& rule, const Record* record) {
-  for (const auto& [pointer, expected] : rule.where) {
-    if (!record)
+bool where_holds(const ActionRule& rule, const Record& record) {
+  thread_local std::optional<std::string> text;
+  for (const auto& [pointer, expected] : rule.where)
+    if (!scalar_text(record, pointer, text) || *text != expected)
       return false;
-    const auto v = record->find(pointer);
-    if (!v || !v->is_string() || v->get_string().value_unsafe() != expected)
-      return false;
-  }
   return true;
 }
 
 // The unified action for `key` (a view of it or of the table), or nullopt to keep the raw value.
 std::optional<std::string_view> lookup_action(const ProviderSpec& spec, std::string_view key,
-                                              const Record* record) {
+                                              const Record& record) {
   if (spec.actions_unified && is_unified_action(key))
     return key;
   for (const auto& rule : spec.actions)
@@ -310,33 +305,6 @@ std::optional<std::string_view> lookup_action(const ProviderSpec& spec, std::str
 }
 
 } // namespace
-
-std::optional<std::string> unified_action(const ProviderSpec& spec, std::string_view native) {
-  if (const auto action = lookup_action(spec, native, nullptr))
-    return std::string(*action);
-  return std::nullopt;
-}
-
-std::optional<std::vector<std::string>> native_actions_for(const ProviderSpec& spec,
-                                                           std::string_view action) {
-  if (spec.actions_unified)
-    return std::vector<std::string>{std::string(action)};
-  // The table is keyed by something other than the native action: no exact translation.
-  if (!spec.mapping.action_key.empty())
-    return std::nullopt;
-  std::vector<std::string> values;
-  for (const auto& rule : spec.actions) {
-    if (rule.unified != action)
-      continue;
-    if (rule.pattern.find('*') != std::string::npos || !rule.where.empty() ||
-        spec.actions_case_insensitive)
-      return std::nullopt;
-    // An earlier rule may claim this exact value for something else; then it is not ours.
-    if (unified_action(spec, rule.pattern) == rule.unified)
-      values.push_back(rule.pattern);
-  }
-  return values;
-}
 
 Activity map_record(const ProviderContext& context, JsonValue value, const MapOptions& options) {
   Activity a;
@@ -352,7 +320,7 @@ void map_record(const ProviderContext& context, JsonValue value, const MapOption
     throw Error(ErrorKind::remote, "a record is not a JSON object");
   const Record record(value);
   a.provider = spec.name;
-  evaluate(context, m.id, record, a.id);
+  evaluate(context, m.id, record, std::nullopt, a.id);
   a.created_at = evaluate_time(context, m.created_at, record);
   // Without its time an activity can be neither filtered by time nor checkpointed: the
   // time filter would drop it silently, so it is an invalid response instead.
@@ -360,34 +328,52 @@ void map_record(const ProviderContext& context, JsonValue value, const MapOption
     throw Error(ErrorKind::remote,
                 fmt::format("field \"{}\": missing; every activity needs a time",
                             m.created_at.empty() ? "" : m.created_at.front().text));
-  evaluate(context, m.native_action, record, a.native_action);
+  evaluate(context, m.native_action, record, std::nullopt, a.native_action);
+  const auto& native = a.native_action;
   thread_local std::optional<std::string> action_key;
   if (!m.action_key.empty())
-    evaluate(context, m.action_key, record, action_key);
-  const auto& key = m.action_key.empty() ? a.native_action : action_key;
-  const auto action = key ? lookup_action(spec, *key, &record) : std::nullopt;
+    evaluate(context, m.action_key, record, native, action_key);
+  const auto& key = m.action_key.empty() ? native : action_key;
+  const auto action = key ? lookup_action(spec, *key, record) : std::nullopt;
   if (action)
     set(a.action, *action);
-  else if (a.native_action)
-    set(a.action, *a.native_action);
+  else if (native)
+    set(a.action, *native);
   else
-    a.action.reset();
-  evaluate(context, m.actor_user_id, record, a.actor_user_id);
-  actor_type(spec, record, a.native_action, a.actor_type);
-  evaluate(context, m.organization, record, a.organization);
-  evaluate(context, m.group, record, a.group);
-  evaluate(context, m.description, record, a.description);
-  evaluate(context, m.entity, record, a.entity);
-  evaluate(context, m.entity_type, record, a.entity_type);
-  evaluate(context, m.ip_address, record, a.ip_address);
-  evaluate(context, m.user_agent, record, a.user_agent);
-  evaluate(context, m.authentication_method, record, a.authentication_method);
+    set(a.action, k_unknown_action);
+  evaluate(context, m.actor_user_id, record, native, a.actor_user_id);
+  evaluate(context, m.actor_type, record, native, a.actor_type, is_actor_type);
+  evaluate(context, m.organization, record, native, a.organization);
+  evaluate(context, m.group, record, native, a.group);
+  evaluate(context, m.description, record, native, a.description);
+  evaluate(context, m.entity, record, native, a.entity);
+  evaluate(context, m.entity_type, record, native, a.entity_type);
+  evaluate(context, m.ip_address, record, native, a.ip_address);
+  evaluate(context, m.user_agent, record, native, a.user_agent);
+  evaluate(context, m.authentication_method, record, native, a.authentication_method);
   a.remote_data.reset();
   if (options.remote_data) {
     const auto remote = m.remote_data ? record.find(*m.remote_data) : value;
     if (!is_null_or_missing(remote))
       a.remote_data = *remote;
   }
+}
+
+std::optional<std::pair<Timestamp, std::string>> record_key(const ProviderContext& context,
+                                                            JsonValue value) {
+  if (!value.is_object())
+    return std::nullopt;
+  const Record record(value);
+  std::optional<std::string> id;
+  evaluate(context, context.spec->mapping.id, record, std::nullopt, id);
+  if (!id)
+    return std::nullopt;
+  try {
+    if (auto t = evaluate_time(context, context.spec->mapping.created_at, record))
+      return std::make_pair(*t, std::move(*id));
+  } catch (const Error&) {
+  }
+  return std::nullopt;
 }
 
 } // namespace auditfetch

@@ -1,6 +1,6 @@
 #include "auditfetch/output/writer.hpp"
 
-#include "auditfetch/error.hpp"
+#include "auditfetch/util/error.hpp"
 
 #include <poll.h>
 #include <unistd.h>

@@ -1,6 +1,6 @@
 #include "auditfetch/output/writer.hpp"
 
-#include "output/utf8.hpp"
+#include "auditfetch/util/utf8.hpp"
 #include "output/writers.hpp"
 
 #include <array>

@@ -1,6 +1,6 @@
 #include "auditfetch/output/writer.hpp"
 
-#include "auditfetch/output/sanitize.hpp"
+#include "auditfetch/util/sanitize.hpp"
 #include "output/writers.hpp"
 
 #include <algorithm>

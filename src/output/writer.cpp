@@ -1,6 +1,6 @@
 #include "auditfetch/output/writer.hpp"
 
-#include "auditfetch/error.hpp"
+#include "auditfetch/util/error.hpp"
 #include "output/writers.hpp"
 
 namespace auditfetch {

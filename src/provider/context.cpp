@@ -1,12 +1,12 @@
 #include "auditfetch/provider/context.hpp"
 
-#include "auditfetch/error.hpp"
+#include "auditfetch/util/error.hpp"
 #include "auditfetch/http/url.hpp"
+#include "auditfetch/util/text.hpp"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
-#include <cstdlib>
 
 namespace auditfetch {
 namespace {
@@ -18,12 +18,6 @@ std::string choice_names(const SettingSpec& setting) {
   return fmt::format("{}", fmt::join(names, ", "));
 }
 
-std::string lower(std::string text) {
-  for (auto& c : text)
-    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return text;
-}
-
 const std::string* profile_setting(const ProfileLayer* profile, const std::string& name) {
   if (!profile)
     return nullptr;
@@ -32,23 +26,6 @@ const std::string* profile_setting(const ProfileLayer* profile, const std::strin
 }
 
 } // namespace
-
-std::optional<std::pair<std::string, std::string>> first_env(const std::vector<std::string>& names,
-                                                             const EnvLookup& env) {
-  for (const auto& name : names)
-    if (auto value = env(name))
-      return std::make_pair(name, *value);
-  return std::nullopt;
-}
-
-EnvLookup process_environment() {
-  return [](std::string_view name) -> std::optional<std::string> {
-    const char* value = std::getenv(std::string(name).c_str());
-    if (!value || !*value)
-      return std::nullopt;
-    return std::string(value);
-  };
-}
 
 ProviderContext resolve_context(const ProviderSpec& spec,
                                 const std::map<std::string, std::string>& flag_settings,
@@ -97,7 +74,7 @@ ProviderContext resolve_context(const ProviderSpec& spec,
                   how);
     }
     if (!setting.choices.empty()) {
-      auto choice = setting.choices.find(lower(*value));
+      auto choice = setting.choices.find(ascii_lower(*value));
       if (choice == setting.choices.end())
         throw Error(ErrorKind::usage,
                     fmt::format("{}: '{}' is not a valid value for {}", spec.name, *value, source),
@@ -110,6 +87,22 @@ ProviderContext resolve_context(const ProviderSpec& spec,
       throw Error(ErrorKind::usage, fmt::format("{}: {} is empty", spec.name, source));
     context.vars[setting.name] = *value;
     context.sources[setting.name] = source;
+  }
+
+  for (const auto& group : spec.one_of) {
+    std::vector<std::string> set;
+    for (const auto& name : group)
+      if (context.vars.count(name))
+        set.push_back("--" + name);
+    if (set.size() != 1) {
+      std::vector<std::string> flags;
+      for (const auto& name : group)
+        flags.push_back("--" + name);
+      throw Error(ErrorKind::usage,
+                  set.empty() ? fmt::format("{}: one of {} is required", spec.name, fmt::join(flags, ", "))
+                              : fmt::format("{}: {} exclude each other", spec.name, fmt::join(set, " and ")),
+                  fmt::format("give exactly one of {}", fmt::join(flags, ", ")));
+    }
   }
 
   if (base_url_flag) {
@@ -131,28 +124,13 @@ ProviderContext resolve_context(const ProviderSpec& spec,
   return context;
 }
 
-std::string expand_template(std::string_view text, const std::map<std::string, std::string>& vars,
-                            Encoding encoding) {
-  std::string out;
-  out.reserve(text.size());
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    if (text[i] != '{') {
-      out += text[i];
-      continue;
-    }
-    const auto close = text.find('}', i);
-    if (close == std::string_view::npos)
-      throw Error(ErrorKind::usage, fmt::format("template '{}': unclosed '{{'", text));
-    const std::string name(text.substr(i + 1, close - i - 1));
-    const auto it = vars.find(name);
-    if (it == vars.end())
-      throw Error(ErrorKind::usage,
-                  fmt::format("template '{}': no value for {{{}}}", text, name),
-                  fmt::format("set --{}", name));
-    out += encoding == Encoding::path_segment ? encode_path_segment(it->second) : it->second;
-    i = close;
-  }
-  return out;
+std::map<std::string, std::string> account_of(const ProviderContext& context) {
+  std::map<std::string, std::string> account;
+  for (const auto& setting : context.spec->settings)
+    if (setting.account)
+      if (auto it = context.vars.find(setting.name); it != context.vars.end())
+        account[setting.name] = it->second;
+  return account;
 }
 
 } // namespace auditfetch

@@ -1,8 +1,9 @@
 #include "auditfetch/provider/plan.hpp"
 
-#include "auditfetch/error.hpp"
 #include "auditfetch/http/url.hpp"
-#include "auditfetch/mapping/mapping.hpp"
+#include "auditfetch/provider/actions.hpp"
+#include "auditfetch/util/error.hpp"
+#include "auditfetch/util/text.hpp"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -12,16 +13,12 @@
 namespace auditfetch {
 namespace {
 
-// What a dialect made of the query: native parameters and the filters it pushed down.
-struct NativeFilter {
-  std::vector<std::pair<std::string, std::string>> params;
-  std::vector<std::string> pushed;
-};
-
-// Return the native action values for the requested actions, or nullopt when any of them
-// cannot be expressed exactly (a unified action backed by a pattern such as "*.CREATED").
+// The native action values for the requested actions, or nullopt when any of them cannot be
+// expressed (a unified action backed by a pattern such as "*.CREATED").
 std::optional<std::vector<std::string>> native_action_values(const ProviderSpec& spec,
                                                              const std::vector<std::string>& actions) {
+  if (actions.empty())
+    return std::nullopt;
   std::vector<std::string> values;
   for (const auto& action : actions) {
     if (!is_unified_action(action)) {
@@ -41,164 +38,56 @@ std::optional<std::vector<std::string>> native_action_values(const ProviderSpec&
   return values;
 }
 
-enum class Bound { lower, upper };
-
-// Times in the dialect's precision: a lower bound rounds down and an upper bound up, so the
-// server's range contains the requested one (the local filter trims the rest).
-std::string time_text(Timestamp t, TimePrecision precision, Bound bound) {
-  if (precision == TimePrecision::milliseconds)
-    return format_rfc3339_ms(t);
-  auto seconds = std::chrono::floor<std::chrono::seconds>(t);
-  if (bound == Bound::upper && seconds < t)
-    seconds += std::chrono::seconds{1};
-  return format_rfc3339_s(Timestamp{seconds});
-}
-
-const std::string* native_name(const FilterSpec& f, const char* name) {
-  auto it = f.fields.find(name);
-  return it == f.fields.end() ? nullptr : &it->second;
-}
-
-// SCIM (PingOne) and SailPoint's `filters` share a shape: attribute op value, joined by and.
-NativeFilter expression_filter(const ProviderSpec& spec, const Query& query,
-                               const std::optional<Timestamp>& since,
-                               const std::optional<Timestamp>& until) {
-  const auto& f = spec.list.filter;
-  const bool scim = f.dialect == FilterDialect::scim;
-  const std::string_view conjunction = scim ? " AND " : " and ";
-  // SailPoint writes date-times unquoted; SCIM quotes every value.
-  auto time_value = [&](Timestamp t, Bound bound) {
-    const auto text = time_text(t, f.time_precision, bound);
-    return scim ? scim_quote(text) : text;
-  };
-  std::vector<std::string> terms;
-  NativeFilter out;
-  if (!f.time_field.empty()) {
-    if (since) {
-      terms.push_back(fmt::format("{} ge {}", f.time_field, time_value(*since, Bound::lower)));
-      out.pushed.push_back("since");
-    }
-    if (until) {
-      terms.push_back(fmt::format("{} lt {}", f.time_field, time_value(*until, Bound::upper)));
-      out.pushed.push_back("until");
-    }
-  }
-  auto equals = [&](const char* name, const std::optional<std::string>& value) {
-    if (!value)
-      return;
-    if (const auto* attribute = native_name(f, name)) {
-      terms.push_back(fmt::format("{} eq {}", *attribute, scim_quote(*value)));
-      out.pushed.push_back(name);
-    }
-  };
-  equals("actor_id", query.actor_id);
-  equals("entity", query.entity);
-  equals("entity_type", query.entity_type);
-  if (!query.actions.empty()) {
-    const auto* attribute = native_name(f, "action");
-    const auto values = attribute ? native_action_values(spec, query.actions) : std::nullopt;
-    if (values) {
-      std::vector<std::string> quoted;
-      for (const auto& value : *values)
-        quoted.push_back(scim_quote(value));
-      if (quoted.size() == 1) {
-        terms.push_back(fmt::format("{} eq {}", *attribute, quoted.front()));
-      } else if (scim) {
-        std::vector<std::string> alternatives;
-        for (const auto& q : quoted)
-          alternatives.push_back(fmt::format("{} eq {}", *attribute, q));
-        terms.push_back(fmt::format("({})", fmt::join(alternatives, " OR ")));
-      } else {
-        terms.push_back(fmt::format("{} in ({})", *attribute, fmt::join(quoted, ",")));
-      }
-      out.pushed.push_back("action");
-    }
-  }
-  for (const auto& native : query.native_filters)
-    terms.push_back("(" + native + ")");
-  if (!terms.empty())
-    out.params.emplace_back(f.param, fmt::format("{}", fmt::join(terms, conjunction)));
-  return out;
-}
-
-// Each filter its own query parameter (Truto, ThousandEyes).
-NativeFilter param_filter(const ProviderSpec& spec, const Query& query,
-                          const std::optional<Timestamp>& since,
-                          const std::optional<Timestamp>& until) {
-  const auto& f = spec.list.filter;
-  NativeFilter out;
-  auto add = [&](const char* name, const std::optional<std::string>& value) {
-    if (!value)
-      return;
-    if (const auto* param = native_name(f, name)) {
-      out.params.emplace_back(*param, *value);
-      out.pushed.push_back(name);
-    }
-  };
-  if (since)
-    add("since", time_text(*since, f.time_precision, Bound::lower));
-  if (until)
-    add("until", time_text(*until, f.time_precision, Bound::upper));
-  add("actor_id", query.actor_id);
-  add("entity", query.entity);
-  add("entity_type", query.entity_type);
-  // One parameter holds one value: several actions are only applied locally.
-  if (query.actions.size() == 1)
-    if (auto values = native_action_values(spec, query.actions); values && values->size() == 1)
-      add("action", values->front());
-  return out;
-}
-
-// A templated parameter, or nullopt when it names a setting that is not set.
-std::optional<std::string> param_value(const ParamSpec& param,
-                                       const std::map<std::string, std::string>& vars) {
+// A templated value, or nullopt when it names a setting that is not set.
+std::optional<std::string> template_value(const std::string& text, const Vars& vars,
+                                          Encoding encoding = Encoding::none) {
   try {
-    return expand_template(param.value, vars, Encoding::none);
+    return expand_template(text, vars, encoding);
   } catch (const Error&) {
     return std::nullopt;
   }
 }
 
+// The first path whose settings are all set.
+std::string choose_path(const std::vector<std::string>& paths, const Vars& vars) {
+  for (const auto& path : paths)
+    if (auto expanded = template_value(path, vars, Encoding::path_segment))
+      return *expanded;
+  return expand_template(paths.front(), vars, Encoding::path_segment); // names what is missing
+}
+
+void set_headers(HttpRequest& request, const ProviderContext& context) {
+  request.set_header("Accept", "application/json");
+  for (const auto& [name, value] : context.spec->headers)
+    request.set_header(name, expand_template(value, context.vars, Encoding::none));
+}
+
+void add_params(std::vector<std::pair<std::string, std::string>>& out,
+                const std::vector<ParamSpec>& params, const Vars& vars) {
+  for (const auto& param : params)
+    if (auto value = template_value(param.value, vars))
+      out.emplace_back(param.name, *value);
+}
+
+std::string fingerprint_of(const ProviderContext& context, const Query& query) {
+  std::string text = context.spec->name;
+  for (const auto& [name, value] : context.vars)
+    text += fmt::format("\n{}={}", name, value);
+  text += fmt::format("\nactions={}\nactor={}\nentity={}\nentity_type={}\nfilters={}",
+                      fmt::join(query.actions, ","), query.actor_id.value_or(""),
+                      query.entity.value_or(""), query.entity_type.value_or(""),
+                      fmt::join(query.native_filters, "\x1f"));
+  for (const auto& [name, value] : query.params)
+    text += fmt::format("\nparam {}={}", name, value);
+  return sha256_hex(text).substr(0, 16);
+}
+
 } // namespace
-
-std::string scim_quote(std::string_view value) {
-  std::string out = "\"";
-  for (char c : value) {
-    if (c == '"' || c == '\\')
-      out += '\\';
-    out += c;
-  }
-  return out + "\"";
-}
-
-bool LocalFilter::empty() const {
-  return !since && !until && actions.empty() && !actor_id && !entity && !entity_type;
-}
-
-bool LocalFilter::matches(const Activity& a) const {
-  if (since && (!a.created_at || *a.created_at < *since))
-    return false;
-  if (until && (!a.created_at || *a.created_at >= *until))
-    return false;
-  if (actor_id && a.actor_user_id != actor_id)
-    return false;
-  if (entity && a.entity != entity)
-    return false;
-  if (entity_type && a.entity_type != entity_type)
-    return false;
-  if (!actions.empty()) {
-    const bool any = std::any_of(actions.begin(), actions.end(), [&](const std::string& wanted) {
-      return a.action == wanted || a.native_action == wanted;
-    });
-    if (!any)
-      return false;
-  }
-  return true;
-}
 
 ListPlan plan_list(const ProviderContext& context, const Query& query, Timestamp now) {
   const auto& spec = *context.spec;
-  const auto& filter_spec = spec.list.filter;
+  const auto& list = spec.list;
+  const auto& window = list.window;
   ListPlan plan;
 
   if (query.since && query.until && *query.since >= *query.until)
@@ -207,79 +96,94 @@ ListPlan plan_list(const ProviderContext& context, const Query& query, Timestamp
                             format_rfc3339_ms(*query.until)));
   plan.effective_since = query.since;
   plan.effective_until = query.until;
-  if (filter_spec.time_range_required) {
+  if (window.required) {
     if (!plan.effective_since)
-      plan.effective_since =
-          (query.until ? *query.until : now) -
-          parse_duration(filter_spec.default_since.value_or("7d"), "default_since");
+      plan.effective_since = (query.until ? *query.until : now) -
+                             parse_duration(window.default_since, "default_since");
     // One millisecond past `now`, so an activity stamped this very millisecond is included.
     if (!plan.effective_until)
       plan.effective_until = now + std::chrono::milliseconds{1};
   }
 
-  if (!query.native_filters.empty() && filter_spec.param.empty())
+  if (!query.native_filters.empty() && (!list.filter || !list.filter->takes_native()))
     throw Error(ErrorKind::usage, fmt::format("--filter: {} has no native filter language", spec.name),
                 "use the unified filters (--action, --actor-id, --since, ...)");
 
-  NativeFilter native;
-  switch (filter_spec.dialect) {
-  case FilterDialect::scim:
-  case FilterDialect::sailpoint:
-    native = expression_filter(spec, query, plan.effective_since, plan.effective_until);
-    break;
-  case FilterDialect::query_params:
-    native = param_filter(spec, query, plan.effective_since, plan.effective_until);
-    break;
-  case FilterDialect::none:
-    break;
+  std::vector<std::pair<std::string, std::string>> native_params;
+  FilterTerms terms;
+  if (plan.effective_since && !window.since_param.empty()) {
+    native_params.emplace_back(window.since_param,
+                               window.format->format(*plan.effective_since, Bound::lower));
+    plan.pushed.emplace_back("since");
+  } else {
+    terms.since = plan.effective_since;
   }
+  if (plan.effective_until && !window.until_param.empty()) {
+    native_params.emplace_back(
+        window.until_param,
+        window.format->format(*plan.effective_until,
+                              window.until_inclusive ? Bound::upper_inclusive : Bound::upper_exclusive));
+    plan.pushed.emplace_back("until");
+  } else {
+    terms.until = plan.effective_until;
+  }
+  terms.actions = native_action_values(spec, query.actions);
+  for (const auto& [name, value] : {std::pair{"actor_id", query.actor_id}, std::pair{"entity", query.entity},
+                                    std::pair{"entity_type", query.entity_type}})
+    if (value)
+      terms.equals.emplace_back(name, *value);
+  terms.native = query.native_filters;
+  if (list.filter) {
+    auto pushed = list.filter->push(terms);
+    native_params.insert(native_params.end(), pushed.params.begin(), pushed.params.end());
+    plan.pushed.insert(plan.pushed.end(), pushed.pushed.begin(), pushed.pushed.end());
+  }
+  plan.native = native_params;
 
-  plan.filter.since = query.since;
-  plan.filter.until = query.until;
-  plan.filter.actions = query.actions;
-  plan.filter.actor_id = query.actor_id;
-  plan.filter.entity = query.entity;
-  plan.filter.entity_type = query.entity_type;
-  plan.pushed = native.pushed;
+  plan.filter = LocalFilter::of(query);
   const std::pair<const char*, bool> requested[] = {
-      {"since", query.since.has_value()},       {"until", query.until.has_value()},
-      {"action", !query.actions.empty()},       {"actor_id", query.actor_id.has_value()},
-      {"entity", query.entity.has_value()},     {"entity_type", query.entity_type.has_value()},
+      {"since", query.since.has_value()},   {"until", query.until.has_value()},
+      {"action", !query.actions.empty()},   {"actor_id", query.actor_id.has_value()},
+      {"entity", query.entity.has_value()}, {"entity_type", query.entity_type.has_value()},
   };
-  for (const auto& [name, present] : requested)
-    if (present && std::find(plan.pushed.begin(), plan.pushed.end(), name) == plan.pushed.end())
+  std::vector<std::string> pushed; // in a fixed order
+  for (const auto& [name, present] : requested) {
+    const bool server = std::find(plan.pushed.begin(), plan.pushed.end(), name) != plan.pushed.end();
+    if (server)
+      pushed.emplace_back(name);
+    else if (present)
       plan.local.emplace_back(name);
+  }
+  plan.pushed = std::move(pushed);
 
-  const auto& ps = spec.list.page_size;
+  const auto& ps = list.page_size;
   if (ps.param.empty() && query.page_size)
     throw Error(ErrorKind::usage, fmt::format("--page-size: {} does not let clients choose a page size", spec.name));
   plan.page_size = query.page_size.value_or(ps.default_size);
-  if (plan.page_size == 0 || plan.page_size > ps.max)
+  if (!ps.param.empty() && (plan.page_size == 0 || plan.page_size > ps.max))
     throw Error(ErrorKind::usage,
                 fmt::format("--page-size {} is out of range for {}", plan.page_size, spec.name),
                 fmt::format("use 1 to {}", ps.max));
   // With everything evaluated by the server, a small --limit needs only a small page.
-  if (query.limit && plan.local.empty())
+  if (!ps.param.empty() && query.limit && plan.local.empty())
     plan.page_size = std::min(plan.page_size, std::max<std::size_t>(*query.limit, 1));
 
   std::vector<std::pair<std::string, std::string>> params;
-  for (const auto& param : spec.list.params)
-    if (auto value = param_value(param, context.vars))
-      params.emplace_back(param.name, *value);
-  params.insert(params.end(), native.params.begin(), native.params.end());
+  add_params(params, list.params, context.vars);
+  params.insert(params.end(), native_params.begin(), native_params.end());
   if (!ps.param.empty())
     params.emplace_back(ps.param, std::to_string(plan.page_size));
   params.insert(params.end(), query.params.begin(), query.params.end());
 
-  const auto path = expand_template(spec.list.path, context.vars, Encoding::path_segment);
-  plan.first.url = append_query(context.base_url + path, params);
-  plan.first.set_header("Accept", "application/json");
+  plan.first.url = append_query(context.base_url + choose_path(list.paths, context.vars), params);
+  set_headers(plan.first, context);
+  plan.fingerprint = fingerprint_of(context, query);
   return plan;
 }
 
 HttpRequest plan_get(const ProviderContext& context, const std::string& id) {
   const auto& spec = *context.spec;
-  if (!spec.get.path)
+  if (spec.get.paths.empty())
     throw Error(ErrorKind::usage, fmt::format("{} cannot fetch one activity by id", spec.name),
                 spec.get.unsupported_reason);
   if (id.empty())
@@ -287,13 +191,10 @@ HttpRequest plan_get(const ProviderContext& context, const std::string& id) {
   auto vars = context.vars;
   vars["id"] = id;
   std::vector<std::pair<std::string, std::string>> params;
-  for (const auto& param : spec.get.params)
-    if (auto value = param_value(param, context.vars))
-      params.emplace_back(param.name, *value);
+  add_params(params, spec.get.params, context.vars);
   HttpRequest request;
-  request.url = append_query(
-      context.base_url + expand_template(*spec.get.path, vars, Encoding::path_segment), params);
-  request.set_header("Accept", "application/json");
+  request.url = append_query(context.base_url + choose_path(spec.get.paths, vars), params);
+  set_headers(request, context);
   return request;
 }
 

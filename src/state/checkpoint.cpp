@@ -1,6 +1,6 @@
 #include "auditfetch/state/checkpoint.hpp"
 
-#include "auditfetch/error.hpp"
+#include "auditfetch/util/error.hpp"
 
 #include <boost/json.hpp>
 #include <fmt/format.h>
@@ -45,6 +45,11 @@ std::string serialise(const Checkpoint& c) {
                                                : json::value(nullptr)},
                    {"floor", c.floor ? json::value(format_rfc3339_ms(*c.floor)) : json::value(nullptr)},
                    {"seen", std::move(seen)}};
+  if (c.resume)
+    doc["resume"] = json::object{{"method", c.resume->method},
+                                 {"url", c.resume->url},
+                                 {"body", c.resume->body},
+                                 {"query", c.resume->query}};
   return json::serialize(doc) + "\n";
 }
 
@@ -80,15 +85,6 @@ std::optional<Timestamp> Checkpoint::resume_from(std::chrono::milliseconds overl
     return std::nullopt;
   const auto from = *high_water - overlap;
   return floor ? std::max(*floor, from) : from;
-}
-
-std::map<std::string, std::string> account_of(const ProviderContext& context) {
-  std::map<std::string, std::string> account;
-  for (const auto& setting : context.spec->settings)
-    if (setting.account)
-      if (auto it = context.vars.find(setting.name); it != context.vars.end())
-        account[setting.name] = it->second;
-  return account;
 }
 
 std::optional<Checkpoint> load_checkpoint(const std::string& path, const std::string& provider,
@@ -141,6 +137,21 @@ std::optional<Checkpoint> load_checkpoint(const std::string& path, const std::st
     if (!at.is_string() || !try_parse_rfc3339(std::string_view(at.get_string()), t))
       corrupt(path, "malformed seen entry");
     c.seen[std::string(id)] = t;
+  }
+  if (const auto* r = o->if_contains("resume"); r && !r->is_null()) {
+    const auto* ro = r->if_object();
+    ResumePoint point;
+    const auto text = [&](const char* key, std::string& out) {
+      const auto* v = ro ? ro->if_contains(key) : nullptr;
+      if (!v || !v->is_string())
+        corrupt(path, "malformed resume");
+      out = std::string(v->get_string());
+    };
+    text("method", point.method);
+    text("url", point.url);
+    text("body", point.body);
+    text("query", point.query);
+    c.resume = std::move(point);
   }
   if (c.provider != provider)
     throw Error(ErrorKind::usage,

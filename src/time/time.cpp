@@ -1,6 +1,6 @@
 #include "auditfetch/time/time.hpp"
 
-#include "auditfetch/error.hpp"
+#include "auditfetch/util/error.hpp"
 
 #include <date/date.h>
 

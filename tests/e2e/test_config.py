@@ -310,7 +310,7 @@ class CheckTest(ConfigCase):
         result = self.af("config", "check", "--config", config, "--profile", "ping",
                          env={"MY_PING_TOKEN": ENV_TOKEN})
         self.assertEqual(result.returncode, 0, result.stderr)
-        self.assertIn("bearer token from env MY_PING_TOKEN", result.stdout)
+        self.assertIn("token from env MY_PING_TOKEN", result.stdout)
         self.assertEqual(len(self.emu.requests("/activities")), 1)
 
     def test_a_refused_secret_exits_3(self) -> None:

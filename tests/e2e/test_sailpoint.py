@@ -51,7 +51,7 @@ def expected_action(record: dict[str, Any]) -> str | None:
     kind = record.get("type")
     if kind and (kind.endswith("AttributeUpdate") or kind.endswith("Refresh") or kind in UPDATED_TYPES):
         return "updated"
-    return kind
+    return kind or "unknown"  # the engine issue: an activity without a native action is "unknown"
 
 
 def truth(records: list[dict[str, Any]] = RECORDS, since: str | None = None, until: str | None = None,

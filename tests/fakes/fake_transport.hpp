@@ -2,7 +2,7 @@
 // Records requests and replays scripted responses: paging, retries, redirects and auth are
 // tested without sockets.
 
-#include "auditfetch/error.hpp"
+#include "auditfetch/util/error.hpp"
 #include "auditfetch/http/client.hpp"
 #include "auditfetch/http/types.hpp"
 

@@ -4,6 +4,7 @@
 
 #include "auditfetch/activity/activity.hpp"
 #include "auditfetch/mapping/mapping.hpp"
+#include "auditfetch/provider/actions.hpp"
 #include "auditfetch/provider/plan.hpp"
 
 
@@ -40,8 +41,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
 
   Registry registry;
-  registry.add(spec);
-  const auto& added = registry.find(spec.name);
+  const auto name = spec.name;
+  registry.add(std::move(spec));
+  const auto& added = registry.find(name);
 
   for (const auto action : k_unified_actions) {
     (void)native_actions_for(added, action);

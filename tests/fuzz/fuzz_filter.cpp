@@ -1,5 +1,6 @@
-// Fuzz filter-expression building: flag values → Query → each built-in provider's plan (SCIM
-// for PingOne, SailPoint `filters`, query parameters for Truto and ThousandEyes).
+// Fuzz filter-expression building: flag values → Query → each built-in provider's plan, so
+// every dialect a built-in definition names (SCIM, collection `filters`, OData, a search
+// phrase, query parameters) and every time format of its window.
 //
 // Input: lines "FLAG VALUE" as on the command line, e.g. "--actor-id u-1"; flags: --since,
 // --until, --action, --actor-id, --entity, --entity-type, --filter, --param, --limit,
@@ -93,20 +94,24 @@ bool has_pair(const Params& params, const std::pair<std::string, std::string>& p
   return false;
 }
 
-// The literals of a SCIM/SailPoint expression, unescaped; false for an unterminated one.
-bool literals(std::string_view expression, std::vector<std::string>& out) {
+// The string literals of an expression quoted with `quote` (SCIM and collection filters: "..." with
+// backslash escapes; OData: '...' with '' for a quote; a search phrase: "..." with backslash
+// escapes, or a bare word after a colon), unescaped; false for an unterminated one.
+bool literals(std::string_view expression, char quote, bool doubled, std::vector<std::string>& out) {
   for (std::size_t i = 0; i < expression.size(); ++i) {
-    if (expression[i] != '"')
+    if (expression[i] != quote)
       continue;
     std::string literal;
     for (++i;; ++i) {
       if (i >= expression.size())
         return false;
-      if (expression[i] == '\\') {
+      if (!doubled && expression[i] == '\\') {
         if (++i >= expression.size())
           return false;
-      } else if (expression[i] == '"') {
-        break;
+      } else if (expression[i] == quote) {
+        if (!doubled || i + 1 >= expression.size() || expression[i + 1] != quote)
+          break;
+        ++i;
       }
       literal += expression[i];
     }
@@ -133,42 +138,55 @@ void check_plan(const ProviderContext& context, const Query& q, const ListPlan& 
     fail("the planned URL left the provider's origin");
   const auto params = decoded_params(*parsed);
 
-  // Every --param arrives as given.
+  // Every --param arrives as given, and so does every native parameter the plan made.
   for (const auto& p : q.params)
     if (!has_pair(params, p))
       fail("a --param did not arrive as given");
+  for (const auto& p : plan.native)
+    if (!has_pair(params, p))
+      fail("a native filter parameter did not arrive as planned");
 
-  const auto& f = spec.list.filter;
   const std::pair<const char*, const std::optional<std::string>*> values[] = {
       {"actor_id", &q.actor_id}, {"entity", &q.entity}, {"entity_type", &q.entity_type}};
-  if (f.dialect == FilterDialect::query_params) {
-    for (const auto& [name, value] : values) {
-      if (!pushed(plan, name))
-        continue;
-      const auto* got = find_param(params, f.fields.at(name));
-      if (!got || *got != **value)
-        fail("a pushed filter value did not arrive as given");
-    }
-  } else if ((f.dialect == FilterDialect::scim || f.dialect == FilterDialect::sailpoint) &&
-             q.native_filters.empty()) {
-    // Without raw --filter text, every value is one quoted literal: none breaks out.
-    const auto* expression = find_param(params, f.param);
-    if (!plan.pushed.empty() && !expression)
-      fail("pushed filters but no expression");
-    if (!expression)
-      return;
-    std::vector<std::string> found;
-    if (!literals(*expression, found))
-      fail("unterminated literal in the filter expression");
+  const auto& dialect = spec.list.dialect;
+  if (dialect == "query_params") {
     for (const auto& [name, value] : values) {
       if (!pushed(plan, name))
         continue;
       bool any = false;
-      for (const auto& literal : found)
-        any = any || literal == **value;
+      for (const auto& [key, native] : plan.native)
+        any = any || native == **value;
       if (!any)
-        fail("a pushed value is not one literal of the expression");
+        fail("a pushed filter value did not arrive as given");
     }
+    return;
+  }
+  if (dialect.empty() || !q.native_filters.empty())
+    return;
+  // Without raw --filter text, every value is one literal of the one expression: none
+  // breaks out of its quotes.
+  std::vector<std::string> found;
+  for (const auto& [key, expression] : plan.native) {
+    const bool ok = dialect == "odata" ? literals(expression, '\'', true, found)
+                                       : literals(expression, '"', false, found);
+    if (!ok)
+      fail("unterminated literal in the filter expression");
+  }
+  for (const auto& [name, value] : values) {
+    if (!pushed(plan, name))
+      continue;
+    bool any = false;
+    for (const auto& literal : found)
+      any = any || literal == **value;
+    // A search phrase writes a plain word bare: then it is a whole space-separated term.
+    if (!any && dialect == "search_phrase")
+      for (const auto& [key, expression] : plan.native)
+        for (const auto term : split(expression, ' '))
+          any = any || (term.size() > value->value().size() &&
+                        term.substr(term.size() - value->value().size()) == **value &&
+                        term[term.size() - value->value().size() - 1] == ':');
+    if (!any)
+      fail("a pushed value is not one literal of the expression");
   }
 }
 

@@ -3,7 +3,7 @@
 // (with Boost.JSON: a second, independent parser), as must remote_data's compact text.
 #include "fuzz_support.hpp"
 
-#include "auditfetch/mapping/json.hpp"
+#include "auditfetch/json/document.hpp"
 #include "auditfetch/mapping/mapping.hpp"
 #include "auditfetch/output/writer.hpp"
 

@@ -2,7 +2,7 @@
 // Shared by the fuzz targets: the built-in providers bound to fixed settings, and input
 // splitting. Everything goes through the public API in include/auditfetch/.
 
-#include "auditfetch/error.hpp"
+#include "auditfetch/util/error.hpp"
 #include "auditfetch/provider/context.hpp"
 #include "auditfetch/provider/registry.hpp"
 #include "auditfetch/time/time.hpp"

@@ -1,7 +1,7 @@
 #pragma once
 // Shared helpers for unit tests: the built-in registry and a PingOne context.
 
-#include "auditfetch/mapping/json.hpp"
+#include "auditfetch/json/document.hpp"
 #include "auditfetch/provider/context.hpp"
 #include "auditfetch/provider/registry.hpp"
 

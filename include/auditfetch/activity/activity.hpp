@@ -1,7 +1,7 @@
 #pragma once
 // The unified activity: Truto's unified Activity schema plus `provider`.
 
-#include "auditfetch/mapping/json.hpp"
+#include "auditfetch/json/document.hpp"
 #include "auditfetch/time/time.hpp"
 
 #include <optional>
@@ -38,7 +38,10 @@ struct Activity {
 inline constexpr std::string_view k_unified_actions[] = {
     "login",        "login_failed", "logout", "user_invited", "user_created",
     "user_joined",  "user_deactivated", "user_deleted", "user_updated", "create",
-    "destroy",      "exported",     "updated"};
+    "destroy",      "exported",     "updated",      "unknown"};
+
+// The action of a record that has no native action at all: never null, and selectable.
+inline constexpr std::string_view k_unknown_action = "unknown";
 
 bool is_unified_action(std::string_view action);
 

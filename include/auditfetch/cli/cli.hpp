@@ -1,22 +1,32 @@
 #pragma once
-// Command line → options. The only place that includes CLI11.
+// Command line → the options of one subcommand, and how to run it. The only place that
+// includes CLI11; each subcommand has its file in src/cli/ (setup: its flags; run: the
+// command in src/commands/ after the config profile is applied).
 
-#include "auditfetch/cli/options.hpp"
-#include "auditfetch/provider/context.hpp"
+#include "auditfetch/commands/config.hpp"
+#include "auditfetch/commands/diagnostics.hpp"
+#include "auditfetch/commands/environment.hpp"
+#include "auditfetch/commands/get.hpp"
+#include "auditfetch/commands/list.hpp"
+#include "auditfetch/commands/providers.hpp"
+#include "auditfetch/commands/tail.hpp"
 #include "auditfetch/provider/registry.hpp"
 
+#include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 namespace auditfetch {
 
-enum class Command { list, get, tail, providers, config_show, config_check, config_profiles };
-
 struct ParsedCommandLine {
   // Set when the command line was fully handled (--help, --version): exit with it.
   std::optional<int> exit_now;
-  Command command = Command::list;
+  std::string command; // "list", "get", "tail", "providers", "config show", ...
+  // Runs the chosen command; returns its exit code, throws Error.
+  std::function<int(Environment&, StderrDiagnostics&)> run;
+  // The options of each subcommand (only the chosen one is filled).
   ListOptions list;
   GetOptions get;
   TailOptions tail;
@@ -26,8 +36,9 @@ struct ParsedCommandLine {
 
 // Parse argv (argv[0] is the program). --help and --version print to stdout and set exit_now
 // to 0. Every other parse failure throws Error(usage) with CLI11's message and a hint naming
-// the command's --help; CLI11's own exit codes never leak out.
-ParsedCommandLine parse_command_line(const std::vector<std::string>& args, const Registry& registry);
+// the command's --help; CLI11's own exit codes never leak out. The result refers to `registry`.
+std::unique_ptr<ParsedCommandLine> parse_command_line(const std::vector<std::string>& args,
+                                                      const Registry& registry);
 
 // Directories of user provider definitions, loaded after the built-in ones in this order:
 // $XDG_CONFIG_HOME/auditfetch/providers (or ~/.config/...), AUDITFETCH_PROVIDERS_DIR, then each

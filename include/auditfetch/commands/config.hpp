@@ -1,32 +1,11 @@
 #pragma once
-// The config file in a run: loading it and applying the chosen profile before list/get/tail,
-// and the `config show`, `config check` and `config profiles` commands.
+// `auditfetch config show|check|profiles`.
 
-#include "auditfetch/cli/options.hpp"
-#include "auditfetch/commands/commands.hpp"
-#include "auditfetch/config/config.hpp"
-
-#include <optional>
-#include <string>
+#include "auditfetch/commands/environment.hpp"
+#include "auditfetch/commands/list.hpp"
+#include "auditfetch/provider/registry.hpp"
 
 namespace auditfetch {
-
-struct ConfigUse {
-  ConfigLocation location;
-  std::optional<Config> config; // nullopt: no file at the default location
-  ProfileChoice choice;         // choice.name empty: no profile
-
-  const Profile* profile() const {
-    return config && !choice.name.empty() ? config->find(choice.name) : nullptr;
-  }
-};
-
-// Locate and load the config (--config, AUDITFETCH_CONFIG, default), choose the profile
-// (--profile, AUDITFETCH_PROFILE, default-profile) and apply it beneath the flags and the
-// environment (see apply_profile). Warns about a config or --token-file that group or others
-// can read. Credential commands run later, only when their secret is needed.
-ConfigUse use_config(CommonOptions& common, ListOptions* list, std::string* interval,
-                     const Registry& registry, Environment& environment);
 
 // `config show`: each resolved setting with its source, secrets masked; runs nothing.
 int run_config_show(ListOptions& options, const Registry& registry, Environment& environment);

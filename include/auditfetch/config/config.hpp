@@ -4,8 +4,8 @@
 // Parsing, choosing and applying a profile are pure (no process is started, no secret read
 // until a SecretSource is called); running a credential command is in command.hpp.
 
-#include "auditfetch/cli/options.hpp"
-#include "auditfetch/config/layer.hpp"
+#include "auditfetch/util/env.hpp"
+#include "auditfetch/util/profile_layer.hpp"
 #include "auditfetch/provider/context.hpp"
 #include "auditfetch/provider/registry.hpp"
 
@@ -109,19 +109,5 @@ struct SecretReaders {
 // the key and FILE:LINE, never the secret.
 std::string read_credential(const CredentialSpec& spec, const std::string& profile,
                             const std::string& key, const SecretReaders& readers);
-
-// Apply a profile (nullptr: none) beneath what the command line gave (common.given) and the
-// environment: fills the options the flags left unset and common.profile (settings, base URL,
-// token URL and credential sources, which resolve_context and resolve_credentials place after
-// environment variables). The provider is -p, else AUDITFETCH_PROVIDER, else the profile's.
-// `list` is null for `get` (no filters apply); `interval` is non-null for `tail` (which takes
-// the profile's interval and ignores its until).
-void apply_profile(const Profile* profile, CommonOptions& common, ListOptions* list,
-                   std::string* interval, const SecretReaders& readers);
-
-// Where an option's value comes from after apply_profile: "--KEY", "profile NAME (FILE:LINE)"
-// or "default".
-std::string option_source(const std::string& key, const CommonOptions& common,
-                          const Profile* profile);
 
 } // namespace auditfetch

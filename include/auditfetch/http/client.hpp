@@ -4,24 +4,26 @@
 
 #include "auditfetch/http/types.hpp"
 #include "auditfetch/time/time.hpp"
+#include "auditfetch/util/diagnostics.hpp"
 
 #include <chrono>
 #include <functional>
 #include <optional>
 #include <random>
 #include <string>
+#include <vector>
 
 namespace auditfetch {
 
-// Where diagnostics go (stderr in the binary, a string in tests).
-class Diagnostics {
-public:
-  virtual ~Diagnostics() = default;
-  // Print "auditfetch: <line>" when verbose.
-  virtual void verbose(const std::string& line) = 0;
-  // Print "auditfetch: warning: <line>" always.
-  virtual void warning(const std::string& line) = 0;
-  virtual bool is_verbose() const = 0;
+// How an API announces its rate limit, beyond 429 with Retry-After (from the definition).
+struct RateLimitSignals {
+  enum class Unit { epoch_seconds, seconds, epoch_ms };
+  std::string reset_header;     // when the limit resets, if the API says (X-Rate-Limit-Reset)
+  Unit reset_unit = Unit::epoch_seconds;
+  std::string remaining_header; // requests left in the window (X-Rate-Limit-Remaining)
+  // Statuses besides 429 that mean "rate limited" when Retry-After is present or the
+  // remaining count is 0 (GitHub answers 403).
+  std::vector<int> statuses;
 };
 
 struct RetryPolicy {
@@ -29,18 +31,24 @@ struct RetryPolicy {
   std::chrono::milliseconds base{500};
   std::chrono::milliseconds cap{30000};
   std::chrono::milliseconds max_retry_after{300000}; // a longer Retry-After fails at once
+  RateLimitSignals rate_limit;
 };
 
 // Return how long to wait before retry number `attempt` (0-based) after `response`
 // (nullptr: a network error), or nullopt when it must not be retried (not retryable, or a
-// Retry-After beyond the policy's maximum). Honours Retry-After as seconds or HTTP date
-// for 429 and 503; otherwise exponential backoff with jitter from `rng`.
+// wait beyond the policy's maximum). A rate limit (429, 503, or a status of
+// policy.rate_limit.statuses that says so) waits as Retry-After (seconds or HTTP date) or the
+// reset header says; otherwise exponential backoff with jitter from `rng`.
 std::optional<std::chrono::milliseconds> retry_delay(const HttpResponse* response, int attempt,
                                                      const RetryPolicy& policy, Timestamp now,
                                                      std::mt19937_64& rng);
 
 // Return true for statuses worth retrying: 429, 502, 503, 504.
 bool is_retryable_status(int status);
+
+// Return true when `response` says the client is rate limited: 429, or a status of
+// signals.statuses with Retry-After or none remaining.
+bool is_rate_limited(const HttpResponse& response, const RateLimitSignals& signals);
 
 // Parse a Retry-After value (delta seconds or IMF-fixdate) into a delay from `now`.
 std::optional<std::chrono::milliseconds> parse_retry_after(std::string_view value, Timestamp now);

@@ -1,6 +1,7 @@
 #pragma once
 // URL helpers on top of Boost.URL, used everywhere a URL is built, compared or printed.
 
+#include <map>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -14,7 +15,7 @@ struct Origin {
   unsigned port = 0;  // explicit or the scheme's default
 
   bool operator==(const Origin&) const = default;
-  std::string to_string() const; // "https://api.pingone.com" (port only when not default)
+  std::string to_string() const; // "https://api.example.com" (port only when not default)
 };
 
 // Parse an absolute http(s) URL's origin; throws Error(usage) naming `what` when it is not one.
@@ -35,6 +36,12 @@ std::string resolve_url(std::string_view base, std::string_view reference);
 
 // Percent-encode one path segment.
 std::string encode_path_segment(std::string_view segment);
+
+// Replace each {name} in a template with vars[name]; with Encoding::path_segment values are
+// percent-encoded for a URL path. Throws Error(usage) naming a variable that has no value.
+enum class Encoding { none, path_segment };
+std::string expand_template(std::string_view text, const std::map<std::string, std::string>& vars,
+                            Encoding encoding);
 
 // Return the URL for printing: user:password removed, and the values of query parameters
 // that carry secrets (token, access_token, client_secret, password, key, api_key, code,

@@ -2,7 +2,7 @@
 // JSON record → unified Activity, as the provider definition says.
 
 #include "auditfetch/activity/activity.hpp"
-#include "auditfetch/mapping/json.hpp"
+#include "auditfetch/json/document.hpp"
 #include "auditfetch/provider/context.hpp"
 
 #include <optional>
@@ -17,7 +17,8 @@ struct MapOptions {
 };
 
 // Map one record. Throws Error(remote) naming the field when a mapped value has the wrong
-// type or created_at is not an RFC 3339 time.
+// type or created_at is not a time in its format. An activity without a native action has the
+// action "unknown".
 Activity map_record(const ProviderContext& context, JsonValue record,
                     const MapOptions& options = {});
 // The same into `out`, every field set, reusing the storage its strings have: mapping a page
@@ -25,15 +26,9 @@ Activity map_record(const ProviderContext& context, JsonValue record,
 void map_record(const ProviderContext& context, JsonValue record, const MapOptions& options,
                 Activity& out);
 
-// Return the unified action for a native one, or nullopt to keep the raw value.
-std::optional<std::string> unified_action(const ProviderSpec& spec, std::string_view native);
-
-// Return the exact native values that map to the unified `action`, or nullopt when some
-// native value that maps to it is only known as a pattern (so the server cannot be asked).
-std::optional<std::vector<std::string>> native_actions_for(const ProviderSpec& spec,
-                                                           std::string_view action);
-
-// Glob match with '*' (any run of characters); optionally ASCII case-insensitive.
-bool glob_match(std::string_view pattern, std::string_view text, bool case_insensitive = false);
+// A record's time and id only (for paging that continues by keyset); nullopt when either is
+// missing or unreadable (mapping the record reports why).
+std::optional<std::pair<Timestamp, std::string>> record_key(const ProviderContext& context,
+                                                            JsonValue record);
 
 } // namespace auditfetch

@@ -1,10 +1,12 @@
 #pragma once
 // Authenticated requests to a provider's API, with HTTP statuses turned into errors.
 
-#include "auditfetch/auth/auth.hpp"
+#include "auditfetch/auth/scheme.hpp"
 #include "auditfetch/http/client.hpp"
 #include "auditfetch/provider/context.hpp"
+#include "auditfetch/util/error.hpp"
 
+#include <memory>
 #include <string>
 
 namespace auditfetch {
@@ -13,21 +15,26 @@ enum class Purpose { list, get };
 
 class ApiSession {
 public:
-  ApiSession(const ProviderContext& context, HttpClient& http, Authenticator& auth);
+  // `credentials` are those the authorizer was made from (named in messages).
+  ApiSession(const ProviderContext& context, HttpClient& http, Authorizer& authorizer,
+             Credentials credentials);
 
-  // Send with credentials; after a 401 renew an OAuth2 token and repeat once. Return a 2xx
-  // response. Throws Error: auth for 401/403, not_found for 404 on `get`, usage for 400 (the
-  // request as configured is invalid), remote for anything else.
+  // Send with credentials; after a 401 renew them (OAuth2) and repeat once. Return a 2xx
+  // response. Throws Error: auth for 401/403 (naming where the credentials came from),
+  // not_found for 404 on `get`, usage for 400 (the request as configured is invalid), remote
+  // for anything else; the message is the error body's, as the definition locates it.
   HttpResponse fetch(HttpRequest request, Purpose purpose);
 
+  Authorizer& authorizer() { return m_authorizer; }
+  const Credentials& credentials() const { return m_credentials; }
+
 private:
+  Error refused(int status, const std::string& detail) const;
+
   const ProviderContext& m_context;
   HttpClient& m_http;
-  Authenticator& m_auth;
+  Authorizer& m_authorizer;
+  Credentials m_credentials;
 };
-
-// Return a readable message from a provider's error body (PingOne, SailPoint, ThousandEyes,
-// Truto and OAuth2 shapes), or the start of a non-JSON body; unsanitised.
-std::string remote_error_message(const std::string& body);
 
 } // namespace auditfetch

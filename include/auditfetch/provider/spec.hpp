@@ -1,11 +1,23 @@
 #pragma once
-// A provider definition (providers/<name>.json), parsed. Definitions are data; the filter
-// dialects and pagination styles they name are code in the engine.
+// A provider definition (providers/<name>.json), loaded. Definitions are data; the paging
+// styles, filter dialects, auth schemes and time formats they name are code in the engine,
+// each behind its interface (paging/style.hpp, provider/dialect.hpp, auth/scheme.hpp,
+// time/format.hpp).
+
+#include "auditfetch/auth/scheme.hpp"
+#include "auditfetch/http/client.hpp"
+#include "auditfetch/json/document.hpp"
+#include "auditfetch/paging/listing.hpp"
+#include "auditfetch/paging/style.hpp"
+#include "auditfetch/provider/dialect.hpp"
+#include "auditfetch/time/format.hpp"
 
 #include <cstddef>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace auditfetch {
@@ -21,48 +33,13 @@ struct SettingSpec {
   std::map<std::string, std::map<std::string, std::string>> choices;
 };
 
-enum class ClientAuth { basic, post };
-
-struct ClientCredentialsSpec {
-  std::string token_url; // template
-  std::vector<std::string> client_id_env;
-  std::vector<std::string> client_secret_env;
-  ClientAuth client_auth = ClientAuth::basic;
-};
-
-struct AuthSpec {
-  std::vector<std::string> bearer_env; // provider's own static-token variables
-  std::optional<ClientCredentialsSpec> client_credentials;
-};
-
-// How unified filters become the native query:
-//   scim         one SCIM expression in `param` (PingOne)
-//   sailpoint    one SailPoint `filters` expression in `param`
-//   query_params each filter its own query parameter, named in `fields` (Truto, ThousandEyes)
-//   none         nothing pushed down
-enum class FilterDialect { scim, sailpoint, query_params, none };
-//   hal_next  follow the absolute URL at `next_pointer`
-//   cursor    send the body's `cursor_pointer` value back as `cursor_param`
-//   offset    `offset_param` grows by the page size; a short page ends; past `max_offset`
-//             continue by keyset (restart with since = the last timestamp seen)
-enum class PaginationStyle { hal_next, cursor, offset };
 enum class Order { newest_first, oldest_first, unspecified };
 
-// Unified filters a dialect may push down.
-enum class UnifiedFilter { since, until, action, actor_id, entity, entity_type };
-
-enum class TimePrecision { milliseconds, seconds };
-
-struct FilterSpec {
-  FilterDialect dialect = FilterDialect::none;
-  std::string param;      // query parameter carrying the expression (scim, sailpoint)
-  std::string time_field; // native timestamp attribute (scim, sailpoint)
-  TimePrecision time_precision = TimePrecision::milliseconds;
-  bool time_range_required = false;
-  std::optional<std::string> default_since; // duration text, when a range is required
-  // Unified filter name (since, until, action, actor_id, entity, entity_type) → native
-  // attribute (expression dialects) or query parameter (query_params).
-  std::map<std::string, std::string> fields;
+// The order the API serves, and how to ask for the other one where it can sort.
+struct OrderSpec {
+  Order order = Order::unspecified; // without asking
+  std::string param;                // empty: the order cannot be chosen
+  std::map<Order, std::string> values;
 };
 
 struct PageSizeSpec {
@@ -71,13 +48,15 @@ struct PageSizeSpec {
   std::size_t max = 100;
 };
 
-struct PaginationSpec {
-  PaginationStyle style = PaginationStyle::hal_next;
-  std::string next_pointer;   // hal_next: JSON pointer to the next page's URL
-  std::string cursor_pointer; // cursor: JSON pointer to the next cursor in the body
-  std::string cursor_param;   // cursor: query parameter to send it in
-  std::string offset_param;   // offset
-  std::size_t max_offset = 0; // offset: 0 = no limit
+// The time window as parameters of its own (Okta since/until, ThousandEyes startDate/endDate),
+// and whether the API needs one.
+struct WindowSpec {
+  std::string since_param;
+  std::string until_param;
+  const TimeFormat* format = nullptr;
+  bool until_inclusive = false; // the API includes its upper bound
+  bool required = false;        // without --since, the last default_since is asked for
+  std::string default_since = "7d";
 };
 
 // A query parameter of every request; its value is a template ({setting}). A parameter whose
@@ -88,55 +67,58 @@ struct ParamSpec {
 };
 
 struct ListSpec {
-  std::string path;
+  // Templates; the first whose settings are all set is used (GitHub: org or enterprise).
+  std::vector<std::string> paths;
   std::string records_pointer; // JSON pointer to the records array; "" = the body
-  Order order = Order::unspecified;
+  OrderSpec order;
   PageSizeSpec page_size;
-  PaginationSpec pagination;
-  FilterSpec filter;
+  std::unique_ptr<PagingStyle> paging;
+  StopRules stop;
+  // The API's next request is a resume point a later run may start from (Okta's polling
+  // link): kept in the state file.
+  bool resume = false;
+  WindowSpec window;
+  std::unique_ptr<FilterDialect> filter; // null: nothing is pushed down but the window
+  std::string dialect;                   // the filter dialect's name ("scim"), "" for none
   std::vector<ParamSpec> params;
 };
 
 struct GetSpec {
-  std::optional<std::string> path; // template with {id}; nullopt: the API has no such call
-  std::string record_pointer;      // "" = the body
+  std::vector<std::string> paths; // templates with {id}; empty: the API has no such call
+  std::string record_pointer;     // "" = the body
   std::string unsupported_reason;
   std::vector<ParamSpec> params;
 };
 
-// One source of a mapped value: a JSON pointer into the record, a setting, or a constant.
-// `hash` digests the values at `pointers` (for records without an id); `text_template`
-// fills "{/json/pointer}" placeholders and yields nothing when one of them is missing.
+// One source of a mapped value: a JSON pointer into the record, a setting, a constant, a
+// digest of several values (records without an id) or a template of "{/json/pointer}"
+// placeholders (nothing when one is missing). Conditions and a value map refine it.
 struct ValueSource {
   enum class Kind { pointer, setting, constant, hash, text_template } kind = Kind::pointer;
   std::string text;
   std::vector<std::string> pointers;
-  std::optional<std::string> if_present; // used only when this pointer holds a value
+  std::optional<std::string> if_present;      // used only when this pointer holds a value
+  std::vector<std::string> if_native_action;  // used only when the native action matches one
+  // Glob → value, first match wins; a value that matches none is passed over.
+  std::vector<std::pair<std::string, std::string>> map;
+  const TimeFormat* time_format = nullptr;    // created_at: how the record writes its time
 };
 // Alternatives; the first that yields a value wins.
 using ValueExpr = std::vector<ValueSource>;
 
-struct ActorTypeRule {
-  std::optional<std::string> present; // JSON pointer that must exist and not be null
-  std::vector<std::string> native_action_patterns;
-  std::string type;                   // user | system | anonymous
-  std::optional<std::string> pointer; // instead of `type`: the record's value, if valid
-};
-
 struct MappingSpec {
-  ValueExpr id, created_at, native_action, actor_user_id, organization, group, description,
-      entity, entity_type, ip_address, user_agent, authentication_method;
+  ValueExpr id, created_at, native_action, actor_type, actor_user_id, organization, group,
+      description, entity, entity_type, ip_address, user_agent, authentication_method;
   // What the action table is keyed by, when not the native action (SailPoint: the first
   // item's operation, else the type).
   ValueExpr action_key;
-  std::vector<ActorTypeRule> actor_type;
   std::optional<std::string> remote_data; // JSON pointer; absent: the whole record
 };
 
 struct ActionRule {
   std::string pattern;                // exact value, or a glob with '*'
   std::optional<std::string> unified; // nullopt: keep the raw value
-  // Only when each JSON pointer holds this string.
+  // Only when the value at each JSON pointer prints as this text.
   std::vector<std::pair<std::string, std::string>> where;
 };
 
@@ -144,10 +126,15 @@ struct ProviderSpec {
   std::string name;
   std::string description;
   std::string documentation;
-  std::string origin; // where the definition came from ("built-in" or a file path)
+  std::string origin;   // where the definition came from ("built-in" or a file path)
   std::string base_url; // template
   std::vector<SettingSpec> settings;
-  AuthSpec auth;
+  // Groups of settings of which exactly one must be set (GitHub: org or enterprise).
+  std::vector<std::vector<std::string>> one_of;
+  std::vector<std::pair<std::string, std::string>> headers; // static request headers (templates)
+  std::vector<std::unique_ptr<AuthScheme>> auth; // alternatives, in order of precedence
+  RateLimitSignals rate_limit;
+  ErrorShape errors; // where an error body keeps its message
   ListSpec list;
   GetSpec get;
   MappingSpec mapping;

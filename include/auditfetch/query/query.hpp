@@ -1,6 +1,8 @@
 #pragma once
-// The unified query: what the user asked for, independent of any provider.
+// The unified query: what the user asked for, independent of any provider; built from the
+// filter flags (QueryOptions) and applied locally to every activity (LocalFilter).
 
+#include "auditfetch/activity/activity.hpp"
 #include "auditfetch/time/time.hpp"
 
 #include <cstddef>
@@ -10,6 +12,20 @@
 #include <vector>
 
 namespace auditfetch {
+
+// The filter flags of list, tail and verify, as given (text, not yet interpreted).
+struct QueryOptions {
+  std::optional<std::string> since;
+  std::optional<std::string> until;
+  std::vector<std::string> actions;
+  std::optional<std::string> actor_id;
+  std::optional<std::string> entity;
+  std::optional<std::string> entity_type;
+  std::vector<std::string> filters; // --filter: provider-native expressions
+  std::vector<std::string> params;  // --param k=v
+  std::optional<std::size_t> limit;
+  std::optional<std::size_t> page_size;
+};
 
 struct Query {
   std::optional<Timestamp> since; // inclusive
@@ -24,7 +40,26 @@ struct Query {
   std::optional<std::size_t> page_size;
 };
 
+// The query the flags describe; relative times count back from `now`. Throws Error(usage)
+// naming the flag for a time, --param or --limit that is not valid.
+Query make_query(const QueryOptions& options, Timestamp now);
+
 // Parse "k=v" for --param; throws Error(usage).
 std::pair<std::string, std::string> parse_param(const std::string& text);
+
+// The unified filters, applied to every mapped activity so that a filter means the same on
+// every provider whether or not the server evaluated it.
+struct LocalFilter {
+  std::optional<Timestamp> since;
+  std::optional<Timestamp> until;
+  std::vector<std::string> actions;
+  std::optional<std::string> actor_id;
+  std::optional<std::string> entity;
+  std::optional<std::string> entity_type;
+
+  static LocalFilter of(const Query& query);
+  bool matches(const Activity& activity) const;
+  bool empty() const;
+};
 
 } // namespace auditfetch

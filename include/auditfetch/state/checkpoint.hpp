@@ -3,7 +3,6 @@
 // run can start from an inclusive bound (minus an overlap for late events) and skip what was
 // already printed.
 
-#include "auditfetch/provider/context.hpp"
 #include "auditfetch/time/time.hpp"
 
 #include <chrono>
@@ -13,6 +12,15 @@
 
 namespace auditfetch {
 
+// Where the API said a later listing may continue (its next request), and the query it
+// belongs to: a run with other filters does not resume from it.
+struct ResumePoint {
+  std::string method;
+  std::string url;
+  std::string body;
+  std::string query; // fingerprint of the filters and settings
+};
+
 struct Checkpoint {
   std::string provider;
   std::map<std::string, std::string> account; // the provider's account settings
@@ -20,6 +28,7 @@ struct Checkpoint {
   // Where the first run started: the overlap never reaches back before what was asked for.
   std::optional<Timestamp> floor;
   std::map<std::string, Timestamp> seen;       // ids processed at or after high_water - overlap
+  std::optional<ResumePoint> resume;           // providers whose API offers one
 
   bool has_seen(const std::string& id) const { return seen.count(id) > 0; }
 
@@ -40,9 +49,6 @@ struct Checkpoint {
   // without a high-water mark.
   std::optional<Timestamp> resume_from(std::chrono::milliseconds overlap) const;
 };
-
-// The account settings of a provider context (settings marked "account").
-std::map<std::string, std::string> account_of(const ProviderContext& context);
 
 // Read a state file; nullopt when it does not exist. Throws Error(usage) naming the file when
 // it is unreadable or corrupt (never silently starts over), or when it belongs to another

@@ -1,6 +1,7 @@
 #pragma once
 // Small text helpers with no better home in a library we already use.
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -8,6 +9,21 @@ namespace auditfetch {
 
 // Standard base64 (RFC 4648) with padding.
 std::string base64_encode(std::string_view bytes);
+
+// base64url (RFC 4648 section 5) without padding, as JWTs use it.
+std::string base64url_encode(std::string_view bytes);
+
+// Decode standard base64 (padding optional, whitespace ignored); nullopt when it is not base64.
+std::optional<std::string> base64_decode(std::string_view text);
+
+// Return the text without leading and trailing spaces, tabs, CR and LF.
+std::string trim(std::string_view text);
+
+// ASCII lower case.
+std::string ascii_lower(std::string_view text);
+
+// ASCII case-insensitive equality.
+bool iequals(std::string_view a, std::string_view b);
 
 // application/x-www-form-urlencoded encoding of one key or value.
 std::string form_encode(std::string_view text);

@@ -1,6 +1,6 @@
 #include "auditfetch/activity/activity.hpp"
 
-#include "auditfetch/error.hpp"
+#include "auditfetch/util/error.hpp"
 #include "test_support.hpp"
 
 #include <boost/json/parse.hpp>

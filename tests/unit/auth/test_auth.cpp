@@ -1,9 +1,10 @@
-#include "auditfetch/auth/auth.hpp"
-#include "auditfetch/error.hpp"
+#include "auditfetch/auth/scheme.hpp"
+#include "auditfetch/util/error.hpp"
 #include "auditfetch/provider/api.hpp"
 #include "fakes/fake_transport.hpp"
 #include "test_support.hpp"
 
+#include <boost/json.hpp>
 #include <doctest/doctest.h>
 
 using namespace auditfetch;
@@ -11,25 +12,39 @@ using namespace auditfetch::test;
 
 namespace {
 
-Credentials resolve(std::map<std::string, std::string> vars, CredentialFlags flags = {}) {
-  const auto context = pingone_context();
-  return resolve_credentials(context, flags, env_of(std::move(vars)));
+ResolvedCredentials resolve_for(const ProviderContext& context,
+                                std::map<std::string, std::string> vars, CredentialFlags flags = {}) {
+  return resolve_credentials(context.spec->name, context.spec->auth, flags, context.vars,
+                             env_of(std::move(vars)));
 }
 
+ResolvedCredentials resolve_scheme(std::map<std::string, std::string> vars, CredentialFlags flags = {}) {
+  return resolve_for(pingone_context(), std::move(vars), flags);
+}
+
+Credentials resolve(std::map<std::string, std::string> vars, CredentialFlags flags = {}) {
+  return resolve_scheme(std::move(vars), flags).credentials;
+}
+
+// PingOne's API session with the scheme the credentials chose.
 struct Session {
   FakeTransport transport;
   CapturingDiagnostics diagnostics;
   HttpClient http{transport, diagnostics, RetryPolicy{}, [](std::chrono::milliseconds) {}};
   ProviderContext context = pingone_context();
-  Authenticator auth;
-  ApiSession api{context, http, auth};
+  std::unique_ptr<Authorizer> authorizer;
+  std::unique_ptr<ApiSession> session;
+  ApiSession& api;
 
-  explicit Session(Credentials c) : auth(*context.spec, std::move(c), http) {}
+  explicit Session(ResolvedCredentials r)
+      : authorizer(context.spec->auth.at(r.scheme)->authorizer(r.credentials, context.vars, http)),
+        session(std::make_unique<ApiSession>(context, http, *authorizer, r.credentials)),
+        api(*session) {}
 };
 
-Credentials client_credentials() {
-  return resolve({{"PINGONE_CLIENT_ID", "id:1"}, {"PINGONE_CLIENT_SECRET", "se cret"}},
-                 {std::nullopt, std::string("https://auth.example.com/env/as/token")});
+ResolvedCredentials client_credentials() {
+  return resolve_scheme({{"PINGONE_CLIENT_ID", "id:1"}, {"PINGONE_CLIENT_SECRET", "se cret"}},
+                        {std::nullopt, std::string("https://auth.example.com/env/as/token")});
 }
 
 HttpRequest list_request() {
@@ -45,14 +60,14 @@ TEST_SUITE("auth") {
     const auto c = resolve({{"AUDITFETCH_TOKEN", " tok\n"},
                             {"PINGONE_CLIENT_ID", "id"},
                             {"PINGONE_CLIENT_SECRET", "s"}});
-    CHECK(c.kind == Credentials::Kind::bearer);
+    CHECK(c.kind == CredentialNeeds::Kind::token);
     CHECK(c.token == "tok");
     CHECK(c.source == "AUDITFETCH_TOKEN");
   }
 
   TEST_CASE("client credentials use the regional token URL of the environment") {
     const auto c = resolve({{"PINGONE_CLIENT_ID", "id"}, {"PINGONE_CLIENT_SECRET", "s"}});
-    CHECK(c.kind == Credentials::Kind::client_credentials);
+    CHECK(c.kind == CredentialNeeds::Kind::client_pair);
     CHECK(c.token_url == "https://auth.pingone.com/" + k_env_id + "/as/token");
     CHECK(c.source == "PINGONE_CLIENT_ID/PINGONE_CLIENT_SECRET");
   }
@@ -121,7 +136,7 @@ TEST_SUITE("auth") {
   }
 
   TEST_CASE("a refused static token names its variable") {
-    Session s(resolve({{"AUDITFETCH_TOKEN", "bad"}}));
+    Session s(resolve_scheme({{"AUDITFETCH_TOKEN", "bad"}}));
     s.transport.respond(401, R"({"code":"ACCESS_FAILED","message":"The request could not be completed.","details":[{"code":"INVALID_TOKEN","message":"expired"}]})");
     try {
       s.api.fetch(list_request(), Purpose::list);
@@ -136,7 +151,7 @@ TEST_SUITE("auth") {
 
   TEST_CASE("credentials a server echoes in its error body are redacted, even cut short") {
     const std::string token = "tok-0123456789abcdef";
-    Session s(resolve({{"AUDITFETCH_TOKEN", token}}));
+    Session s(resolve_scheme({{"AUDITFETCH_TOKEN", token}}));
     s.transport.respond(401, R"({"code":"ACCESS_FAILED","message":"token tok-0123456789abcdef refused"})");
     try {
       s.api.fetch(list_request(), Purpose::list);
@@ -171,8 +186,8 @@ TEST_SUITE("auth") {
   }
 
   TEST_CASE("a token endpoint that echoes the client secret has it redacted") {
-    Session s(resolve({{"PINGONE_CLIENT_ID", "id"}, {"PINGONE_CLIENT_SECRET", "s3cr3t+value/xyz"}},
-                      {std::nullopt, std::string("https://auth.example.com/env/as/token")}));
+    Session s(resolve_scheme({{"PINGONE_CLIENT_ID", "id"}, {"PINGONE_CLIENT_SECRET", "s3cr3t+value/xyz"}},
+                             {std::nullopt, std::string("https://auth.example.com/env/as/token")}));
     s.transport.respond(401, R"({"error":"invalid_client","error_description":"secret s3cr3t+value/xyz )"
                              R"(or s3cr3t%2Bvalue%2Fxyz refused"})");
     try {
@@ -199,7 +214,7 @@ TEST_SUITE("auth") {
   }
 
   TEST_CASE("statuses map to documented error kinds") {
-    Session s(resolve({{"AUDITFETCH_TOKEN", "t"}}));
+    Session s(resolve_scheme({{"AUDITFETCH_TOKEN", "t"}}));
     s.transport.respond(404, R"({"code":"NOT_FOUND","message":"nope"})");
     CHECK_THROWS_WITH_AS(s.api.fetch(list_request(), Purpose::get), "no such activity (NOT_FOUND: nope)", Error);
     s.transport.respond(400, R"({"code":"INVALID_DATA","message":"bad","details":[{"code":"INVALID_FILTER","message":"x"}]})");
@@ -222,5 +237,97 @@ TEST_SUITE("auth") {
       CHECK(e.kind() == ErrorKind::remote);
       CHECK(std::string(e.what()).find('\x1b') == std::string::npos);
     }
+  }
+
+  TEST_CASE("generic client variables a provider cannot use are passed over, and said so when nothing else is set") {
+    const auto& te = registry().find("thousandeyes");
+    const auto context = resolve_context(te, {{"aid", "1"}}, std::nullopt, env_of({}));
+    const auto r = resolve_for(context, {{"AUDITFETCH_CLIENT_ID", "id"}, {"AUDITFETCH_CLIENT_SECRET", "s"},
+                                         {"TE_TOKEN", "tok"}});
+    CHECK(r.credentials.source == "TE_TOKEN");
+    try {
+      resolve_for(context, {{"AUDITFETCH_CLIENT_ID", "id"}, {"AUDITFETCH_CLIENT_SECRET", "s"}});
+      FAIL("no error");
+    } catch (const Error& e) {
+      CHECK(std::string(e.what()) == "thousandeyes: no credentials");
+      CHECK(e.hint().rfind("AUDITFETCH_CLIENT_ID is set, but thousandeyes does not use a client id "
+                           "and secret; set AUDITFETCH_TOKEN",
+                           0) == 0);
+    }
+  }
+}
+
+TEST_SUITE("auth schemes") {
+  // A scheme from its definition text, with settings "domain" and "email".
+  std::unique_ptr<AuthScheme> scheme(const std::string& json) {
+    const auto value = boost::json::parse(json);
+    TemplateScope scope;
+    scope.names = {"domain", "email"};
+    return make_auth_scheme(DefNode(value, "auth"), scope);
+  }
+
+  std::string authorization(const AuthScheme& s, Credentials c, const Vars& vars = {}) {
+    FakeTransport transport;
+    CapturingDiagnostics diagnostics;
+    HttpClient http{transport, diagnostics};
+    HttpRequest request;
+    s.authorizer(std::move(c), vars, http)->authorize(request);
+    for (const auto& h : request.headers)
+      return h.name + ": " + h.value;
+    return "";
+  }
+
+  TEST_CASE("a token with any prefix, or in a header of its own") {
+    Credentials c;
+    c.token = "00abc";
+    CHECK(authorization(*scheme(R"({"scheme":"token"})"), c) == "Authorization: Bearer 00abc");
+    CHECK(authorization(*scheme(R"({"scheme":"token","prefix":"SSWS"})"), c) == "Authorization: SSWS 00abc");
+    CHECK(authorization(*scheme(R"({"scheme":"token","header":"X-Api-Key"})"), c) == "X-Api-Key: 00abc");
+  }
+
+  TEST_CASE("Basic with a templated user name and the token as the password") {
+    Credentials c;
+    c.token = "api-token";
+    // base64("ann@example.com/token:api-token")
+    CHECK(authorization(*scheme(R"({"scheme":"basic","username":"{email}/token"})"), c, {{"email", "ann@example.com"}}) ==
+          "Authorization: Basic YW5uQGV4YW1wbGUuY29tL3Rva2VuOmFwaS10b2tlbg==");
+  }
+
+  TEST_CASE("client credentials send extra fields, as a form or as JSON") {
+    const auto graph = scheme(R"({"scheme":"oauth2_client_credentials","token_url":"https://login/{domain}/token",
+                                  "client_auth":"post","fields":{"scope":"https://graph.microsoft.com/.default"}})");
+    CHECK(graph->token_url_template() == "https://login/{domain}/token");
+    FakeTransport transport;
+    CapturingDiagnostics diagnostics;
+    HttpClient http{transport, diagnostics};
+    Credentials c;
+    c.kind = CredentialNeeds::Kind::client_pair;
+    c.client_id = "app";
+    c.client_secret = "s e";
+    c.token_url = "https://login/t/token";
+    transport.respond(200, R"({"access_token":"AT","expires_in":3599})");
+    HttpRequest request;
+    graph->authorizer(c, {}, http)->authorize(request);
+    CHECK(request.header("Authorization") == "Bearer AT");
+    CHECK(transport.requests.at(0).body ==
+          "grant_type=client_credentials&client_id=app&client_secret=s+e&scope=https%3A%2F%2Fgraph.microsoft.com%2F.default");
+
+    const auto auth0 = scheme(R"({"scheme":"oauth2_client_credentials","token_url":"https://{domain}/oauth/token",
+                                  "client_auth":"post","body":"json","fields":{"audience":"https://{domain}/api/v2/"}})");
+    transport.respond(200, R"({"access_token":"AT2"})");
+    auth0->authorizer(c, {{"domain", "acme.auth0.com"}}, http)->authorize(request);
+    CHECK(transport.requests.at(1).header("Content-Type") == "application/json");
+    CHECK(boost::json::parse(transport.requests.at(1).body) ==
+          boost::json::parse(R"({"grant_type":"client_credentials","client_id":"app","client_secret":"s e",
+                                 "audience":"https://acme.auth0.com/api/v2/"})"));
+  }
+
+  TEST_CASE("a scheme's template may only name settings; unknown schemes and keys are refused") {
+    CHECK_THROWS_AS(scheme(R"({"scheme":"basic","username":"{user}/token"})"), DefinitionProblem);
+    CHECK_THROWS_AS(scheme(R"({"scheme":"hmac"})"), DefinitionProblem);
+    CHECK_THROWS_AS(scheme(R"({"scheme":"token","prefx":"SSWS"})"), DefinitionProblem);
+    CHECK_THROWS_AS(scheme(R"({"scheme":"oauth2_client_credentials","token_url":"https://x",
+                               "fields":{"client_secret":"x"}})"),
+                    DefinitionProblem);
   }
 }

@@ -1,5 +1,5 @@
 #include "auditfetch/cli/cli.hpp"
-#include "auditfetch/error.hpp"
+#include "auditfetch/util/error.hpp"
 #include "test_support.hpp"
 
 #include <doctest/doctest.h>
@@ -11,7 +11,8 @@ namespace {
 
 ParsedCommandLine parse(std::vector<std::string> args) {
   args.insert(args.begin(), "auditfetch");
-  return parse_command_line(args, registry());
+  auto parsed = parse_command_line(args, registry());
+  return std::move(*parsed);
 }
 
 std::string usage_error(std::vector<std::string> args) {
@@ -31,14 +32,14 @@ TEST_SUITE("cli") {
     const auto p = parse({"list", "-p", "pingone", "--environment-id", "E", "--since", "24h",
                           "--action", "login", "--action", "USER.CREATED", "-o", "ndjson",
                           "--limit", "5", "--param", "a=b", "--param", "c=d", "-v"});
-    CHECK(p.command == Command::list);
+    CHECK(p.command == "list");
     CHECK(p.list.common.provider == "pingone");
     CHECK(p.list.common.settings.at("environment-id") == "E");
-    CHECK(p.list.since == "24h");
-    CHECK(p.list.actions == std::vector<std::string>{"login", "USER.CREATED"});
+    CHECK(p.list.query.since == "24h");
+    CHECK(p.list.query.actions == std::vector<std::string>{"login", "USER.CREATED"});
     CHECK(p.list.common.output == "ndjson");
-    CHECK(p.list.limit == 5u);
-    CHECK(p.list.params == std::vector<std::string>{"a=b", "c=d"});
+    CHECK(p.list.query.limit == 5u);
+    CHECK(p.list.query.params == std::vector<std::string>{"a=b", "c=d"});
     CHECK(p.list.common.verbose);
     CHECK(p.list.common.retries == 3);
     CHECK(p.list.common.timeout == "30s");
@@ -46,7 +47,7 @@ TEST_SUITE("cli") {
 
   TEST_CASE("get takes the id as a positional argument") {
     const auto p = parse({"get", "-p", "pingone", "abc"});
-    CHECK(p.command == Command::get);
+    CHECK(p.command == "get");
     CHECK(p.get.id == "abc");
   }
 
@@ -68,7 +69,7 @@ TEST_SUITE("cli") {
 
   TEST_CASE("a repeated single-value flag takes the last value") {
     const auto p = parse({"list", "--since", "1h", "--since", "2h"});
-    CHECK(p.list.since == "2h");
+    CHECK(p.list.query.since == "2h");
   }
 
   TEST_CASE("definition directories: XDG, the environment, then every --providers-dir") {

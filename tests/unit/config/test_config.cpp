@@ -1,9 +1,12 @@
 // config.toml: parsing, errors naming file:line:key, precedence, credential sources, masking.
-#include "auditfetch/auth/auth.hpp"
+#include "auditfetch/auth/scheme.hpp"
 #include "auditfetch/commands/config.hpp"
 #include "auditfetch/config/command.hpp"
+#include "auditfetch/commands/profile.hpp"
+#include "auditfetch/commands/get.hpp"
+#include "auditfetch/commands/tail.hpp"
 #include "auditfetch/config/config.hpp"
-#include "auditfetch/error.hpp"
+#include "auditfetch/util/error.hpp"
 #include "fakes/fake_transport.hpp"
 #include "test_support.hpp"
 
@@ -221,7 +224,7 @@ TEST_SUITE("config") {
           k_path + ":1: profiles.p: has client-id but not client-secret");
     CHECK(parse_error("[profiles.p]\nprovider = \"thousandeyes\"\nclient-id = \"x\"\n"
                       "client-secret = { env = \"S\" }\n") ==
-          k_path + ":3: profiles.p.client-id: thousandeyes does not use OAuth2 client credentials");
+          k_path + ":3: profiles.p.client-id: thousandeyes does not use a client id and secret");
   }
 
   TEST_CASE("the config is found: --config, AUDITFETCH_CONFIG, XDG_CONFIG_HOME, HOME") {
@@ -303,14 +306,14 @@ TEST_SUITE("config") {
     ListOptions options;
     options.common.given = {"output", "since"};
     options.common.output = "csv";
-    options.since = "1h";
+    options.query.since = "1h";
     apply_profile(ping, options.common, &options, nullptr, readers.get());
     CHECK(options.common.provider == "pingone");
     CHECK(options.common.provider_source == "provider in profile ping (" + k_path + ":4)");
     CHECK(options.common.output == std::optional<std::string>("csv")); // flag
-    CHECK(options.since == std::optional<std::string>("1h"));          // flag
+    CHECK(options.query.since == std::optional<std::string>("1h"));    // flag
     CHECK(options.common.fields == std::optional<std::string>("id,action")); // profile
-    CHECK(options.actions == std::vector<std::string>{"login", "login_failed"});
+    CHECK(options.query.actions == std::vector<std::string>{"login", "login_failed"});
     CHECK(options.common.retries == 5);
     CHECK(options.common.no_remote_data);
     CHECK(options.common.timeout == "30s"); // default
@@ -375,16 +378,20 @@ TEST_SUITE("config") {
                                          &common.profile);
     const CredentialFlags flags{std::nullopt, std::nullopt, &common.profile};
 
-    auto from_env = resolve_credentials(context, flags, env_of({{"AUDITFETCH_TOKEN", "env-token"}}));
+    const auto& spec = *context.spec;
+    const auto resolve = [&](const EnvLookup& env, bool read = true) {
+      return resolve_credentials(spec.name, spec.auth, flags, context.vars, env, read).credentials;
+    };
+    auto from_env = resolve(env_of({{"AUDITFETCH_TOKEN", "env-token"}}));
     CHECK(from_env.token == "env-token");
     CHECK(readers.commands_run.empty());
 
-    const auto described = describe_credentials(context, flags, env_of({}));
+    const auto described = resolve(env_of({}), false);
     CHECK(described.token.empty());
     CHECK(described.source == "command get-token (token in profile ping, " + k_path + ":14)");
     CHECK(readers.commands_run.empty()); // describing runs nothing
 
-    const auto from_profile = resolve_credentials(context, flags, env_of({}));
+    const auto from_profile = resolve(env_of({}));
     CHECK(from_profile.token == "secret-from-command"); // trimmed
     CHECK(readers.commands_run == std::vector<std::string>{"get-token"});
   }
@@ -398,13 +405,16 @@ TEST_SUITE("config") {
     const auto context = resolve_context(registry().find("pingone"), {}, std::nullopt, env_of({}),
                                          &common.profile);
     const CredentialFlags flags{std::nullopt, std::nullopt, &common.profile};
-    auto c = resolve_credentials(context, flags, env_of({}));
-    CHECK(c.kind == Credentials::Kind::client_credentials);
+    const auto& spec = *context.spec;
+    auto c = resolve_credentials(spec.name, spec.auth, flags, context.vars, env_of({})).credentials;
+    CHECK(c.kind == CredentialNeeds::Kind::client_pair);
     CHECK(c.client_id == "my-client");
     CHECK(c.client_secret == "s3cret");
     CHECK(c.token_url == "https://auth.example.com/e/as/token");
     CHECK(c.token_url_source == "token-url in profile ping-cc (" + k_path + ":24)");
-    c = resolve_credentials(context, flags, env_of({{"AUDITFETCH_TOKEN_URL", "https://other/t"}}));
+    c = resolve_credentials(spec.name, spec.auth, flags, context.vars,
+                            env_of({{"AUDITFETCH_TOKEN_URL", "https://other/t"}}))
+            .credentials;
     CHECK(c.token_url == "https://other/t");
   }
 
@@ -509,11 +519,11 @@ TEST_SUITE("config") {
     TailOptions tail;
     apply_profile(config.find("p"), tail.list.common, &tail.list, &tail.interval, readers.get());
     CHECK(tail.interval == "5s");
-    CHECK(tail.list.since == std::optional<std::string>("1h"));
-    CHECK_FALSE(tail.list.until);
+    CHECK(tail.list.query.since == std::optional<std::string>("1h"));
+    CHECK_FALSE(tail.list.query.until);
     ListOptions list;
     apply_profile(config.find("p"), list.common, &list, nullptr, readers.get());
-    CHECK(list.until == std::optional<std::string>("now"));
+    CHECK(list.query.until == std::optional<std::string>("now"));
     GetOptions get;
     apply_profile(config.find("p"), get.common, nullptr, nullptr, readers.get());
     CHECK(get.common.fields == std::optional<std::string>("id"));

@@ -1,5 +1,5 @@
 // Inputs the fuzz targets (tests/fuzz) found crashing, kept as unit tests.
-#include "auditfetch/error.hpp"
+#include "auditfetch/util/error.hpp"
 #include "auditfetch/provider/builtin.hpp"
 #include "auditfetch/provider/registry.hpp"
 #include "auditfetch/time/time.hpp"

@@ -1,4 +1,4 @@
-#include "auditfetch/error.hpp"
+#include "auditfetch/util/error.hpp"
 #include "auditfetch/http/client.hpp"
 #include "fakes/fake_transport.hpp"
 
@@ -97,7 +97,34 @@ TEST_SUITE("client") {
     const auto now = parse_rfc3339("2024-05-01T00:00:00Z");
     const auto reset = std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count() + 7;
     r.headers = {{"X-Organization-Rate-Limit-Reset", std::to_string(reset)}};
-    CHECK(retry_delay(&r, 0, RetryPolicy{}, now, rng) == milliseconds{7000});
+    RetryPolicy policy;
+    CHECK(retry_delay(&r, 0, policy, now, rng) != milliseconds{7000}); // a header the API did not declare
+    policy.rate_limit.reset_header = "x-organization-rate-limit-reset";
+    CHECK(retry_delay(&r, 0, policy, now, rng) == milliseconds{7000});
+    policy.rate_limit.reset_unit = RateLimitSignals::Unit::seconds;
+    r.headers = {{"X-Organization-Rate-Limit-Reset", "3"}};
+    CHECK(retry_delay(&r, 0, policy, now, rng) == milliseconds{3000});
+  }
+
+  TEST_CASE("a 403 is a rate limit only when the definition says so and none remain") {
+    std::mt19937_64 rng(1);
+    const auto now = parse_rfc3339("2024-05-01T00:00:00Z");
+    RetryPolicy policy;
+    policy.rate_limit = {"x-ratelimit-reset", RateLimitSignals::Unit::epoch_seconds,
+                         "x-ratelimit-remaining", {403}};
+    HttpResponse r;
+    r.status = 403;
+    const auto reset = std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count() + 2;
+    r.headers = {{"x-ratelimit-remaining", "12"}, {"x-ratelimit-reset", std::to_string(reset)}};
+    CHECK_FALSE(is_rate_limited(r, policy.rate_limit));
+    CHECK_FALSE(retry_delay(&r, 0, policy, now, rng)); // a real refusal
+    r.headers[0].value = "0";
+    CHECK(is_rate_limited(r, policy.rate_limit));
+    CHECK(retry_delay(&r, 0, policy, now, rng) == milliseconds{2000});
+    r.headers = {{"Retry-After", "1"}}; // a secondary limit
+    CHECK(retry_delay(&r, 0, policy, now, rng) == milliseconds{1000});
+    r.headers[0].value = "3601";
+    CHECK_FALSE(retry_delay(&r, 0, policy, now, rng)); // too long to wait
   }
 
   TEST_CASE("a Retry-After beyond the maximum is not waited for") {

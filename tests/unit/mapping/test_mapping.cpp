@@ -1,5 +1,6 @@
-#include "auditfetch/error.hpp"
+#include "auditfetch/util/error.hpp"
 #include "auditfetch/mapping/mapping.hpp"
+#include "auditfetch/provider/actions.hpp"
 #include "auditfetch/provider/registry.hpp"
 #include "test_support.hpp"
 
@@ -259,9 +260,9 @@ TEST_SUITE("mapping pointers") {
     // Each unified field is mapped from a pointer into the record below; the expected values
     // are find_pointer's, the reference the indexed lookups must agree with.
     const auto spec = parse_definition(R"({
-      "name": "pointers", "description": "d", "base_url": "https://example.com", "auth": {},
+      "name": "pointers", "description": "d", "base_url": "https://example.com", "auth": {"scheme": "token"},
       "list": {"path": "/a", "page_size": {"param": "n", "default": 10, "max": 20},
-               "pagination": {"style": "hal_next", "next": "/next"}},
+               "pagination": {"style": "body_link", "next": "/next"}},
       "get": {"unsupported": "no endpoint"},
       "mapping": {"created_at": "/t", "id": "/dup/x", "description": "/a/b/c",
                   "entity": "/list/1/id", "entity_type": "/we~1ird/t~0il", "group": "/empty//k",

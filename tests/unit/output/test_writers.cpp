@@ -1,8 +1,8 @@
 #include "auditfetch/output/writer.hpp"
 
-#include "auditfetch/error.hpp"
-#include "auditfetch/mapping/json.hpp"
-#include "auditfetch/output/sanitize.hpp"
+#include "auditfetch/util/error.hpp"
+#include "auditfetch/json/document.hpp"
+#include "auditfetch/util/sanitize.hpp"
 #include "fakes/string_sink.hpp"
 #include "test_support.hpp"
 

@@ -1,84 +1,78 @@
-#include "auditfetch/error.hpp"
-#include "auditfetch/paging/paging.hpp"
+#include "auditfetch/paging/listing.hpp"
+#include "auditfetch/util/error.hpp"
 #include "test_support.hpp"
 
+#include <boost/json.hpp>
 #include <doctest/doctest.h>
+
+#include <deque>
 
 using namespace auditfetch;
 using namespace auditfetch::test;
 
 namespace {
 
-HttpResponse ok(std::string body) {
+HttpResponse ok(std::string body, std::vector<Header> headers = {}) {
   HttpResponse r;
   r.status = 200;
   r.body = std::move(body);
   r.headers = {{"Content-Type", "application/json"}};
+  r.headers.insert(r.headers.end(), headers.begin(), headers.end());
   return r;
 }
 
-const ProviderSpec& spec() { return registry().find("pingone"); }
-const std::string k_base = "https://api.pingone.com/v1";
+// A paging style from a definition's pagination object.
+std::unique_ptr<PagingStyle> style(const std::string& json) {
+  const auto value = boost::json::parse(json);
+  const DefNode node(value, "pagination");
+  DefObject o(node);
+  return make_paging_style(o);
+}
 
-HttpRequest first() {
+const std::string k_base = "https://api.example.com/v1";
+
+HttpRequest request(std::string url) {
   HttpRequest r;
-  r.url = k_base + "/environments/e/activities?limit=2";
+  r.url = std::move(url);
   return r;
 }
+
+// A listing over scripted responses; records every request it sends.
+struct Scripted {
+  std::unique_ptr<PagingStyle> paging;
+  StopRules stop;
+  PagingSetup setup;
+  std::deque<HttpResponse> responses;
+  std::vector<HttpRequest> sent;
+
+  std::unique_ptr<Listing> start(HttpRequest first, std::string records = "/items") {
+    return std::make_unique<Listing>(*paging, stop, setup, records, k_base, std::move(first),
+                                     [this](const HttpRequest& r) {
+                                       sent.push_back(r);
+                                       REQUIRE_FALSE(responses.empty());
+                                       auto response = std::move(responses.front());
+                                       responses.pop_front();
+                                       return response;
+                                     });
+  }
+
+  // Every page of the listing: the number of records on each.
+  std::vector<std::size_t> drain(Listing& listing) {
+    std::vector<std::size_t> sizes;
+    while (auto page = listing.next())
+      sizes.push_back(page->records->size());
+    return sizes;
+  }
+};
 
 } // namespace
 
-TEST_SUITE("paging") {
-  TEST_CASE("records come from _embedded.activities and the next link is followed") {
-    const auto page = parse_page(
-        spec(),
-        ok(R"({"_embedded":{"activities":[{"id":"1"},{"id":"2"}]},"_links":{"next":{"href":"https://api.pingone.com/v1/environments/e/activities?limit=2&cursor=abc"}}})"),
-        1, first().url);
-    CHECK(page.records->size() == 2);
-    Pager pager(spec(), k_base, 2);
-    const auto next = pager.next_request(first(), page);
-    REQUIRE(next);
-    CHECK(next->url == "https://api.pingone.com/v1/environments/e/activities?limit=2&cursor=abc");
-  }
-
-  TEST_CASE("no next link ends the listing") {
-    const auto page = parse_page(spec(), ok(R"({"_embedded":{"activities":[]},"_links":{}})"), 1,
-                                 first().url);
-    Pager pager(spec(), k_base, 2);
-    CHECK_FALSE(pager.next_request(first(), page));
-  }
-
-  TEST_CASE("a page without _embedded is empty") {
-    const auto page = parse_page(spec(), ok(R"({"_links":{}})"), 1, first().url);
-    CHECK(page.records->empty());
-  }
-
-  TEST_CASE("a next link to another host is refused") {
-    const auto page = parse_page(
-        spec(), ok(R"({"_embedded":{"activities":[]},"_links":{"next":{"href":"https://evil.example/x"}}})"),
-        3, first().url);
-    Pager pager(spec(), k_base, 2);
-    CHECK_THROWS_WITH_AS(pager.next_request(first(), page),
-                         "page 3: refusing the next link to https://evil.example: not the API's "
-                         "origin https://api.pingone.com",
-                         Error);
-  }
-
-  TEST_CASE("a next link that repeats a page is a loop") {
-    const auto page = parse_page(
-        spec(),
-        ok(R"({"_embedded":{"activities":[]},"_links":{"next":{"href":"https://api.pingone.com/v1/environments/e/activities?limit=2"}}})"),
-        2, first().url);
-    Pager pager(spec(), k_base, 2);
-    CHECK_THROWS_WITH_AS(pager.next_request(first(), page),
-                         "page 2: the next link repeats an earlier page; stopping a loop", Error);
-  }
-
+TEST_SUITE("pages") {
   TEST_CASE("invalid JSON names the status and content type") {
     auto response = ok("<html>oops</html>");
     response.headers = {{"Content-Type", "text/html"}};
     try {
-      parse_page(spec(), response, 1, first().url);
+      parse_page(response, "/items", 1, k_base);
       FAIL("no error");
     } catch (const Error& e) {
       CHECK(e.kind() == ErrorKind::remote);
@@ -86,133 +80,179 @@ TEST_SUITE("paging") {
     }
   }
 
-  TEST_CASE("records that are not an array are refused") {
-    CHECK_THROWS_WITH_AS(parse_page(spec(), ok(R"({"_embedded":{"activities":{"id":"1"}}})"), 1,
-                                    first().url),
-                         "records at \"/_embedded/activities\" are not an array", Error);
+  TEST_CASE("records that are not an array are refused; a body without them is empty") {
+    auto not_array = ok(R"({"items":{"id":"1"}})");
+    CHECK_THROWS_WITH_AS(parse_page(not_array, "/items", 1, k_base),
+                         "records at \"/items\" are not an array", Error);
+    auto none = ok(R"({"links":{}})");
+    CHECK(parse_page(none, "/items", 1, k_base).records->empty());
+    auto array = ok("[1]");
+    CHECK_THROWS_WITH_AS(parse_page(array, "/items", 1, k_base),
+                         "records at \"/items\" missing (HTTP 200, application/json, 3 bytes)", Error);
   }
 
-  TEST_CASE("a get response becomes a one-record page") {
-    const auto page = parse_record(spec(), ok(R"({"id":"1","recordedAt":"x"})"), "u");
-    REQUIRE(page.records->size() == 1);
-    CHECK(page.records->at(0)["id"].get_string().value() == "1");
-    CHECK_THROWS_AS(parse_record(spec(), ok("[1]"), "u"), Error);
-  }
-}
-
-TEST_SUITE("paging") {
-  TEST_CASE("a page whose records are the body itself survives a move") {
-    const auto& sailpoint = registry().find("sailpoint");
-    auto page = parse_page(sailpoint, ok(R"([{"id":"a"},{"id":"b"}])"), 1, "https://x/a");
+  TEST_CASE("a bare array body is the records, and the page keeps its headers") {
+    auto response = ok(R"([{"id":"a"},{"id":"b"}])", {{"Link", "<https://x/b>; rel=\"next\""}});
+    auto page = parse_page(response, "", 1, "https://x/a");
     Page moved = std::move(page);
     REQUIRE(moved.records->size() == 2);
     CHECK(moved.records->at(1)["id"].get_string().value() == "b");
+    CHECK(moved.header("link") == "<https://x/b>; rel=\"next\"");
   }
 
-  TEST_CASE("a cursor is sent back as a parameter, other parameters unchanged") {
-    const auto& truto = registry().find("truto");
-    HttpRequest current;
-    current.url = "https://api.truto.one/unified/user-directory/activities?integrated_account_id=x&limit=2";
-    const auto page = parse_page(truto, ok(R"({"result":[{"id":"1"}],"next_cursor":"c1"})"), 1, current.url);
-    Pager pager(truto, "https://api.truto.one", 2);
-    const auto next = pager.next_request(current, page);
-    REQUIRE(next);
-    CHECK(next->url == current.url + "&next_cursor=c1");
-    const auto last = parse_page(truto, ok(R"({"result":[],"next_cursor":null})"), 2, next->url);
-    CHECK_FALSE(pager.next_request(*next, last));
-  }
-
-  TEST_CASE("a cursor the API already gave is a loop") {
-    const auto& truto = registry().find("truto");
-    HttpRequest current;
-    current.url = "https://api.truto.one/a?next_cursor=c1";
-    const auto page = parse_page(truto, ok(R"({"result":[],"next_cursor":"c1"})"), 4, current.url);
-    Pager pager(truto, "https://api.truto.one", 2);
-    CHECK_THROWS_WITH_AS(pager.next_request(current, page),
-                         "page 4: the API returned a cursor it returned before; stopping a loop", Error);
-  }
-
-  TEST_CASE("offset paging stops on a short page and continues by keyset past the cap") {
-    auto sailpoint = registry().find("sailpoint");
-    sailpoint.list.pagination.max_offset = 2;
-    std::vector<Timestamp> restarts;
-    Pager pager(sailpoint, "https://t.api.identitynow.com/v3", 2, [&](Timestamp since) {
-      restarts.push_back(since);
-      HttpRequest r;
-      r.url = "https://t.api.identitynow.com/v3/account-activities?limit=2&since=" + format_rfc3339_ms(since);
-      return r;
-    });
-    HttpRequest first;
-    first.url = "https://t.api.identitynow.com/v3/account-activities?limit=2";
-    auto p1 = parse_page(sailpoint, ok(R"([{"id":"a","created":"2024-05-01T00:00:01Z"},{"id":"b","created":"2024-05-01T00:00:02Z"}])"), 1, first.url);
-    pager.accept(p1);
-    auto r2 = pager.next_request(first, p1);
-    REQUIRE(r2);
-    CHECK(r2->url == first.url + "&offset=2");
-    auto p2 = parse_page(sailpoint, ok(R"([{"id":"c","created":"2024-05-01T00:00:03Z"},{"id":"d","created":"2024-05-01T00:00:03Z"}])"), 2, r2->url);
-    pager.accept(p2);
-    auto r3 = pager.next_request(*r2, p2); // offset 4 > cap 2: keyset
-    REQUIRE(r3);
-    REQUIRE(restarts.size() == 1);
-    CHECK(format_rfc3339_ms(restarts[0]) == "2024-05-01T00:00:03.000Z");
-    // The restart sees c and d again at the boundary time: both dropped, e kept.
-    auto p3 = parse_page(sailpoint, ok(R"([{"id":"c","created":"2024-05-01T00:00:03Z"},{"id":"d","created":"2024-05-01T00:00:03Z"},{"id":"e","created":"2024-05-01T00:00:04Z"}])"), 3, r3->url);
-    pager.accept(p3);
-    REQUIRE(p3.records->size() == 1);
-    CHECK(p3.records->at(0)["id"].get_string().value() == "e");
+  TEST_CASE("a get response becomes a one-record page") {
+    auto response = ok(R"({"id":"1","recordedAt":"x"})");
+    const auto page = parse_record(response, "", "u");
+    REQUIRE(page.records->size() == 1);
+    CHECK(page.records->at(0)["id"].get_string().value() == "1");
+    auto array = ok("[1]");
+    CHECK_THROWS_AS(parse_record(array, "", "u"), Error);
   }
 }
 
-TEST_SUITE("paging ahead") {
-  TEST_CASE("a next link in front of the records is the request the parsed page gives") {
-    const std::string body =
-        R"({"_links":{"self":{"href":"/v1/environments/e/activities?limit=2"},"next":{"href":"/v1/environments/e/activities?limit=2&cursor=abc"}},"_embedded":{"activities":[{"id":"1"},{"id":"2"}]}})";
-    Pager pager(spec(), k_base, 2);
-    const auto early = pager.early_next_request(first(), body);
-    REQUIRE(early);
-    const auto next = pager.next_request(first(), parse_page(spec(), ok(body), 1, first().url));
-    REQUIRE(next);
-    CHECK(early->url == next->url);
-    CHECK(early->url == "https://api.pingone.com/v1/environments/e/activities?limit=2&cursor=abc");
+TEST_SUITE("paging styles") {
+  TEST_CASE("the table knows its styles; a definition naming another is refused") {
+    CHECK(paging_style_names() ==
+          std::vector<std::string_view>{"body_link", "cursor", "link_header", "offset"});
+    CHECK_THROWS_AS(style(R"({"style":"hal"})"), DefinitionProblem);
+    CHECK_THROWS_AS(style(R"({"style":"body_link"})"), DefinitionProblem); // no "next"
   }
 
-  TEST_CASE("a cursor is read ahead too; offsets wait for the page") {
-    const auto& truto = registry().find("truto");
-    HttpRequest current;
-    current.url = "https://api.truto.one/unified/user-directory/activities?limit=2";
-    Pager pager(truto, "https://api.truto.one", 2);
-    const auto early = pager.early_next_request(current, R"({"next_cursor":"c1","result":[{"id":"1"}]})");
-    REQUIRE(early);
-    CHECK(early->url == current.url + "&next_cursor=c1");
-    const auto& sailpoint = registry().find("sailpoint");
-    Pager offsets(sailpoint, "https://t.api.identitynow.com", 2);
-    HttpRequest search;
-    search.url = "https://t.api.identitynow.com/v3/search?limit=2&offset=0";
-    CHECK_FALSE(offsets.early_next_request(search, R"([{"id":"1"},{"id":"2"}])"));
+  TEST_CASE("body_link follows the URL at the pointer, relative ones resolved, until there is none") {
+    Scripted s{style(R"({"style":"body_link","next":"/links/next"})"), {}, {}, {}, {}};
+    s.responses.push_back(ok(R"({"items":[1,2],"links":{"next":"/v1/x?cursor=2"}})"));
+    s.responses.push_back(ok(R"({"items":[3],"links":{"next":null}})"));
+    auto listing = s.start(request(k_base + "/x"));
+    CHECK(s.drain(*listing) == std::vector<std::size_t>{2, 1});
+    REQUIRE(s.sent.size() == 2);
+    CHECK(s.sent[1].url == "https://api.example.com/v1/x?cursor=2");
   }
 
-  TEST_CASE("nothing is asked for ahead that the parsed page would refuse or that is not there") {
-    Pager pager(spec(), k_base, 2);
-    // Another origin: next_request names the page and refuses; ahead, nothing is sent.
-    CHECK_FALSE(pager.early_next_request(
-        first(), R"({"_links":{"next":{"href":"https://evil.example/x"}},"_embedded":{}})"));
-    // The page itself again.
-    CHECK_FALSE(pager.early_next_request(
-        first(), R"({"_links":{"next":{"href":")" + first().url + R"("}},"_embedded":{}})"));
-    // A page already followed.
-    const std::string page_2 = k_base + "/environments/e/activities?limit=2&cursor=b";
-    const auto page = parse_page(
-        spec(), ok(R"({"_links":{"next":{"href":")" + page_2 + R"("}}})"), 1, first().url);
-    REQUIRE(pager.next_request(first(), page));
-    HttpRequest second;
-    second.url = page_2;
-    CHECK_FALSE(pager.early_next_request(
-        second, R"({"_links":{"next":{"href":")" + first().url + R"("}}})"));
-    // Last page, links after the records (further than the scan goes), not a string.
-    CHECK_FALSE(pager.early_next_request(first(), R"({"_links":{"self":{"href":"/x"}}})"));
-    CHECK_FALSE(pager.early_next_request(
-        first(), R"({"_embedded":{"activities":[)" + std::string(70000, ' ') +
-                     R"(]},"_links":{"next":{"href":"/v1/environments/e/activities?cursor=z"}}})"));
-    CHECK_FALSE(pager.early_next_request(first(), R"({"_links":{"next":{"href":null}}})"));
+  TEST_CASE("link_header follows rel=\"next\" among several links and Link lines") {
+    Scripted s{style(R"({"style":"link_header"})"), {}, {}, {}, {}};
+    s.responses.push_back(ok("[1,2]", {{"Link", "<https://api.example.com/v1/x>; rel=\"self\""},
+                                       {"Link", "<https://api.example.com/v1/x?after=b%2Cc>; rel=\"next\""}}));
+    s.responses.push_back(ok("[3]", {{"link", "<https://api.example.com/v1/x?page=1>; rel=\"first\", "
+                                              "<https://api.example.com/v1/x?after=z>; title=\"a, b\"; rel=\"prev next\""}}));
+    s.responses.push_back(ok("[]", {{"Link", "<https://api.example.com/v1/x?after=z>; rel=\"self\""}}));
+    auto listing = s.start(request(k_base + "/x"), "");
+    CHECK(s.drain(*listing) == std::vector<std::size_t>{2, 1, 0});
+    REQUIRE(s.sent.size() == 3);
+    CHECK(s.sent[1].url == "https://api.example.com/v1/x?after=b%2Cc");
+    CHECK(s.sent[2].url == "https://api.example.com/v1/x?after=z");
+  }
+
+  TEST_CASE("a cursor is sent back as a parameter; null or empty ends the listing") {
+    for (const auto* end : {"null", "\"\""}) {
+      Scripted s{style(R"({"style":"cursor","cursor":"/next","param":"cursor"})"), {}, {}, {}, {}};
+      s.responses.push_back(ok(R"({"items":[1],"next":"c1"})"));
+      s.responses.push_back(ok(std::string(R"({"items":[2],"next":)") + end + "}"));
+      auto listing = s.start(request(k_base + "/x?limit=1"));
+      CHECK(s.drain(*listing).size() == 2);
+      CHECK(s.sent[1].url == k_base + "/x?limit=1&cursor=c1");
+    }
+  }
+
+  TEST_CASE("a cursor that is not a string is an invalid page") {
+    Scripted s{style(R"({"style":"cursor","cursor":"/next","param":"cursor"})"), {}, {}, {}, {}};
+    s.responses.push_back(ok(R"({"items":[1],"next":7})"));
+    auto listing = s.start(request(k_base + "/x"));
+    CHECK_THROWS_WITH_AS(listing->next(), "page 1: the cursor at \"/next\" is not a string", Error);
+  }
+
+  TEST_CASE("offset paging stops on a short page and continues by keyset past the cap") {
+    Scripted s{style(R"({"style":"offset","param":"offset","max_offset":2})"), {}, {}, {}, {}};
+    std::vector<Timestamp> restarts;
+    s.setup.page_size = 2;
+    s.setup.record_key = [](JsonValue record) -> std::optional<std::pair<Timestamp, std::string>> {
+      return std::make_pair(parse_rfc3339(record["t"].get_string().value()),
+                            std::string(record["id"].get_string().value()));
+    };
+    s.setup.restart = [&](Timestamp since) {
+      restarts.push_back(since);
+      return request(k_base + "/a?limit=2&since=" + format_rfc3339_ms(since));
+    };
+    s.responses.push_back(ok(R"([{"id":"a","t":"2024-05-01T00:00:01Z"},{"id":"b","t":"2024-05-01T00:00:02Z"}])"));
+    s.responses.push_back(ok(R"([{"id":"c","t":"2024-05-01T00:00:03Z"},{"id":"d","t":"2024-05-01T00:00:03Z"}])"));
+    // The restart sees c and d again at the boundary time: both dropped, e kept.
+    s.responses.push_back(ok(R"([{"id":"c","t":"2024-05-01T00:00:03Z"},{"id":"d","t":"2024-05-01T00:00:03Z"},{"id":"e","t":"2024-05-01T00:00:04Z"}])"));
+    s.responses.push_back(ok("[]")); // offset 2 of the restart: the end
+    auto listing = s.start(request(k_base + "/a?limit=2"), "");
+    CHECK(s.drain(*listing) == std::vector<std::size_t>{2, 2, 1, 0});
+    CHECK(s.sent[1].url == k_base + "/a?limit=2&offset=2");
+    REQUIRE(restarts.size() == 1);
+    CHECK(format_rfc3339_ms(restarts[0]) == "2024-05-01T00:00:03.000Z");
+    CHECK(s.sent[3].url == k_base + "/a?limit=2&since=2024-05-01T00:00:03.000Z&offset=2");
+  }
+}
+
+TEST_SUITE("listing") {
+  TEST_CASE("a next link to another origin is refused before it is sent") {
+    Scripted s{style(R"({"style":"body_link","next":"/next"})"), {}, {}, {}, {}};
+    s.responses.push_back(ok(R"({"items":[],"next":"https://evil.example/x"})"));
+    auto listing = s.start(request(k_base + "/x"));
+    CHECK_THROWS_WITH_AS(listing->next(),
+                         "page 1: refusing the next link to https://evil.example: not the API's "
+                         "origin https://api.example.com",
+                         Error);
+    CHECK(s.sent.size() == 1);
+  }
+
+  TEST_CASE("a next request that repeats a page is a loop, unless the definition says it ends") {
+    Scripted loop{style(R"({"style":"link_header"})"), {}, {}, {}, {}};
+    loop.responses.push_back(ok("[1]", {{"Link", "<" + k_base + "/x>; rel=\"next\""}}));
+    auto listing = loop.start(request(k_base + "/x"), "");
+    CHECK_THROWS_WITH_AS(listing->next(),
+                         "page 1: the next page would repeat an earlier one; stopping a loop", Error);
+
+    // Okta and Auth0: an empty page whose next link is itself is the end for now.
+    Scripted end{style(R"({"style":"link_header"})"), {}, {}, {}, {}};
+    end.stop.next_is_current = true;
+    end.responses.push_back(ok("[1]", {{"Link", "<" + k_base + "/x?after=1>; rel=\"next\""}}));
+    end.responses.push_back(ok("[]", {{"Link", "<" + k_base + "/x?after=1>; rel=\"next\""}}));
+    auto ended = end.start(request(k_base + "/x"), "");
+    auto first = ended->next();
+    REQUIRE(first);
+    CHECK(first->continuation->url == k_base + "/x?after=1");
+    auto last = ended->next();
+    REQUIRE(last);
+    // Where a later run resumes: the same request, which will bring what is new.
+    CHECK(last->continuation->url == k_base + "/x?after=1");
+    CHECK_FALSE(ended->next());
+  }
+
+  TEST_CASE("stop rules: an empty page, has_more false") {
+    Scripted empty{style(R"({"style":"cursor","cursor":"/next","param":"c"})"), {}, {}, {}, {}};
+    empty.stop.empty_page = true;
+    empty.responses.push_back(ok(R"({"items":[],"next":"c9"})"));
+    auto listing = empty.start(request(k_base + "/x"));
+    CHECK(empty.drain(*listing) == std::vector<std::size_t>{0});
+
+    Scripted more{style(R"({"style":"cursor","cursor":"/next","param":"c"})"), {}, {}, {}, {}};
+    more.stop.more_pointer = "/has_more";
+    more.responses.push_back(ok(R"({"items":[1],"next":"c1","has_more":true})"));
+    more.responses.push_back(ok(R"({"items":[2],"next":"c2","has_more":false})"));
+    auto second = more.start(request(k_base + "/x"));
+    auto page = second->next();
+    REQUIRE(page);
+    page = second->next();
+    REQUIRE(page);
+    CHECK(page->continuation->url == k_base + "/x?c=c2"); // a later run continues there
+    CHECK_FALSE(second->next());
+    CHECK(more.sent.size() == 2);
+  }
+
+  TEST_CASE("a failed fetch names the page") {
+    Scripted s{style(R"({"style":"body_link","next":"/next"})"), {}, {}, {}, {}};
+    s.responses.push_back(ok(R"({"items":[],"next":"/v1/y"})"));
+    s.responses.push_back(ok("not json"));
+    auto listing = s.start(request(k_base + "/x"));
+    REQUIRE(listing->next());
+    try {
+      listing->next();
+      FAIL("no error");
+    } catch (const Error& e) {
+      CHECK(std::string(e.what()).rfind("page 2: invalid JSON", 0) == 0);
+    }
   }
 }

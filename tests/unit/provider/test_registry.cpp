@@ -1,4 +1,4 @@
-#include "auditfetch/error.hpp"
+#include "auditfetch/util/error.hpp"
 #include "auditfetch/provider/registry.hpp"
 #include "test_support.hpp"
 
@@ -21,9 +21,9 @@ std::string error_of(const std::string& json) {
 
 const std::string k_minimal = R"({
   "name": "mini", "description": "d", "base_url": "https://example.com",
-  "auth": {},
+  "auth": {"scheme": "token"},
   "list": {"path": "/a", "page_size": {"param": "n", "default": 10, "max": 20},
-           "pagination": {"style": "hal_next", "next": "/next"}},
+           "pagination": {"style": "body_link", "next": "/next"}},
   "get": {"unsupported": "no endpoint"},
   "mapping": {"created_at": "/t"}
 })";
@@ -33,15 +33,16 @@ const std::string k_minimal = R"({
 TEST_SUITE("registry") {
   TEST_CASE("the built-in definitions load") {
     const auto& spec = registry().find("pingone");
-    CHECK(spec.list.pagination.style == PaginationStyle::hal_next);
-    CHECK(spec.list.filter.fields.at("actor_id") == "actors.user.id");
+    CHECK(spec.list.paging->describe() == "follows the next link at /_links/next/href");
+    CHECK(spec.list.filter->pushable() ==
+          std::vector<std::string>{"since", "until", "action", "actor_id", "entity", "entity_type"});
     CHECK(spec.setting("environment-id")->required);
   }
 
   TEST_CASE("a minimal definition parses") {
     const auto spec = parse_definition(k_minimal, "test.json");
     CHECK(spec.name == "mini");
-    CHECK(!spec.get.path);
+    CHECK(spec.get.paths.empty());
   }
 
   TEST_CASE("a JSON syntax error names the line and column") {
@@ -63,10 +64,10 @@ TEST_SUITE("registry") {
 
   TEST_CASE("an unknown pagination style lists the known ones") {
     auto json = k_minimal;
-    json.replace(json.find("hal_next"), 8, "pages");
+    json.replace(json.find("body_link"), 9, "pages");
     CHECK(error_of(json) ==
           "test.json:5: list.pagination.style: unknown value \"pages\" (expected one of: "
-          "hal_next, cursor, offset)");
+          "body_link, cursor, link_header, offset)");
   }
 
   TEST_CASE("an action table may only name unified actions") {

@@ -1,4 +1,4 @@
-#include "auditfetch/error.hpp"
+#include "auditfetch/util/error.hpp"
 #include "auditfetch/state/checkpoint.hpp"
 
 #include <doctest/doctest.h>

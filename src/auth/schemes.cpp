@@ -1,0 +1,47 @@
+// The one table of authentication schemes. A new scheme is a file with its factory and a
+// line here.
+#include "auditfetch/auth/scheme.hpp"
+
+#include <fmt/format.h>
+
+#include <map>
+
+namespace auditfetch {
+
+// The implementations, one file each.
+std::unique_ptr<AuthScheme> make_token_scheme(DefObject& config, const TemplateScope& scope);
+std::unique_ptr<AuthScheme> make_basic_scheme(DefObject& config, const TemplateScope& scope);
+std::unique_ptr<AuthScheme> make_oauth2_client_credentials_scheme(DefObject& config,
+                                                                  const TemplateScope& scope);
+
+namespace {
+
+using Factory = std::unique_ptr<AuthScheme> (*)(DefObject&, const TemplateScope&);
+
+const std::map<std::string_view, Factory>& table() {
+  static const std::map<std::string_view, Factory> schemes = {
+      {"token", make_token_scheme},
+      {"basic", make_basic_scheme},
+      {"oauth2_client_credentials", make_oauth2_client_credentials_scheme},
+  };
+  return schemes;
+}
+
+} // namespace
+
+std::vector<std::string_view> auth_scheme_names() {
+  std::vector<std::string_view> names;
+  for (const auto& [name, factory] : table())
+    names.push_back(name);
+  return names;
+}
+
+std::unique_ptr<AuthScheme> make_auth_scheme(const DefNode& node, const TemplateScope& scope) {
+  DefObject config(node);
+  const auto name = config.require("scheme").one_of(auth_scheme_names());
+  auto scheme = table().at(name)(config, scope);
+  config.done();
+  return scheme;
+}
+
+} // namespace auditfetch

@@ -1,0 +1,27 @@
+// auditfetch get
+#include "auditfetch/commands/profile.hpp"
+#include "options.hpp"
+
+namespace auditfetch::cli {
+
+void setup_get(CLI::App& app, ParsedCommandLine& parsed, const Registry& registry) {
+  auto& o = parsed.get;
+  auto* sub = app.add_subcommand("get", "Print one activity by id");
+  add_common(*sub, o.common, registry);
+  sub->add_option("id", o.id, "Activity id")->required();
+  sub->footer("Examples:\n"
+              "  auditfetch get -p pingone --environment-id ENV a4a0a8c0-2d47-4efe-a8a5-463684f79f1c -o json\n"
+              "" +
+              exit_status_footer());
+  sub->callback([sub, &parsed, &registry] {
+    record_given(*sub, parsed.get.common);
+    parsed.command = "get";
+    parsed.run = [&parsed, &registry](Environment& environment, StderrDiagnostics& diagnostics) {
+      configure(diagnostics, parsed.get.common);
+      use_config(parsed.get.common, nullptr, nullptr, registry, environment);
+      return run_get(parsed.get, registry, environment);
+    };
+  });
+}
+
+} // namespace auditfetch::cli

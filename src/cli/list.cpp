@@ -1,0 +1,29 @@
+// auditfetch list
+#include "auditfetch/commands/profile.hpp"
+#include "options.hpp"
+
+namespace auditfetch::cli {
+
+void setup_list(CLI::App& app, ParsedCommandLine& parsed, const Registry& registry) {
+  auto& o = parsed.list;
+  auto* sub = app.add_subcommand("list", "List activities, streamed page by page");
+  add_common(*sub, o.common, registry);
+  add_filters(*sub, o);
+  sub->footer("Examples:\n"
+              "  auditfetch list -p sailpoint --tenant acme --state ~/.local/state/sp.json >> sp.ndjson  # cron\n"
+              "  auditfetch list -p pingone --environment-id ENV --since 24h --action login -o ndjson | jq .actor.user.id\n"
+              "  auditfetch list -p pingone --since 2024-05-01T00:00:00Z --until 2024-05-02T00:00:00Z -o csv > may1.csv\n"
+              "  auditfetch list -p pingone --action USER.CREATED --limit 10 -o table\n" +
+              exit_status_footer());
+  sub->callback([sub, &parsed, &registry] {
+    record_given(*sub, parsed.list.common);
+    parsed.command = "list";
+    parsed.run = [&parsed, &registry](Environment& environment, StderrDiagnostics& diagnostics) {
+      configure(diagnostics, parsed.list.common);
+      use_config(parsed.list.common, &parsed.list, nullptr, registry, environment);
+      return run_list(parsed.list, registry, environment);
+    };
+  });
+}
+
+} // namespace auditfetch::cli

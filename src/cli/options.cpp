@@ -1,0 +1,184 @@
+#include "options.hpp"
+
+#include "auditfetch/util/error.hpp"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <set>
+
+namespace auditfetch::cli {
+namespace {
+
+constexpr const char* k_output_formats[] = {"table", "json", "ndjson", "csv"};
+
+} // namespace
+
+std::string exit_status_footer() {
+  return "\nExit status:\n" + exit_status_text();
+}
+
+void add_config_file_option(CLI::App& sub, CommonOptions& o) {
+  add_optional(sub, "--config", o.config_file,
+               "Read profiles from FILE, not $XDG_CONFIG_HOME/auditfetch/config.toml; env AUDITFETCH_CONFIG")
+      ->option_text("FILE")
+      ->group("Configuration");
+}
+
+void add_config_options(CLI::App& sub, CommonOptions& o) {
+  add_config_file_option(sub, o);
+  add_optional(sub, "--profile", o.profile_name,
+               "Use this profile of the config file, beneath flags and environment variables; "
+               "env AUDITFETCH_PROFILE")
+      ->option_text("NAME")
+      ->group("Configuration");
+}
+
+void add_common(CLI::App& sub, CommonOptions& o, const Registry& registry) {
+  // AUDITFETCH_PROVIDER is read with the config profile (flag, then environment, then profile).
+  sub.add_option("-p,--provider", o.provider, "Provider (see 'auditfetch providers'); env AUDITFETCH_PROVIDER")
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast)
+      ->option_text("NAME")
+      ->group("Provider");
+  add_optional(sub, "--base-url", o.base_url,
+               "Replace the provider's API base URL (sandboxes, proxies, tests); env AUDITFETCH_BASE_URL")
+      ->option_text("URL")
+      ->group("Provider");
+  // Every provider's settings become flags; run_* checks they fit the chosen provider.
+  std::set<std::string> seen;
+  for (const auto& spec : registry.all()) {
+    for (const auto& setting : spec.settings) {
+      if (!seen.insert(setting.name).second)
+        continue;
+      std::string help = fmt::format("{}: {}", spec.name, setting.help);
+      if (!setting.env.empty())
+        help += "; env " + fmt::format("{}", fmt::join(setting.env, ", "));
+      if (setting.required)
+        help += "; required";
+      if (setting.default_value)
+        help += "; default " + *setting.default_value;
+      if (!setting.choices.empty()) {
+        std::string names;
+        for (const auto& [name, vars] : setting.choices)
+          names += (names.empty() ? "" : "|") + name;
+        help += "; one of " + names;
+      }
+      auto* settings = &o.settings;
+      sub.add_option_function<std::string>(
+             "--" + setting.name,
+             [settings, name = setting.name](const std::string& v) { (*settings)[name] = v; }, help)
+          ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast)
+          ->option_text("VALUE")
+          ->group("Provider");
+    }
+  }
+  sub.add_option("--providers-dir", o.providers_dirs,
+                 "Also load provider definitions (*.json) from DIR; env AUDITFETCH_PROVIDERS_DIR")
+      ->option_text("DIR")
+      ->expected(1)
+      ->allow_extra_args(false)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
+      ->group("Provider");
+  add_optional(sub, "--token-file", o.token_file,
+               "Read the bearer token from FILE (credentials are never flag values)")
+      ->option_text("FILE")
+      ->group("Credentials");
+  add_optional(sub, "--token-url", o.token_url,
+               "Replace the OAuth2 token endpoint; env AUDITFETCH_TOKEN_URL")
+      ->option_text("URL")
+      ->group("Credentials");
+  add_optional(sub, "--ca-file", o.ca_file,
+               "Also trust the CA certificates in FILE (PEM); SSL_CERT_FILE is honoured too")
+      ->option_text("FILE")
+      ->group("HTTP");
+  sub.add_option("--timeout", o.timeout, "Connect and read timeout, e.g. 500ms, 2s (default 30s)")
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast)
+      ->option_text("DURATION")
+      ->group("HTTP");
+  sub.add_option("--retries", o.retries,
+                 "Retries after the first try on network errors, 429, 502, 503, 504, honouring Retry-After (default 3; 0: none)")
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast)
+      ->option_text("N")
+      ->group("HTTP");
+  add_optional(sub, "-o,--output", o.output,
+               "Output format: table|json|ndjson|csv (default: table on a terminal, else ndjson)")
+      ->check(CLI::IsMember(std::vector<std::string>(std::begin(k_output_formats),
+                                                     std::end(k_output_formats))))
+      ->option_text("FORMAT")
+      ->group("Output");
+  add_optional(sub, "--fields", o.fields,
+               "Only these unified fields, comma-separated, e.g. created_at,action,actor.user.id")
+      ->option_text("LIST")
+      ->group("Output");
+  sub.add_flag("--no-remote-data", o.no_remote_data, "Print remote_data as null")->group("Output");
+  sub.add_flag("-v,--verbose", o.verbose,
+               "Print each request (method, URL, status, time) to stderr, secrets redacted")
+      ->group("Output");
+  sub.add_flag("-q,--quiet", o.quiet,
+               "No progress line and no warnings on stderr; errors (and -v's lines) are still printed")
+      ->group("Output");
+  add_config_options(sub, o);
+}
+
+// Long names of the options the command line gave, so that a profile fills only the others.
+void record_given(const CLI::App& sub, CommonOptions& o) {
+  for (const auto* option : sub.get_options())
+    if (option->count() > 0)
+      o.given.insert(option->get_single_name());
+}
+
+void add_filters(CLI::App& sub, ListOptions& o) {
+  auto& q = o.query;
+  add_optional(sub, "--since", q.since,
+               "From this time, inclusive: RFC 3339, an age (30s 15m 12h 7d 2w) or now")
+      ->option_text("TIME")
+      ->group("Filters");
+  add_optional(sub, "--until", q.until, "Before this time, exclusive (same forms as --since)")
+      ->option_text("TIME")
+      ->group("Filters");
+  sub.add_option("--action", q.actions,
+                 "Only this action, unified (login, user_created, ...) or provider-native; repeatable")
+      ->option_text("ACTION")
+      ->expected(1)->allow_extra_args(false)->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
+      ->group("Filters");
+  add_optional(sub, "--actor-id", q.actor_id, "Only activities by this actor")
+      ->option_text("ID")
+      ->group("Filters");
+  add_optional(sub, "--entity", q.entity, "Only activities on this entity id")
+      ->option_text("ID")
+      ->group("Filters");
+  add_optional(sub, "--entity-type", q.entity_type, "Only activities on entities of this type")
+      ->option_text("TYPE")
+      ->group("Filters");
+  sub.add_option("--filter", q.filters, "Provider-native filter expression, ANDed; repeatable")
+      ->option_text("EXPR")
+      ->expected(1)->allow_extra_args(false)->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
+      ->group("Filters");
+  sub.add_option("--param", q.params, "Raw query parameter passed through, key=value; repeatable")
+      ->option_text("K=V")
+      ->expected(1)->allow_extra_args(false)->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
+      ->group("Filters");
+  add_optional(sub, "--limit", q.limit, "Stop after N activities (no request is sent once N are in hand)")
+      ->option_text("N")
+      ->group("Filters");
+  add_optional(sub, "--page-size", q.page_size, "Activities per request (provider default and maximum apply)")
+      ->option_text("N")
+      ->group("Filters");
+  add_optional(sub, "--state", o.state,
+               "Checkpoint file: start after what the last run printed (takes precedence over --since), "
+               "save progress after output is flushed")
+      ->option_text("FILE")
+      ->group("Checkpoint");
+  sub.add_option("--overlap", o.overlap,
+                 "Re-read this much before the checkpoint so late events are printed once (default 5m)")
+      ->option_text("DURATION")
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast)
+      ->group("Checkpoint");
+}
+
+void configure(StderrDiagnostics& diagnostics, const CommonOptions& o) {
+  diagnostics.set_verbose(o.verbose);
+  diagnostics.set_quiet(o.quiet);
+}
+
+} // namespace auditfetch::cli

@@ -1,0 +1,34 @@
+// auditfetch tail
+#include "auditfetch/commands/profile.hpp"
+#include "options.hpp"
+
+namespace auditfetch::cli {
+
+void setup_tail(CLI::App& app, ParsedCommandLine& parsed, const Registry& registry) {
+  auto& o = parsed.tail;
+  auto* sub = app.add_subcommand("tail", "Follow new activities as they appear, oldest first");
+  add_common(*sub, o.list.common, registry);
+  add_filters(*sub, o.list);
+  sub->add_option("--interval", o.interval, "Time between polls, at least 1s (default 30s)")
+      ->option_text("DURATION")
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast)
+      ->group("Checkpoint");
+  sub->footer("Starts at --since (default: 10 minutes ago) or the checkpoint, prints what exists, then polls.\n"
+              "SIGINT exits 130 and SIGTERM exits 0, after flushing and saving the checkpoint.\n"
+              "Examples:\n"
+              "  auditfetch tail -p thousandeyes --aid 1234 --state ~/.local/state/te.json >> te.ndjson\n"
+              "  auditfetch tail -p pingone --environment-id ENV --action login_failed -o table\n" +
+              exit_status_footer());
+  sub->callback([sub, &parsed, &registry] {
+    record_given(*sub, parsed.tail.list.common);
+    parsed.command = "tail";
+    parsed.run = [&parsed, &registry](Environment& environment, StderrDiagnostics& diagnostics) {
+      auto& tail = parsed.tail;
+      configure(diagnostics, tail.list.common);
+      use_config(tail.list.common, &tail.list, &tail.interval, registry, environment);
+      return run_tail(tail, registry, environment);
+    };
+  });
+}
+
+} // namespace auditfetch::cli

@@ -1,0 +1,54 @@
+#include "auditfetch/pipeline/page_loop.hpp"
+
+#include "auditfetch/paging/listing.hpp"
+#include "auditfetch/util/interrupt.hpp"
+#include "pipeline/page_stream.hpp"
+
+#include <limits>
+
+namespace auditfetch {
+
+PageLoopResult run_pages(Stages& stages, const ListPlan& plan, const Query& query, Timestamp now,
+                         HttpRequest first, const Checkpoint* checkpoint,
+                         std::set<std::string>* run_ids, const PageLoopOptions& options,
+                         const OnPage& on_page) {
+  const auto& spec = stages.spec();
+  PagingSetup setup;
+  setup.page_size = plan.page_size;
+  setup.record_key = [&stages](JsonValue record) { return record_key(stages.context, record); };
+  // Keyset continuation: the same query from a later --since.
+  setup.restart = [&stages, query, now](Timestamp since) {
+    Query later = query;
+    later.since = query.since ? std::max(*query.since, since) : since;
+    return plan_list(stages.context, later, now).first;
+  };
+  Listing listing(*spec.list.paging, spec.list.stop, setup, spec.list.records_pointer,
+                  stages.context.base_url, std::move(first),
+                  [&stages](const HttpRequest& r) { return stages.api->fetch(r, Purpose::list); });
+
+  const auto limit = options.limit.value_or(std::numeric_limits<std::size_t>::max());
+  PageLoopResult result;
+  Processed processed; // page after page, its activities reused
+  std::optional<PageStream> stream;
+  if (options.background)
+    stream.emplace([&listing] { return listing.next(); }, options.limit);
+  for (;;) {
+    auto page = stream ? stream->next(interrupted) : listing.next();
+    if (!page) {
+      result.complete = !interrupted();
+      break;
+    }
+    process_page(stages, plan.filter, *page, checkpoint, run_ids, limit - result.matched, processed);
+    result.matched += processed.count;
+    const bool more = on_page(*page, processed);
+    if (stream)
+      stream->page_done(result.matched);
+    if (!more || result.matched >= limit || interrupted())
+      break;
+  }
+  if (stream && interrupted())
+    stream->abandon();
+  return result;
+}
+
+} // namespace auditfetch
