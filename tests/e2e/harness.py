@@ -38,6 +38,8 @@ TRUTO_ACCOUNT_ID = "62f44730-dd91-461e-bd6a-aedd9e0ad79d"
 TE_AID = "1234"
 TE_OTHER_AID = "5678"  # a second account group the token may read with useAllPermittedAids=true
 SAILPOINT_ME = "2c9180858082150f0180893dbaf44201"
+OKTA_ADMIN_ID = "00u1adm1nXyZ7q9Kd0h7"  # the admin (type User) behind most Okta fixture changes
+OKTA_SYSTEM_ID = "0oa1okta5ystemPr0h7x"  # the SystemPrincipal actor of the Okta fixtures
 TOKEN = "test-token"
 CLIENT_ID = "test-client"
 CLIENT_SECRET = "test-secret"

@@ -22,11 +22,13 @@ TRUTO_ACCOUNT_ID = "62f44730-dd91-461e-bd6a-aedd9e0ad79d"
 TE_AID = "1234"
 TE_ACCOUNT_GROUPS = {"1234": "API Sandbox", "5678": "Network Operations"}
 SAILPOINT_ME = "2c9180858082150f0180893dbaf44201"  # identity behind `me`
+OKTA_ADMIN_ID = "00u1adm1nXyZ7q9Kd0h7"  # Okta fixtures: the admin user, and the SystemPrincipal
+OKTA_SYSTEM_ID = "0oa1okta5ystemPr0h7x"
 DEFAULT_TOKEN = "test-token"
 DEFAULT_CLIENT_ID = "test-client"
 DEFAULT_CLIENT_SECRET = "test-secret"
 
-PROVIDERS = ("pingone", "truto", "thousandeyes", "sailpoint")
+PROVIDERS = ("pingone", "truto", "thousandeyes", "sailpoint", "okta")
 
 
 # --------------------------------------------------------------------------- requests

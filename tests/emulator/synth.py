@@ -1,7 +1,8 @@
 """Deterministic synthetic records for volume tests (--generate N).
 
 Record i of N is about i minutes before ANCHOR (a fixed time, so runs are reproducible);
-every seventh record repeats the previous timestamp to exercise tie ordering.
+every seventh record repeats the previous timestamp to exercise tie ordering. Lists are newest
+first, except Okta's, which is oldest first: its store order is the persistence order.
 """
 
 from __future__ import annotations
@@ -41,6 +42,17 @@ TRUTO_ACTIONS = [
 TE_EVENTS = [("Logged in.", None), ("Login failed.", None), ("Logged out.", None),
              ("Test created.", "testName"), ("Test updated.", "testName"), ("Report created.", "reportTitle"),
              ("Alert rule deleted.", "alertRuleName"), ("User created.", "userDisplayName")]
+OKTA_EVENTS = [
+    ("user.session.start", "User login to Okta", "core.user_auth.login_success", "SUCCESS", None),
+    ("user.session.start", "User login to Okta", "core.user_auth.login_failed", "FAILURE", "INVALID_CREDENTIALS"),
+    ("user.session.end", "User logout from Okta", "core.user_auth.logout_success", "SUCCESS", None),
+    ("user.authentication.sso", "User single sign on to app", "app.auth.sso", "SUCCESS", None),
+    ("user.lifecycle.create", "Create Okta user", "core.user.config.user_creation.success", "SUCCESS", None),
+    ("user.account.update_profile", "Update user profile for Okta", "core.user.config.profile_update.success", "SUCCESS", None),
+    ("user.lifecycle.delete.initiated", "Delete Okta user", None, "SUCCESS", None),
+    ("group.user_membership.add", "Add user to group membership", "core.user_group_member.user_add", "SUCCESS", None),
+    ("app.oauth2.token.grant.access_token", "OAuth2 access token is granted", None, "SUCCESS", None),
+]
 SAIL_TYPES = ["Identity Refresh", "appRequest", "LifecycleStateChange", "AccountAttributeUpdate",
               "CloudPasswordRequest", "Certification", "AccountStateUpdate"]
 SAIL_OPS = ["ADD", "CREATE", "MODIFY", "DELETE", "DISABLE", "ENABLE", "REMOVE", "SET"]
@@ -164,8 +176,49 @@ def _sailpoint(rng: random.Random, pools: _Pools, i: int, ts: int) -> dict[str, 
     return rec
 
 
+def _okta(rng: random.Random, pools: _Pools, i: int, ts: int) -> dict[str, Any]:
+    event, message, legacy, result, reason = OKTA_EVENTS[i % len(OKTA_EVENTS)]
+    k = rng.randrange(len(pools.okta_users))
+    uid, target = pools.okta_users[k], rng.choice(pools.okta_users)
+    ip = f"198.51.100.{i % 250 + 1}"
+    if event.startswith("user.lifecycle.") or event.startswith("group."):
+        actor = {"id": pools.okta_users[0], "type": "User", "alternateId": "user0000@example.com", "displayName": "User 0000"}
+    elif event.startswith("app.oauth2."):
+        actor = {"id": "0oa5ynth3t1cC1ient07", "type": "PublicClientApp", "alternateId": "0oa5ynth3t1cC1ient07",
+                 "displayName": "Synthetic Service"}
+    else:
+        actor = {"id": uid, "type": "User", "alternateId": f"user{k:04d}@example.com", "displayName": f"User {k:04d}"}
+    rec: dict[str, Any] = {
+        "actor": actor,
+        "client": {"userAgent": {"rawUserAgent": "Mozilla/5.0 (X11; Linux x86_64)", "os": "Linux", "browser": "FIREFOX"},
+                   "zone": "null", "device": "Computer", "id": None, "ipAddress": ip,
+                   "geographicalContext": {"city": "Springfield", "state": "Illinois", "country": "United States",
+                                           "postalCode": "62701", "geolocation": {"lat": 39.78, "lon": -89.65}}},
+        "device": None,
+        "authenticationContext": {"authenticationProvider": None, "credentialProvider": None,
+                                  "credentialType": "PASSWORD" if event == "user.session.start" else None,
+                                  "issuer": None, "interface": None, "authenticationStep": 0,
+                                  "externalSessionId": f"idx{_hex(rng)[:22]}"},
+        "displayMessage": message, "eventType": event,
+        "outcome": {"result": result, "reason": reason},
+        "published": format_time(ts, millis=True),
+        "securityContext": {"asNumber": None, "asOrg": None, "isp": None, "domain": None, "isProxy": None},
+        "severity": "WARN" if result == "FAILURE" else "INFO",
+        "debugContext": {"debugData": {"requestId": _hex(rng)[:27], "requestUri": "/api/v1/authn"}},
+        "legacyEventType": legacy,
+        "transaction": {"type": "WEB", "id": _hex(rng)[:27], "detail": {}},
+        "uuid": _uuid(rng), "version": "0",
+        "request": {"ipChain": [{"ip": ip, "geographicalContext": None, "version": "V4", "source": None}]},
+        "target": [] if event in ("user.session.start", "user.session.end") else
+                  [{"id": target, "type": "User", "alternateId": f"{target}@example.com", "displayName": target,
+                    "detailEntry": None}],
+    }
+    return rec
+
+
 MAKERS: dict[str, Callable[[random.Random, _Pools, int, int], dict[str, Any]]] = {
-    "pingone": _pingone, "truto": _truto, "thousandeyes": _thousandeyes, "sailpoint": _sailpoint}
+    "pingone": _pingone, "truto": _truto, "thousandeyes": _thousandeyes, "sailpoint": _sailpoint, "okta": _okta}
+OLDEST_FIRST = {"okta"}
 
 
 def generate(provider: str, n: int) -> list[dict[str, Any]]:
@@ -174,6 +227,9 @@ def generate(provider: str, n: int) -> list[dict[str, Any]]:
     make = MAKERS[provider]
     gc.disable()  # millions of small dicts: collection passes would dominate the run time
     try:
-        return [make(rng, pools, i, ts) for i, ts in enumerate(_times(rng, n))]
+        records = [make(rng, pools, i, ts) for i, ts in enumerate(_times(rng, n))]
+        if provider in OLDEST_FIRST:
+            records.reverse()
+        return records
     finally:
         gc.enable()
