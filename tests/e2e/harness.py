@@ -38,6 +38,9 @@ TRUTO_ACCOUNT_ID = "62f44730-dd91-461e-bd6a-aedd9e0ad79d"
 TE_AID = "1234"
 TE_OTHER_AID = "5678"  # a second account group the token may read with useAllPermittedAids=true
 SAILPOINT_ME = "2c9180858082150f0180893dbaf44201"
+GITHUB_ORG, GITHUB_ORG_ID = "acme-corp", 91827364
+GITHUB_OTHER_ORG, GITHUB_OTHER_ORG_ID = "acme-labs", 91827365  # the enterprise's second org
+GITHUB_ENTERPRISE, GITHUB_ENTERPRISE_ID = "acme-ent", 24680
 TOKEN = "test-token"
 CLIENT_ID = "test-client"
 CLIENT_SECRET = "test-secret"

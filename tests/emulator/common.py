@@ -22,11 +22,14 @@ TRUTO_ACCOUNT_ID = "62f44730-dd91-461e-bd6a-aedd9e0ad79d"
 TE_AID = "1234"
 TE_ACCOUNT_GROUPS = {"1234": "API Sandbox", "5678": "Network Operations"}
 SAILPOINT_ME = "2c9180858082150f0180893dbaf44201"  # identity behind `me`
+GITHUB_ORG, GITHUB_ORG_ID = "acme-corp", 91827364
+GITHUB_OTHER_ORG, GITHUB_OTHER_ORG_ID = "acme-labs", 91827365  # the enterprise's second org
+GITHUB_ENTERPRISE, GITHUB_ENTERPRISE_ID = "acme-ent", 24680
 DEFAULT_TOKEN = "test-token"
 DEFAULT_CLIENT_ID = "test-client"
 DEFAULT_CLIENT_SECRET = "test-secret"
 
-PROVIDERS = ("pingone", "truto", "thousandeyes", "sailpoint")
+PROVIDERS = ("pingone", "truto", "thousandeyes", "sailpoint", "github")
 
 
 # --------------------------------------------------------------------------- requests

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Local emulator of the audit-log APIs auditfetch talks to (PingOne, Truto, ThousandEyes,
-SailPoint), plus a control API under /_emulator/ for tests. Python standard library only.
+SailPoint, GitHub), plus a control API under /_emulator/ for tests. Python standard library only.
 
 Prints one line, `listening on http://127.0.0.1:PORT`, once bound; logs go to stderr.
 
@@ -14,8 +14,10 @@ test-client / test-secret; issued tokens are valid only for the provider that is
                                                    default and `window` end at now (--now)
   POST /oauth/token                                SailPoint client credentials
   GET /v3/account-activities[/{id}]                SailPoint; unsorted order is by id
-List orders: PingOne, Truto and ThousandEyes newest first; cursors are keyset positions
-bound to the query's filters, so a cursor reused with other filters is a 400.
+  GET /orgs/{org}/audit-log                        GitHub (Enterprise Cloud; base URL = root, as
+  GET /enterprises/{enterprise}/audit-log            GHES's /api/v3); phrase, Link cursors, see github.py
+List orders: PingOne, Truto, ThousandEyes and GitHub (by default) newest first; cursors are keyset
+positions bound to the query's filters, so a cursor reused with other filters is a 400 (GitHub: 422).
 
 Control API (no authentication; its requests are not logged or faulted):
   GET    /_emulator/health                 {"status": "ok"}
@@ -51,6 +53,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import faults
+import github
 import pingone
 import sailpoint
 import synth
@@ -60,8 +63,9 @@ from common import (DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_TOKEN, PRO
                     HttpError, Request, Response, dumps, json_response, parse_query, parse_time, reason)
 from store import Config, State
 
-MODULES = {"pingone": pingone, "truto": truto, "thousandeyes": thousandeyes, "sailpoint": sailpoint}
-UNIQUE_IDS = {"pingone", "truto", "sailpoint"}  # ThousandEyes events have no id
+MODULES = {"pingone": pingone, "truto": truto, "thousandeyes": thousandeyes, "sailpoint": sailpoint, "github": github}
+# The id field that must be unique per provider (ThousandEyes events have no id).
+UNIQUE_IDS = {"pingone": "id", "truto": "id", "sailpoint": "id", "github": "_document_id"}
 MAX_REQUEST_BODY = 16 * 1024 * 1024
 DEFAULT_FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 INVALID_JSON = b'{"_links":{"self":{"href":"/"}},"_embedded":{"activities":[{"id":"e2d6","recordedAt":'
@@ -124,11 +128,12 @@ def check_records(provider: str, records: Any, existing: list[dict[str, Any]]) -
         except ValueError as exc:
             raise ValueError(f"record {index}: {exc}") from exc
     if provider in UNIQUE_IDS:
-        seen = {r["id"] for r in existing}
+        key = UNIQUE_IDS[provider]
+        seen = {r[key] for r in existing}
         for rec in records:
-            if rec["id"] in seen:
-                raise ValueError(f"duplicate id {rec['id']!r}")
-            seen.add(rec["id"])
+            if rec[key] in seen:
+                raise ValueError(f"duplicate id {rec[key]!r}")
+            seen.add(rec[key])
 
 
 # --------------------------------------------------------------------------- control API
