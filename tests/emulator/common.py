@@ -24,11 +24,14 @@ TE_ACCOUNT_GROUPS = {"1234": "API Sandbox", "5678": "Network Operations"}
 SAILPOINT_ME = "2c9180858082150f0180893dbaf44201"  # identity behind `me`
 OKTA_ADMIN_ID = "00u1adm1nXyZ7q9Kd0h7"  # Okta fixtures: the admin user, and the SystemPrincipal
 OKTA_SYSTEM_ID = "0oa1okta5ystemPr0h7x"
+GITHUB_ORG, GITHUB_ORG_ID = "acme-corp", 91827364
+GITHUB_OTHER_ORG, GITHUB_OTHER_ORG_ID = "acme-labs", 91827365  # the enterprise's second org
+GITHUB_ENTERPRISE, GITHUB_ENTERPRISE_ID = "acme-ent", 24680
 DEFAULT_TOKEN = "test-token"
 DEFAULT_CLIENT_ID = "test-client"
 DEFAULT_CLIENT_SECRET = "test-secret"
 
-PROVIDERS = ("pingone", "truto", "thousandeyes", "sailpoint", "okta")
+PROVIDERS = ("pingone", "truto", "thousandeyes", "sailpoint", "okta", "github")
 
 
 # --------------------------------------------------------------------------- requests

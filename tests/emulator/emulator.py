@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Local emulator of the audit-log APIs auditfetch talks to (PingOne, Truto, ThousandEyes,
-SailPoint, Okta), plus a control API under /_emulator/ for tests. Python standard library only.
+SailPoint, Okta, GitHub, Microsoft Entra), plus a control API under /_emulator/ for tests.
+Python standard library only.
 
 Prints one line, `listening on http://127.0.0.1:PORT`, once bound; logs go to stderr.
 
@@ -18,6 +19,10 @@ test-client / test-secret; issued tokens are valid only for the provider that is
                                                    polling and bounded modes (see okta.py)
 List orders: PingOne, Truto and ThousandEyes newest first; cursors are keyset positions
 bound to the query's filters, so a cursor reused with other filters is a 400.
+  GET /orgs/{org}/audit-log                        GitHub (Enterprise Cloud; base URL = root, as
+  GET /enterprises/{enterprise}/audit-log            GHES's /api/v3); phrase, Link cursors, see github.py
+List orders: PingOne, Truto, ThousandEyes and GitHub (by default) newest first; cursors are keyset
+positions bound to the query's filters, so a cursor reused with other filters is a 400 (GitHub: 422).
 
 Control API (no authentication; its requests are not logged or faulted):
   GET    /_emulator/health                 {"status": "ok"}
@@ -54,6 +59,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import faults
 import okta
+import github
 import pingone
 import sailpoint
 import synth
@@ -63,8 +69,10 @@ from common import (DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_TOKEN, PRO
                     HttpError, Request, Response, dumps, json_response, parse_query, parse_time, reason)
 from store import Config, State
 
-MODULES = {"pingone": pingone, "truto": truto, "thousandeyes": thousandeyes, "sailpoint": sailpoint, "okta": okta}
-UNIQUE_IDS = {"pingone", "truto", "sailpoint", "okta"}  # ThousandEyes events have no id; Okta's is uuid
+MODULES = {"pingone": pingone, "truto": truto, "thousandeyes": thousandeyes, "sailpoint": sailpoint,
+           "okta": okta, "github": github}
+# The id field that must be unique per provider (ThousandEyes events have no id).
+UNIQUE_IDS = {"pingone": "id", "truto": "id", "sailpoint": "id", "okta": "uuid", "github": "_document_id"}
 MAX_REQUEST_BODY = 16 * 1024 * 1024
 DEFAULT_FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 INVALID_JSON = b'{"_links":{"self":{"href":"/"}},"_embedded":{"activities":[{"id":"e2d6","recordedAt":'
@@ -127,11 +135,11 @@ def check_records(provider: str, records: Any, existing: list[dict[str, Any]]) -
         except ValueError as exc:
             raise ValueError(f"record {index}: {exc}") from exc
     if provider in UNIQUE_IDS:
-        key = getattr(MODULES[provider], "ID_FIELD", "id")
+        key = UNIQUE_IDS[provider]
         seen = {r[key] for r in existing}
         for rec in records:
             if rec[key] in seen:
-                raise ValueError(f"duplicate {key} {rec[key]!r}")
+                raise ValueError(f"duplicate id {rec[key]!r}")
             seen.add(rec[key])
 
 

@@ -7,12 +7,14 @@ first, except Okta's, which is oldest first: its store order is the persistence 
 
 from __future__ import annotations
 
+import base64
 import functools
 import gc
 import random
 from typing import Any, Callable
 
-from common import PINGONE_ENV_ID, TE_AID, parse_time
+from common import (GITHUB_ENTERPRISE, GITHUB_ENTERPRISE_ID, GITHUB_ORG, GITHUB_ORG_ID, GITHUB_OTHER_ORG,
+                    GITHUB_OTHER_ORG_ID, PINGONE_ENV_ID, TE_AID, parse_time)
 from common import format_time as _format_time
 
 ANCHOR = "2024-07-01T00:00:00Z"
@@ -56,6 +58,11 @@ OKTA_EVENTS = [
 SAIL_TYPES = ["Identity Refresh", "appRequest", "LifecycleStateChange", "AccountAttributeUpdate",
               "CloudPasswordRequest", "Certification", "AccountStateUpdate"]
 SAIL_OPS = ["ADD", "CREATE", "MODIFY", "DELETE", "DISABLE", "ENABLE", "REMOVE", "SET"]
+GITHUB_ACTIONS = [("org.add_member", "create"), ("org.update_member", "modify"), ("repo.create", "create"),
+                  ("team.add_member", "modify"), ("org.invite_member", "create"), ("repo.destroy", "remove"),
+                  ("git.clone", "access"), ("org.remove_member", "remove"), ("team.create", "create"),
+                  ("business.sso_response", "authentication"), ("oauth_application.create", "create")]
+GITHUB_COUNTRIES = ["US", "DE", "JP", "BR", "IN", "GB"]
 
 
 def _uuid(rng: random.Random) -> str:
@@ -213,11 +220,41 @@ def _okta(rng: random.Random, pools: _Pools, i: int, ts: int) -> dict[str, Any]:
                   [{"id": target, "type": "User", "alternateId": f"{target}@example.com", "displayName": target,
                     "detailEntry": None}],
     }
+def _github(rng: random.Random, pools: _Pools, i: int, ts: int) -> dict[str, Any]:
+    """Audit-log events of the two orgs and the enterprise (uses only this provider's rng draws)."""
+    action, operation = GITHUB_ACTIONS[i % len(GITHUB_ACTIONS)]
+    ms = ts // 1_000_000
+    actor_k, user_k = rng.randrange(250), rng.randrange(250)
+    doc_id = base64.urlsafe_b64encode(rng.getrandbits(128).to_bytes(16, "big")).rstrip(b"=").decode()
+    rec: dict[str, Any] = {"@timestamp": ms, "_document_id": doc_id, "action": action,
+                           "actor": f"user{actor_k:04d}", "actor_id": 7_000_000 + actor_k,
+                           "actor_location": {"country_code": GITHUB_COUNTRIES[actor_k % len(GITHUB_COUNTRIES)]},
+                           "business": GITHUB_ENTERPRISE, "business_id": GITHUB_ENTERPRISE_ID, "created_at": ms,
+                           "operation_type": operation}
+    if action != "business.sso_response":
+        org, org_id = (GITHUB_OTHER_ORG, GITHUB_OTHER_ORG_ID) if i % 3 == 2 else (GITHUB_ORG, GITHUB_ORG_ID)
+        rec.update({"org": org, "org_id": org_id})
+    if i % 4 == 0:
+        rec["actor_ip"] = f"198.51.100.{i % 250 + 1}"
+    if action.startswith(("org.", "team.add_member", "business.")):
+        rec.update({"user": f"user{user_k:04d}", "user_id": 7_000_000 + user_k})
+    if action.startswith(("repo.", "git.")):
+        repo = f"{rec.get('org', GITHUB_ORG)}/service-{i % 40:02d}"
+        rec.update({"repo": repo, "repo_id": 600_000_000 + i % 40, "repository": repo, "visibility": "private"})
+    if action.startswith("team."):
+        rec["team"] = f"{rec['org']}/team-{i % 12:02d}"
+    if action == "git.clone":
+        rec.update({"transport_protocol": 1, "transport_protocol_name": "http", "repository_public": False,
+                    "programmatic_access_type": "Personal access token (classic)"})
+    if action == "oauth_application.create":
+        rec.update({"oauth_application": f"Tool {i}", "oauth_application_id": 3_000_000 + i})
+    rec["user_agent"] = "Mozilla/5.0 (X11; Linux x86_64)" if i % 5 else "git/2.45.1"
     return rec
 
 
 MAKERS: dict[str, Callable[[random.Random, _Pools, int, int], dict[str, Any]]] = {
-    "pingone": _pingone, "truto": _truto, "thousandeyes": _thousandeyes, "sailpoint": _sailpoint, "okta": _okta}
+    "pingone": _pingone, "truto": _truto, "thousandeyes": _thousandeyes, "sailpoint": _sailpoint, "okta": _okta,
+    "github": _github}
 OLDEST_FIRST = {"okta"}
 
 
