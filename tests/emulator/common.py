@@ -22,11 +22,14 @@ TRUTO_ACCOUNT_ID = "62f44730-dd91-461e-bd6a-aedd9e0ad79d"
 TE_AID = "1234"
 TE_ACCOUNT_GROUPS = {"1234": "API Sandbox", "5678": "Network Operations"}
 SAILPOINT_ME = "2c9180858082150f0180893dbaf44201"  # identity behind `me`
+ENTRA_TENANT_ID = "4f1c2b7e-8d3a-4e59-b6a0-2c9d7e1f3a85"  # the one known Entra tenant
+ENTRA_TENANT_DOMAIN = "contoso.onmicrosoft.com"  # its initial domain, also accepted in token URLs
+ENTRA_TENANT_NAME = "Contoso"
 DEFAULT_TOKEN = "test-token"
 DEFAULT_CLIENT_ID = "test-client"
 DEFAULT_CLIENT_SECRET = "test-secret"
 
-PROVIDERS = ("pingone", "truto", "thousandeyes", "sailpoint")
+PROVIDERS = ("pingone", "truto", "thousandeyes", "sailpoint", "entra-audits", "entra-signins")
 
 
 # --------------------------------------------------------------------------- requests
