@@ -27,11 +27,14 @@ OKTA_SYSTEM_ID = "0oa1okta5ystemPr0h7x"
 GITHUB_ORG, GITHUB_ORG_ID = "acme-corp", 91827364
 GITHUB_OTHER_ORG, GITHUB_OTHER_ORG_ID = "acme-labs", 91827365  # the enterprise's second org
 GITHUB_ENTERPRISE, GITHUB_ENTERPRISE_ID = "acme-ent", 24680
+ENTRA_TENANT_ID = "4f1c2b7e-8d3a-4e59-b6a0-2c9d7e1f3a85"  # the one known Entra tenant
+ENTRA_TENANT_DOMAIN = "contoso.onmicrosoft.com"  # its initial domain, also accepted in token URLs
+ENTRA_TENANT_NAME = "Contoso"
 DEFAULT_TOKEN = "test-token"
 DEFAULT_CLIENT_ID = "test-client"
 DEFAULT_CLIENT_SECRET = "test-secret"
 
-PROVIDERS = ("pingone", "truto", "thousandeyes", "sailpoint", "okta", "github")
+PROVIDERS = ("pingone", "truto", "thousandeyes", "sailpoint", "okta", "github", "entra-audits", "entra-signins")
 
 
 # --------------------------------------------------------------------------- requests

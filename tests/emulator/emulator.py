@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Local emulator of the audit-log APIs auditfetch talks to (PingOne, Truto, ThousandEyes,
-SailPoint, Okta, GitHub, Microsoft Entra), plus a control API under /_emulator/ for tests.
+SailPoint, Okta, GitHub, Microsoft Entra ID), plus a control API under /_emulator/ for tests.
 Python standard library only.
 
 Prints one line, `listening on http://127.0.0.1:PORT`, once bound; logs go to stderr.
@@ -18,6 +18,12 @@ test-client / test-secret; issued tokens are valid only for the provider that is
   GET /api/v1/logs                                 Okta System Log; `Authorization: SSWS <token>`;
                                                    polling and bounded modes (see okta.py)
 List orders: PingOne, Truto and ThousandEyes newest first; cursors are keyset positions
+  POST /{tenant}/oauth2/v2.0/token                 Entra client credentials, scope
+                                                   https://graph.microsoft.com/.default (entra.py)
+  GET /v1.0/auditLogs/directoryAudits[/{id}]       Graph (providers entra-audits, entra-signins):
+  GET /v1.0/auditLogs/signIns[/{id}]               OData $filter (odata.py), $top, $orderby,
+                                                   $skiptoken in @odata.nextLink, $select
+List orders: PingOne, Truto, ThousandEyes and Entra newest first; cursors are keyset positions
 bound to the query's filters, so a cursor reused with other filters is a 400.
   GET /orgs/{org}/audit-log                        GitHub (Enterprise Cloud; base URL = root, as
   GET /enterprises/{enterprise}/audit-log            GHES's /api/v3); phrase, Link cursors, see github.py
@@ -57,6 +63,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import entra
 import faults
 import okta
 import github
@@ -69,10 +76,12 @@ from common import (DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_TOKEN, PRO
                     HttpError, Request, Response, dumps, json_response, parse_query, parse_time, reason)
 from store import Config, State
 
-MODULES = {"pingone": pingone, "truto": truto, "thousandeyes": thousandeyes, "sailpoint": sailpoint,
-           "okta": okta, "github": github}
+MODULES: dict[str, Any] = {"pingone": pingone, "truto": truto, "thousandeyes": thousandeyes,
+                           "sailpoint": sailpoint, "okta": okta, "github": github,
+                           "entra-audits": entra.AUDITS, "entra-signins": entra.SIGNINS}
 # The id field that must be unique per provider (ThousandEyes events have no id).
-UNIQUE_IDS = {"pingone": "id", "truto": "id", "sailpoint": "id", "okta": "uuid", "github": "_document_id"}
+UNIQUE_IDS = {"pingone": "id", "truto": "id", "sailpoint": "id", "okta": "uuid", "github": "_document_id",
+              "entra-audits": "id", "entra-signins": "id"}
 MAX_REQUEST_BODY = 16 * 1024 * 1024
 DEFAULT_FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 INVALID_JSON = b'{"_links":{"self":{"href":"/"}},"_embedded":{"activities":[{"id":"e2d6","recordedAt":'
@@ -84,6 +93,8 @@ HTML_PAGE = (b"<!DOCTYPE html>\n<html><head><title>502 Bad Gateway</title></head
 def provider_for(path: str) -> str | None:
     if path.endswith("/as/token"):
         return "pingone"
+    if path.endswith("/oauth2/v2.0/token"):
+        return "entra-audits"
     for name, module in MODULES.items():
         if path.startswith(module.PREFIXES):
             return name
@@ -96,7 +107,10 @@ def default_error(path: str, status: int) -> Response:
     if name is None:
         headers = [("Retry-After", "1")] if status == 429 else []
         return json_response(status, {"error": reason(status)}, headers=headers)
-    return MODULES[name].default_error(status)
+    module = MODULES[name]
+    if hasattr(module, "default_error_at"):  # one provider, two error shapes (Entra token vs Graph)
+        return module.default_error_at(path, status)
+    return module.default_error(status)
 
 
 # --------------------------------------------------------------------------- data
@@ -500,7 +514,7 @@ def parse_args(argv: list[str] | None) -> Config:
                         f"N minutes before {synth.ANCHOR}")
     p.add_argument("--page-delay-ms", type=int, default=0, metavar="N", help="sleep before each list response")
     p.add_argument("--token-lifetime", type=int, metavar="SECONDS",
-                   help="lifetime of issued tokens (default: PingOne 3600, SailPoint 749)")
+                   help="lifetime of issued tokens (default: PingOne 3600, SailPoint 749, Entra 3599)")
     p.add_argument("--gzip", choices=("auto", "never"), default="auto")
     p.add_argument("--token", action="append", metavar="TOKEN",
                    help=f"a valid static bearer token, repeatable (default {DEFAULT_TOKEN})")
@@ -510,6 +524,8 @@ def parse_args(argv: list[str] | None) -> Config:
                    help="client authentication PingOne's token endpoint accepts")
     p.add_argument("--te-page-size", type=int, default=100, metavar="N")
     p.add_argument("--sail-max-offset", type=int, default=10000, metavar="N")
+    p.add_argument("--entra-rate-limit", action="store_true",
+                   help="enforce Graph reporting's limit: 5 requests per 10 s per tenant, else 429")
     p.add_argument("--now", metavar="RFC3339", help="fixed current time (ThousandEyes windows and defaults)")
     p.add_argument("-v", "--verbose", action="store_true", help="log every request to stderr")
     a = p.parse_args(argv)
@@ -529,7 +545,8 @@ def parse_args(argv: list[str] | None) -> Config:
                   generate=a.generate, page_delay_ms=a.page_delay_ms, token_lifetime=a.token_lifetime,
                   gzip=a.gzip, tokens=tuple(a.token or [DEFAULT_TOKEN]), client_id=a.client_id,
                   client_secret=a.client_secret, pingone_auth_method=a.pingone_auth_method,
-                  te_page_size=a.te_page_size, sail_max_offset=a.sail_max_offset, now_ns=now, verbose=a.verbose)
+                  te_page_size=a.te_page_size, sail_max_offset=a.sail_max_offset, now_ns=now, verbose=a.verbose,
+                  entra_rate_limit=a.entra_rate_limit)
 
 
 def main(argv: list[str] | None = None) -> int:

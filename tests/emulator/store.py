@@ -29,6 +29,7 @@ class Config:
     pingone_auth_method: str = "any"  # any | basic | post
     te_page_size: int = 100
     sail_max_offset: int = 10000
+    entra_rate_limit: bool = False  # enforce Graph reporting's 5 requests per 10 s per tenant
     now_ns: int | None = None  # fixed clock for ThousandEyes windows
     verbose: bool = False
 
@@ -61,6 +62,7 @@ class State:
             self._tokens: dict[str, IssuedToken] = {}
             self.requests: list[dict[str, Any]] = []
             self.faults: list[Any] = []
+            self.rate_windows: dict[Any, Any] = {}  # request times behind enforced rate limits
 
     def records(self, provider: str) -> list[dict[str, Any]]:
         with self.lock:

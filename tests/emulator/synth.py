@@ -63,6 +63,19 @@ GITHUB_ACTIONS = [("org.add_member", "create"), ("org.update_member", "modify"),
                   ("git.clone", "access"), ("org.remove_member", "remove"), ("team.create", "create"),
                   ("business.sso_response", "authentication"), ("oauth_application.create", "create")]
 GITHUB_COUNTRIES = ["US", "DE", "JP", "BR", "IN", "GB"]
+ENTRA_AUDITS = [  # activityDisplayName, category, operationType, target type
+    ("Add user", "UserManagement", "Add", "User"), ("Update user", "UserManagement", "Update", "User"),
+    ("Delete user", "UserManagement", "Delete", "User"), ("Hard Delete user", "UserManagement", "Delete", "User"),
+    ("Add member to group", "GroupManagement", "Assign", "Group"),
+    ("Remove member from group", "GroupManagement", "Unassign", "Group"),
+    ("Reset user password", "UserManagement", "Update", "User"),
+    ("Update application", "ApplicationManagement", "Update", "Application"),
+]
+ENTRA_APPS = [("c44b4083-3bb0-49c1-b47d-974e53cbdf3c", "Azure Portal"),
+              ("00000006-0000-0ff1-ce00-000000000000", "Microsoft Office 365 Portal"),
+              ("1fec8e78-bce4-4aaf-ab1b-5451cc387264", "Microsoft Teams")]
+ENTRA_FAILURES = [(0, None), (0, None), (0, None), (50126, "Error validating credentials due to invalid username or password."),
+                  (0, None), (50074, "Strong Authentication is required."), (0, None)]
 
 
 def _uuid(rng: random.Random) -> str:
@@ -79,13 +92,13 @@ def _day(days: int) -> str:
     return _format_time(days * 86400 * 1_000_000_000)[:11]
 
 
-def format_time(ns: int, millis: bool = False) -> str:
-    """common.format_time, faster for the many timestamps of one run."""
+def format_time(ns: int, millis: bool = False, digits: int = 3) -> str:
+    """common.format_time, faster for the many timestamps of one run (digits: fraction width)."""
     seconds, rest = divmod(ns, 1_000_000_000)
     days, second = divmod(seconds, 86400)
     hour, second = divmod(second, 3600)
     minute, second = divmod(second, 60)
-    fraction = f".{rest // 1_000_000:03d}" if millis else ""
+    fraction = f".{rest // 10 ** (9 - digits):0{digits}d}" if millis else ""
     return f"{_day(days)}{hour:02d}:{minute:02d}:{second:02d}{fraction}Z"
 
 
@@ -220,6 +233,9 @@ def _okta(rng: random.Random, pools: _Pools, i: int, ts: int) -> dict[str, Any]:
                   [{"id": target, "type": "User", "alternateId": f"{target}@example.com", "displayName": target,
                     "detailEntry": None}],
     }
+    return rec
+
+
 def _github(rng: random.Random, pools: _Pools, i: int, ts: int) -> dict[str, Any]:
     """Audit-log events of the two orgs and the enterprise (uses only this provider's rng draws)."""
     action, operation = GITHUB_ACTIONS[i % len(GITHUB_ACTIONS)]
@@ -252,9 +268,62 @@ def _github(rng: random.Random, pools: _Pools, i: int, ts: int) -> dict[str, Any
     return rec
 
 
+def _ticks(ts: int) -> str:
+    """A 7-digit fraction, as Graph sends; the sub-millisecond digits derive from ts so ties stay ties."""
+    return format_time(ts + (ts // 1_000_000 * 7919 % 10000) * 100, millis=True, digits=7)
+
+
+def _entra_audit(rng: random.Random, pools: _Pools, i: int, ts: int) -> dict[str, Any]:
+    activity, category, operation, target_type = ENTRA_AUDITS[i % len(ENTRA_AUDITS)]
+    correlation = _uuid(rng)
+    user_id, user_name, _ = pools.users[rng.randrange(len(pools.users))]
+    target_id, target_name, _ = pools.users[rng.randrange(len(pools.users))]
+    if i % 6 == 5:
+        initiated = {"app": {"appId": None, "displayName": "Microsoft Azure AD Group-Based Licensing",
+                             "servicePrincipalId": "c2a3d56f-7b1e-4a0c-9d8e-5f6a7b8c9d01", "servicePrincipalName": None},
+                     "user": None}
+    else:
+        initiated = {"app": None, "user": {"id": user_id, "displayName": user_name.title(),
+                                           "userPrincipalName": f"{user_name}@contoso.onmicrosoft.com",
+                                           "ipAddress": f"198.51.100.{i % 250 + 1}", "userType": None,
+                                           "homeTenantId": None, "homeTenantName": None}}
+    return {
+        "id": f"Directory_{correlation}_{_hex(rng)[:5].upper()}_{rng.randrange(10**9)}", "category": category,
+        "correlationId": correlation, "result": "success", "resultReason": "",
+        "activityDisplayName": activity, "activityDateTime": _ticks(ts),
+        "loggedByService": "Core Directory", "operationType": operation, "initiatedBy": initiated,
+        "targetResources": [{"id": target_id, "displayName": None if target_type == "User" else f"{target_type} {i}",
+                             "type": target_type, "userPrincipalName": f"{target_name}@contoso.onmicrosoft.com"
+                             if target_type == "User" else None, "groupType": None, "modifiedProperties": []}],
+        "additionalDetails": [{"key": "User-Agent", "value": "Mozilla/5.0 (Windows NT 10.0; Win64; x64)"}],
+    }
+
+
+def _entra_signin(rng: random.Random, pools: _Pools, i: int, ts: int) -> dict[str, Any]:
+    user_id, user_name, _ = pools.users[rng.randrange(len(pools.users))]
+    app_id, app_name = ENTRA_APPS[i % len(ENTRA_APPS)]
+    code, reason = ENTRA_FAILURES[i % len(ENTRA_FAILURES)]
+    return {
+        "id": _uuid(rng), "createdDateTime": _ticks(ts),
+        "userDisplayName": user_name.title(), "userPrincipalName": f"{user_name}@contoso.onmicrosoft.com",
+        "userId": user_id, "appId": app_id, "appDisplayName": app_name, "ipAddress": f"203.0.113.{i % 250 + 1}",
+        "clientAppUsed": "Browser", "correlationId": _uuid(rng),
+        "conditionalAccessStatus": "notApplied" if code else "success", "isInteractive": True,
+        "riskDetail": "none", "riskLevelAggregated": "none", "riskLevelDuringSignIn": "none", "riskState": "none",
+        "riskEventTypes": [], "riskEventTypes_v2": [], "resourceDisplayName": "Windows Azure Active Directory",
+        "resourceId": "00000002-0000-0000-c000-000000000000",
+        "status": {"errorCode": code, "failureReason": reason, "additionalDetails": None},
+        "deviceDetail": {"deviceId": "", "displayName": None, "operatingSystem": "Windows 10", "browser": "Edge 124.0.0",
+                         "isCompliant": None, "isManaged": None, "trustType": None},
+        "location": {"city": "Redmond", "state": "Washington", "countryOrRegion": "US",
+                     "geoCoordinates": {"altitude": None, "latitude": 47.68, "longitude": -122.12}},
+        "appliedConditionalAccessPolicies": [],
+    }
+
+
 MAKERS: dict[str, Callable[[random.Random, _Pools, int, int], dict[str, Any]]] = {
     "pingone": _pingone, "truto": _truto, "thousandeyes": _thousandeyes, "sailpoint": _sailpoint, "okta": _okta,
-    "github": _github}
+    "github": _github, "entra-audits": _entra_audit, "entra-signins": _entra_signin}
 OLDEST_FIRST = {"okta"}
 
 
