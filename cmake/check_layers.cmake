@@ -1,8 +1,10 @@
 # Fails when a file includes a header of a folder that is not below its own.
 # TABLE: lines "layer:dep1,dep2" written by src/CMakeLists.txt (direct dependencies).
 # A file in src/LAYER/ or include/auditfetch/LAYER/ may include "auditfetch/X/..." for X its
-# layer or one it depends on (directly or not), and the private headers of its own layer only
-# ("LAYER/..." from src/, or a sibling by its file name). main.cpp may include anything.
+# layer or one it names in its DEPENDS (what it uses is declared, even what would come along
+# through another layer), and the private headers of its own layer only ("LAYER/..." from
+# src/, or a sibling by its file name). A layer's DEPENDS may only name layers declared before
+# it, so the folders form a ladder without cycles. main.cpp may include anything.
 file(STRINGS "${TABLE}" lines)
 set(layers)
 foreach(line IN LISTS lines)
@@ -38,8 +40,8 @@ foreach(name IN LISTS layers)
       file(RELATIVE_PATH where "${SOURCE_DIR}" "${file}")
       if(path MATCHES "^auditfetch/([a-z_]+)/")
         set(target "${CMAKE_MATCH_1}")
-        list(FIND all_${name} "${target}" allowed)
-        if(allowed EQUAL -1)
+        list(FIND direct_${name} "${target}" allowed)
+        if(allowed EQUAL -1 AND NOT target STREQUAL name)
           string(APPEND problems "  ${where}: ${name} includes ${path}, but ${target} is not below ${name}\n")
         endif()
       elseif(path MATCHES "^([a-z_]+)/")

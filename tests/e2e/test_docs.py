@@ -229,6 +229,32 @@ class HelpExamplesTest(unittest.TestCase):
                                 f"auditfetch {command} --help: an example does not run it: {lines}")
 
 
+class ArchitectureTest(unittest.TestCase):
+    """The README's picture of the layers is what src/CMakeLists.txt declares (build/layers.txt,
+    written at configure time), without the edges that follow from others."""
+
+    def test_the_readme_picture_is_the_declared_layers(self):
+        build = Path(os.environ.get("AUDITFETCH_BUILD_DIR") or REPO / "build")
+        declared = {}
+        for line in (build / "layers.txt").read_text().split():
+            name, _, deps = line.partition(":")
+            declared[name] = {d for d in deps.split(",") if d}
+
+        def below(name):
+            out = set()
+            for dep in declared[name]:
+                out |= {dep} | below(dep)
+            return out
+
+        reduced = {(name, dep) for name, deps in declared.items() for dep in deps
+                   if not any(dep in below(other) for other in deps - {dep})}
+        readme = (REPO / "README.md").read_text(encoding="utf-8")
+        block = re.search(r"```mermaid\ngraph TD\n(.*?)```", readme, re.S)
+        self.assertIsNotNone(block, "README.md has no mermaid picture of the layers")
+        drawn = set(re.findall(r"^\s*(\w+) --> (\w+)\s*$", block.group(1), re.M))
+        self.assertEqual(drawn, reduced)
+
+
 class VersionTest(unittest.TestCase):
     def test_version_names_auditfetch_openssl_and_boost(self):
         result = run([str(BIN), "--version"])

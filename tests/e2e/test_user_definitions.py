@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from harness import PINGONE_ENV_ID, REPO, TOKEN, fixture_records, run_auditfetch
-from provider_case import ProviderCase
+from provider_case import ProviderCase, format_ms
 
 BUILTIN = json.loads((REPO / "providers" / "pingone.json").read_text(encoding="utf-8"))
 PINGONE_IDS = sorted(r["id"] for r in fixture_records("pingone"))
@@ -179,6 +179,102 @@ class MalformedDefinitionTest(UserDefinitionCase):
         self.assertNotEqual(broken, text)
         path = self.write("pingtwo.json", broken)
         self.assertDefinitionError(path, line_of(broken, '"sideways"'), 'unknown key "sideways"')
+
+    def test_a_template_naming_no_setting_fails_at_load_with_file_and_line(self) -> None:
+        # A typo used to drop the parameter silently and exit 0.
+        spec = definition("pingtwo", PINGTWO_DESCRIPTION)
+        spec["list"]["params"] = {"organization_id": "{organisation-id}"}
+        text = json.dumps(spec, indent=2, ensure_ascii=False) + "\n"
+        path = self.write("pingtwo.json", text)
+        self.assertDefinitionError(path, line_of(text, "organisation-id"),
+                                   'list.params.organization_id: template "{organisation-id}" refers to '
+                                   '{organisation-id}, which is not a setting')
+
+    def test_a_style_dialect_or_scheme_that_does_not_exist_names_the_file_and_line(self) -> None:
+        for where, key, value in ((("list", "pagination"), "style", "hal_next"),
+                                  (("list", "filter"), "dialect", "sql"),
+                                  (("auth",), "scheme", "kerberos")):
+            with self.subTest(key=key):
+                spec = definition("pingtwo", PINGTWO_DESCRIPTION)
+                target = spec
+                for step in where:
+                    target = target[step] if not isinstance(target[step], list) else target[step][0]
+                target[key] = value
+                text = json.dumps(spec, indent=2, ensure_ascii=False) + "\n"
+                path = self.write("pingtwo.json", text)
+                self.assertDefinitionError(path, line_of(text, f'"{value}"'), f'unknown value "{value}"')
+
+
+# The eighth provider: an API no built-in definition speaks (tests/emulator/keyed.py), added
+# from a file alone. It combines what no built-in combines: a bare JSON array with Link-header
+# paging, an API key in a header of its own, epoch-second times in requests and records.
+KEYED = {
+    "name": "keyed",
+    "description": "Keyed: events behind an API key, paged by Link headers",
+    "base_url": "https://audit.keyed.example",
+    "auth": {"scheme": "token", "header": "X-Api-Key", "env": ["KEYED_API_KEY"]},
+    "list": {
+        "path": "/keyed/v1/events",
+        "order": "oldest_first",
+        "page_size": {"param": "limit", "default": 10, "max": 100},
+        "pagination": {"style": "link_header"},
+        "window": {"since": "start", "until": "end", "format": "epoch_seconds"},
+        "filter": {"dialect": "query_params", "fields": {"action": "kind", "actor_id": "user"}},
+    },
+    "get": {"unsupported": "the keyed API lists events only"},
+    "mapping": {
+        "id": "/event_id",
+        "created_at": {"pointer": "/ts", "time_format": "epoch_seconds"},
+        "native_action": "/kind",
+        "actor_user_id": "/user",
+        "actor_type": {"const": "user", "if_present": "/user"},
+        "ip_address": "/source_ip",
+    },
+    "actions": [{"native": "signin", "unified": "login"}, {"native": "signin_failed", "unified": "login_failed"},
+                {"native": "signout", "unified": "logout"}, {"native": "user.add", "unified": "user_created"}],
+}
+KEYED_RECORDS = fixture_records("keyed")
+
+
+class EighthProviderTest(UserDefinitionCase):
+    def keyed(self, *args: str, env: dict | None = None):
+        self.write("keyed.json", json.dumps(KEYED, indent=2) + "\n")
+        return run_auditfetch("list", "-p", "keyed", "--providers-dir", self.dir, "--base-url", self.emu.url,
+                              "-o", "ndjson", *args, env={"KEYED_API_KEY": TOKEN, **(env or {})})
+
+    def test_every_page_once_with_the_key_in_its_header(self) -> None:
+        result = self.keyed("--since", "2024-05-01T00:00:00Z", "--page-size", "5")
+        activities = self.activities(result)
+        self.assertEqual([a["id"] for a in activities],
+                         [r["event_id"] for r in sorted(KEYED_RECORDS, key=lambda r: (r["ts"], r["event_id"]))])
+        requests = self.emu.requests("/keyed/v1/events")
+        self.assertEqual(len(requests), -(-len(KEYED_RECORDS) // 5))
+        self.assertTrue(all(r["headers"].get("X-Api-Key") == TOKEN and "Authorization" not in r["headers"]
+                            for r in requests))
+        self.assertEqual(requests[0]["params"]["start"], ["1714521600"])  # epoch seconds
+        first = next(r for r in KEYED_RECORDS if r["kind"] == "signin")
+        mapped = next(a for a in activities if a["id"] == first["event_id"])
+        self.assertEqual(mapped["created_at"], format_ms(first["ts"] * 1_000_000_000))
+        self.assertEqual(mapped["action"], "login")
+        self.assertEqual(mapped["actor"], {"type": "user", "user": {"id": first["user"]}})
+        self.assertEqual(mapped["context"]["ip_address"], first["source_ip"])
+        self.assertEqual(mapped["provider"], "keyed")
+
+    def test_filters_and_an_exclusive_end_in_epoch_seconds(self) -> None:
+        until = KEYED_RECORDS[10]["ts"]
+        result = self.keyed("--since", "2024-05-01T00:00:00Z", "--until", format_ms(until * 1_000_000_000),
+                            "--action", "login", "--actor-id", "u1", "-v")
+        expected = [r["event_id"] for r in KEYED_RECORDS
+                    if r["ts"] < until and r["kind"] == "signin" and r["user"] == "u1"]
+        self.assertTrue(expected)
+        self.assertEqual(sorted(a["id"] for a in self.activities(result)), sorted(expected))
+        params = self.emu.requests("/keyed/v1/events")[0]["params"]
+        self.assertEqual((params["end"], params["kind"], params["user"]), ([str(until)], ["signin"], ["u1"]))
+        self.assertIn("filters pushed down: since, until, action, actor_id; applied locally: none", result.stderr)
+
+    def test_a_wrong_key_exits_3_naming_its_variable(self) -> None:
+        result = self.keyed("--since", "2024-05-01T00:00:00Z", env={"KEYED_API_KEY": "not-the-key"})
+        self.assertOneErrorLine(result, 3, "KEYED_API_KEY")
 
 
 if __name__ == "__main__":

@@ -34,7 +34,7 @@ DEFAULT_TOKEN = "test-token"
 DEFAULT_CLIENT_ID = "test-client"
 DEFAULT_CLIENT_SECRET = "test-secret"
 
-PROVIDERS = ("pingone", "truto", "thousandeyes", "sailpoint", "okta", "github", "entra-audits", "entra-signins")
+PROVIDERS = ("pingone", "truto", "thousandeyes", "sailpoint", "okta", "github", "entra-audits", "entra-signins", "keyed")
 
 
 # --------------------------------------------------------------------------- requests

@@ -25,6 +25,8 @@ List orders: PingOne, Truto and ThousandEyes newest first; cursors are keyset po
                                                    $skiptoken in @odata.nextLink, $select
 List orders: PingOne, Truto, ThousandEyes and Entra newest first; cursors are keyset positions
 bound to the query's filters, so a cursor reused with other filters is a 400.
+  GET /keyed/v1/events                             an API no built-in speaks (keyed.py), for a
+                                                   provider added by a definition alone
   GET /orgs/{org}/audit-log                        GitHub (Enterprise Cloud; base URL = root, as
   GET /enterprises/{enterprise}/audit-log            GHES's /api/v3); phrase, Link cursors, see github.py
 List orders: PingOne, Truto, ThousandEyes and GitHub (by default) newest first; cursors are keyset
@@ -67,6 +69,7 @@ import entra
 import faults
 import okta
 import github
+import keyed
 import pingone
 import sailpoint
 import synth
@@ -78,10 +81,10 @@ from store import Config, State
 
 MODULES: dict[str, Any] = {"pingone": pingone, "truto": truto, "thousandeyes": thousandeyes,
                            "sailpoint": sailpoint, "okta": okta, "github": github,
-                           "entra-audits": entra.AUDITS, "entra-signins": entra.SIGNINS}
+                           "entra-audits": entra.AUDITS, "entra-signins": entra.SIGNINS, "keyed": keyed}
 # The id field that must be unique per provider (ThousandEyes events have no id).
 UNIQUE_IDS = {"pingone": "id", "truto": "id", "sailpoint": "id", "okta": "uuid", "github": "_document_id",
-              "entra-audits": "id", "entra-signins": "id"}
+              "entra-audits": "id", "entra-signins": "id", "keyed": "event_id"}
 MAX_REQUEST_BODY = 16 * 1024 * 1024
 DEFAULT_FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 INVALID_JSON = b'{"_links":{"self":{"href":"/"}},"_embedded":{"activities":[{"id":"e2d6","recordedAt":'

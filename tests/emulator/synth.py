@@ -323,7 +323,9 @@ def _entra_signin(rng: random.Random, pools: _Pools, i: int, ts: int) -> dict[st
 
 MAKERS: dict[str, Callable[[random.Random, _Pools, int, int], dict[str, Any]]] = {
     "pingone": _pingone, "truto": _truto, "thousandeyes": _thousandeyes, "sailpoint": _sailpoint, "okta": _okta,
-    "github": _github, "entra-audits": _entra_audit, "entra-signins": _entra_signin}
+    "github": _github, "entra-audits": _entra_audit, "entra-signins": _entra_signin,
+    "keyed": lambda rng, pools, i, ts: {"event_id": f"evt-{i:09d}", "ts": ts // 1_000_000_000,
+                                        "kind": ("signin", "signout", "user.add")[i % 3], "user": f"u{i % 50}"}}
 OLDEST_FIRST = {"okta"}
 
 
