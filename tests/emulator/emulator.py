@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Local emulator of the audit-log APIs auditfetch talks to (PingOne, Truto, ThousandEyes,
-SailPoint, Okta, GitHub, Microsoft Entra ID), plus a control API under /_emulator/ for tests.
+SailPoint, Okta, GitHub, Microsoft Entra ID, Slack), plus a control API under /_emulator/ for tests.
 Python standard library only.
 
 Prints one line, `listening on http://127.0.0.1:PORT`, once bound; logs go to stderr.
@@ -29,6 +29,8 @@ bound to the query's filters, so a cursor reused with other filters is a 400.
                                                    provider added by a definition alone
   GET /orgs/{org}/audit-log                        GitHub (Enterprise Cloud; base URL = root, as
   GET /enterprises/{enterprise}/audit-log            GHES's /api/v3); phrase, Link cursors, see github.py
+  GET /audit/v1/logs                               Slack Audit Logs (base URL /audit/v1); Bearer token,
+                                                   oldest/latest seconds, body cursor, see slack.py
 List orders: PingOne, Truto, ThousandEyes and GitHub (by default) newest first; cursors are keyset
 positions bound to the query's filters, so a cursor reused with other filters is a 400 (GitHub: 422).
 
@@ -72,6 +74,7 @@ import github
 import keyed
 import pingone
 import sailpoint
+import slack
 import synth
 import thousandeyes
 import truto
@@ -81,10 +84,11 @@ from store import Config, State
 
 MODULES: dict[str, Any] = {"pingone": pingone, "truto": truto, "thousandeyes": thousandeyes,
                            "sailpoint": sailpoint, "okta": okta, "github": github,
-                           "entra-audits": entra.AUDITS, "entra-signins": entra.SIGNINS, "keyed": keyed}
+                           "entra-audits": entra.AUDITS, "entra-signins": entra.SIGNINS, "keyed": keyed,
+                           "slack": slack}
 # The id field that must be unique per provider (ThousandEyes events have no id).
 UNIQUE_IDS = {"pingone": "id", "truto": "id", "sailpoint": "id", "okta": "uuid", "github": "_document_id",
-              "entra-audits": "id", "entra-signins": "id", "keyed": "event_id"}
+              "entra-audits": "id", "entra-signins": "id", "keyed": "event_id", "slack": "id"}
 MAX_REQUEST_BODY = 16 * 1024 * 1024
 DEFAULT_FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 INVALID_JSON = b'{"_links":{"self":{"href":"/"}},"_embedded":{"activities":[{"id":"e2d6","recordedAt":'

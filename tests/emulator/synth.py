@@ -14,7 +14,7 @@ import random
 from typing import Any, Callable
 
 from common import (GITHUB_ENTERPRISE, GITHUB_ENTERPRISE_ID, GITHUB_ORG, GITHUB_ORG_ID, GITHUB_OTHER_ORG,
-                    GITHUB_OTHER_ORG_ID, PINGONE_ENV_ID, TE_AID, parse_time)
+                    GITHUB_OTHER_ORG_ID, PINGONE_ENV_ID, SLACK_ENTERPRISE_ID, TE_AID, parse_time)
 from common import format_time as _format_time
 
 ANCHOR = "2024-07-01T00:00:00Z"
@@ -76,6 +76,13 @@ ENTRA_APPS = [("c44b4083-3bb0-49c1-b47d-974e53cbdf3c", "Azure Portal"),
               ("1fec8e78-bce4-4aaf-ab1b-5451cc387264", "Microsoft Teams")]
 ENTRA_FAILURES = [(0, None), (0, None), (0, None), (50126, "Error validating credentials due to invalid username or password."),
                   (0, None), (50074, "Strong Authentication is required."), (0, None)]
+
+SLACK_ACTIONS = [  # action, entity type
+    ("user_login", "user"), ("user_login_failed", "user"), ("user_logout", "user"), ("user_created", "user"),
+    ("user_profile_updated", "user"), ("user_deactivated", "user"), ("file_downloaded", "file"),
+    ("public_channel_created", "channel"), ("app_installed", "app"), ("emoji_added", "workspace"),
+]
+SLACK_WORKSPACES = [("T01ENGINE", "Acme Engineering", "acme-eng"), ("T02SALES", "Acme Sales", "acme-sales")]
 
 
 def _uuid(rng: random.Random) -> str:
@@ -321,11 +328,50 @@ def _entra_signin(rng: random.Random, pools: _Pools, i: int, ts: int) -> dict[st
     }
 
 
+def _slack_user(n: int) -> dict[str, Any]:
+    return {"id": f"U{n:04d}SYNTH", "name": f"User {n:04d}", "email": f"user{n:04d}@acme.example",
+            "team": SLACK_ENTERPRISE_ID}
+
+
+def _slack(rng: random.Random, pools: _Pools, i: int, ts: int) -> dict[str, Any]:
+    """Audit entries of the Enterprise org; user 0000 administers it (creations, installs)."""
+    action, entity_type = SLACK_ACTIONS[i % len(SLACK_ACTIONS)]
+    k, t = rng.randrange(250), rng.randrange(250)
+    ws_id, ws_name, ws_domain = SLACK_WORKSPACES[i % 2]
+    workspace = {"id": ws_id, "name": ws_name, "domain": ws_domain}
+    self_acting = action in ("user_login", "user_login_failed", "user_logout", "user_profile_updated")
+    actor = k if self_acting or action == "file_downloaded" else 0
+    if entity_type == "user":
+        entity = _slack_user(k if self_acting else t)
+    elif entity_type == "file":
+        entity = {"id": f"F{i % 500:04d}SYNTH", "name": f"report-{i % 500}.pdf", "filetype": "pdf",
+                  "title": f"Report {i % 500}"}
+    elif entity_type == "channel":
+        entity = {"id": f"C{i:06d}SYNTH", "privacy": "public", "name": f"project-{i}", "is_shared": False,
+                  "is_org_shared": False}
+    elif entity_type == "app":
+        entity = {"id": f"A{i % 40:04d}SYNTH", "name": f"App {i % 40}", "is_distributed": True,
+                  "is_directory_approved": True, "is_workflow_app": False, "scopes": ["chat:write"]}
+    else:
+        entity = workspace
+    location = ({"type": "enterprise", "id": SLACK_ENTERPRISE_ID, "name": "Acme Corp", "domain": "acme-corp"}
+                if entity_type == "user" else {"type": "workspace", **workspace})
+    rec: dict[str, Any] = {
+        "id": _uuid(rng), "date_create": ts // 1_000_000_000, "action": action,
+        "actor": {"type": "user", "user": _slack_user(actor)}, "entity": {"type": entity_type, entity_type: entity},
+        "context": {"location": location, "ua": "Mozilla/5.0 (X11; Linux x86_64)",
+                    "ip_address": f"198.51.100.{i % 250 + 1}", "session_id": str(rng.randrange(10**11, 10**12))}}
+    if action == "emoji_added":
+        rec["details"] = {"name": f"emoji-{i}"}
+    return rec
+
+
 MAKERS: dict[str, Callable[[random.Random, _Pools, int, int], dict[str, Any]]] = {
     "pingone": _pingone, "truto": _truto, "thousandeyes": _thousandeyes, "sailpoint": _sailpoint, "okta": _okta,
     "github": _github, "entra-audits": _entra_audit, "entra-signins": _entra_signin,
     "keyed": lambda rng, pools, i, ts: {"event_id": f"evt-{i:09d}", "ts": ts // 1_000_000_000,
-                                        "kind": ("signin", "signout", "user.add")[i % 3], "user": f"u{i % 50}"}}
+                                        "kind": ("signin", "signout", "user.add")[i % 3], "user": f"u{i % 50}"},
+    "slack": _slack}
 OLDEST_FIRST = {"okta"}
 
 
