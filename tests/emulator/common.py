@@ -30,11 +30,17 @@ GITHUB_ENTERPRISE, GITHUB_ENTERPRISE_ID = "acme-ent", 24680
 ENTRA_TENANT_ID = "4f1c2b7e-8d3a-4e59-b6a0-2c9d7e1f3a85"  # the one known Entra tenant
 ENTRA_TENANT_DOMAIN = "contoso.onmicrosoft.com"  # its initial domain, also accepted in token URLs
 ENTRA_TENANT_NAME = "Contoso"
+ZENDESK_SUBDOMAIN = "acme"  # https://acme.zendesk.com; the emulator serves it at its root
+ZENDESK_EMAIL = "admin@example.com"  # the admin behind API-token Basic auth ("{email}/token")
+ZENDESK_ADMIN_ID = 10412385001  # that admin's user id (actor_id in the fixtures)
+ZENDESK_AGENT_EMAIL = "agent@example.com"  # an agent: authenticates, but audit logs answer 403
+ZENDESK_ACCOUNT_ID = 9182736  # source_id of account_setting records
 DEFAULT_TOKEN = "test-token"
 DEFAULT_CLIENT_ID = "test-client"
 DEFAULT_CLIENT_SECRET = "test-secret"
 
-PROVIDERS = ("pingone", "truto", "thousandeyes", "sailpoint", "okta", "github", "entra-audits", "entra-signins", "keyed")
+PROVIDERS = ("pingone", "truto", "thousandeyes", "sailpoint", "okta", "github", "entra-audits", "entra-signins", "keyed",
+             "zendesk")
 
 
 # --------------------------------------------------------------------------- requests
