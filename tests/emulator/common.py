@@ -33,12 +33,17 @@ ENTRA_TENANT_NAME = "Contoso"
 SLACK_ENTERPRISE_ID = "E0ABCDEF"  # Slack fixtures: the Enterprise org, its owner (the token's user)
 SLACK_ADMIN_ID = "U01ADMIN"
 SLACK_NO_SCOPE_TOKEN = "xoxp-no-auditlogs-scope"  # authenticates, lacks auditlogs:read (403 missing_scope)
+ZENDESK_SUBDOMAIN = "acme"  # https://acme.zendesk.com; the emulator serves it at its root
+ZENDESK_EMAIL = "admin@example.com"  # the admin behind API-token Basic auth ("{email}/token")
+ZENDESK_ADMIN_ID = 10412385001  # that admin's user id (actor_id in the fixtures)
+ZENDESK_AGENT_EMAIL = "agent@example.com"  # an agent: authenticates, but audit logs answer 403
+ZENDESK_ACCOUNT_ID = 9182736  # source_id of account_setting records
 DEFAULT_TOKEN = "test-token"
 DEFAULT_CLIENT_ID = "test-client"
 DEFAULT_CLIENT_SECRET = "test-secret"
 
 PROVIDERS = ("pingone", "truto", "thousandeyes", "sailpoint", "okta", "github", "entra-audits", "entra-signins", "keyed",
-             "slack")
+             "slack", "zendesk")
 
 
 # --------------------------------------------------------------------------- requests

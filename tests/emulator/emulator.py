@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Local emulator of the audit-log APIs auditfetch talks to (PingOne, Truto, ThousandEyes,
-SailPoint, Okta, GitHub, Microsoft Entra ID, Slack), plus a control API under /_emulator/ for tests.
+SailPoint, Okta, GitHub, Microsoft Entra ID, Slack, Zendesk), plus a control API under /_emulator/
+for tests.
 Python standard library only.
 
 Prints one line, `listening on http://127.0.0.1:PORT`, once bound; logs go to stderr.
@@ -17,22 +18,20 @@ test-client / test-secret; issued tokens are valid only for the provider that is
   GET /v3/account-activities[/{id}]                SailPoint; unsorted order is by id
   GET /api/v1/logs                                 Okta System Log; `Authorization: SSWS <token>`;
                                                    polling and bounded modes (see okta.py)
-List orders: PingOne, Truto and ThousandEyes newest first; cursors are keyset positions
   POST /{tenant}/oauth2/v2.0/token                 Entra client credentials, scope
                                                    https://graph.microsoft.com/.default (entra.py)
   GET /v1.0/auditLogs/directoryAudits[/{id}]       Graph (providers entra-audits, entra-signins):
   GET /v1.0/auditLogs/signIns[/{id}]               OData $filter (odata.py), $top, $orderby,
                                                    $skiptoken in @odata.nextLink, $select
-List orders: PingOne, Truto, ThousandEyes and Entra newest first; cursors are keyset positions
-bound to the query's filters, so a cursor reused with other filters is a 400.
   GET /keyed/v1/events                             an API no built-in speaks (keyed.py), for a
                                                    provider added by a definition alone
   GET /orgs/{org}/audit-log                        GitHub (Enterprise Cloud; base URL = root, as
   GET /enterprises/{enterprise}/audit-log            GHES's /api/v3); phrase, Link cursors, see github.py
   GET /audit/v1/logs                               Slack Audit Logs (base URL /audit/v1); Bearer token,
                                                    oldest/latest seconds, body cursor, see slack.py
-List orders: PingOne, Truto, ThousandEyes and GitHub (by default) newest first; cursors are keyset
-positions bound to the query's filters, so a cursor reused with other filters is a 400 (GitHub: 422).
+  GET /api/v2/audit_logs[/{id}]                    Zendesk (base URL = root, as https://acme.zendesk.com);
+                                                   Basic "{email}/token" or Bearer; filter[...],
+                                                   page[size] + page[after] cursors (see zendesk.py)
 
 Control API (no authentication; its requests are not logged or faulted):
   GET    /_emulator/health                 {"status": "ok"}
@@ -78,6 +77,7 @@ import slack
 import synth
 import thousandeyes
 import truto
+import zendesk
 from common import (DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_TOKEN, PROVIDERS, BadRequest,
                     HttpError, Request, Response, dumps, json_response, parse_query, parse_time, reason)
 from store import Config, State
@@ -85,10 +85,10 @@ from store import Config, State
 MODULES: dict[str, Any] = {"pingone": pingone, "truto": truto, "thousandeyes": thousandeyes,
                            "sailpoint": sailpoint, "okta": okta, "github": github,
                            "entra-audits": entra.AUDITS, "entra-signins": entra.SIGNINS, "keyed": keyed,
-                           "slack": slack}
+                           "slack": slack, "zendesk": zendesk}
 # The id field that must be unique per provider (ThousandEyes events have no id).
 UNIQUE_IDS = {"pingone": "id", "truto": "id", "sailpoint": "id", "okta": "uuid", "github": "_document_id",
-              "entra-audits": "id", "entra-signins": "id", "keyed": "event_id", "slack": "id"}
+              "entra-audits": "id", "entra-signins": "id", "keyed": "event_id", "slack": "id", "zendesk": "id"}
 MAX_REQUEST_BODY = 16 * 1024 * 1024
 DEFAULT_FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 INVALID_JSON = b'{"_links":{"self":{"href":"/"}},"_embedded":{"activities":[{"id":"e2d6","recordedAt":'

@@ -14,7 +14,8 @@ import random
 from typing import Any, Callable
 
 from common import (GITHUB_ENTERPRISE, GITHUB_ENTERPRISE_ID, GITHUB_ORG, GITHUB_ORG_ID, GITHUB_OTHER_ORG,
-                    GITHUB_OTHER_ORG_ID, PINGONE_ENV_ID, SLACK_ENTERPRISE_ID, TE_AID, parse_time)
+                    GITHUB_OTHER_ORG_ID, PINGONE_ENV_ID, SLACK_ENTERPRISE_ID, TE_AID, ZENDESK_ACCOUNT_ID,
+                    ZENDESK_ADMIN_ID, ZENDESK_SUBDOMAIN, parse_time)
 from common import format_time as _format_time
 
 ANCHOR = "2024-07-01T00:00:00Z"
@@ -74,6 +75,16 @@ ENTRA_AUDITS = [  # activityDisplayName, category, operationType, target type
 ENTRA_APPS = [("c44b4083-3bb0-49c1-b47d-974e53cbdf3c", "Azure Portal"),
               ("00000006-0000-0ff1-ce00-000000000000", "Microsoft Office 365 Portal"),
               ("1fec8e78-bce4-4aaf-ab1b-5451cc387264", "Microsoft Teams")]
+ZENDESK_EVENTS = [  # action, source_type, change_description
+    ("login", "user", "Successful sign-in using Zendesk password from https://acme.zendesk.com/access/login"),
+    ("create", "user", "Created user with role End user"), ("update", "user", "Role changed from End user to Agent"),
+    ("update", "account_setting", "Session expiration changed from 8 hours to 2 hours"),
+    ("create", "rule", "Created trigger"), ("login", "user", "Successful sign-in using Google"),
+    ("update", "rule", "Conditions changed"), ("destroy", "user", "Deleted user"), ("destroy", "rule", "Deleted automation"),
+    ("exported", "account", "Full JSON export"), ("create", "apitoken", "API token created"),
+]
+ZENDESK_LABELS = {"create": "Created", "update": "Updated", "destroy": "Deleted", "login": "Signed in",
+                  "exported": "Exported"}
 ENTRA_FAILURES = [(0, None), (0, None), (0, None), (50126, "Error validating credentials due to invalid username or password."),
                   (0, None), (50074, "Strong Authentication is required."), (0, None)]
 
@@ -364,11 +375,29 @@ def _slack(rng: random.Random, pools: _Pools, i: int, ts: int) -> dict[str, Any]
     if action == "emoji_added":
         rec["details"] = {"name": f"emoji-{i}"}
     return rec
+def _zendesk(rng: random.Random, pools: _Pools, i: int, ts: int) -> dict[str, Any]:
+    """Audit logs of the acme account; ids grow with time (record i is older than record i - 1)."""
+    action, source_type, description = ZENDESK_EVENTS[i % len(ZENDESK_EVENTS)]
+    rid = 40_000_000_000_000 - i
+    k = rng.randrange(40)
+    actor_id, actor_name = (-1, "Zendesk") if i % 13 == 12 else (ZENDESK_ADMIN_ID + k, f"User {k:04d}")
+    if source_type == "user":
+        target = actor_id if action == "login" and actor_id > 0 else 10_500_000_000 + rng.randrange(250)
+        source_id, label = target, actor_name if target == actor_id else f"User {target % 10_000:04d}"
+    elif source_type in ("account_setting", "account"):
+        source_id, label = ZENDESK_ACCOUNT_ID, "Sessions" if source_type == "account_setting" else ZENDESK_SUBDOMAIN
+    else:
+        source_id, label = 360_000_000_000 + rng.randrange(10_000), f"{source_type.title()} {i % 97}"
+    return {"action": action, "action_label": ZENDESK_LABELS[action], "actor_id": actor_id, "actor_name": actor_name,
+            "change_description": description, "created_at": format_time(ts), "id": rid,
+            "ip_address": None if actor_id == -1 else f"198.51.100.{k + 1}", "source_id": source_id,
+            "source_label": label, "source_type": source_type,
+            "url": f"https://{ZENDESK_SUBDOMAIN}.zendesk.com/api/v2/audit_logs/{rid}.json"}
 
 
 MAKERS: dict[str, Callable[[random.Random, _Pools, int, int], dict[str, Any]]] = {
     "pingone": _pingone, "truto": _truto, "thousandeyes": _thousandeyes, "sailpoint": _sailpoint, "okta": _okta,
-    "github": _github, "entra-audits": _entra_audit, "entra-signins": _entra_signin,
+    "github": _github, "entra-audits": _entra_audit, "entra-signins": _entra_signin, "zendesk": _zendesk,
     "keyed": lambda rng, pools, i, ts: {"event_id": f"evt-{i:09d}", "ts": ts // 1_000_000_000,
                                         "kind": ("signin", "signout", "user.add")[i % 3], "user": f"u{i % 50}"},
     "slack": _slack}
