@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Local emulator of the audit-log APIs auditfetch talks to (PingOne, Truto, ThousandEyes,
-SailPoint, Okta, GitHub, Microsoft Entra ID), plus a control API under /_emulator/ for tests.
-Python standard library only.
+SailPoint, Okta, GitHub, Microsoft Entra ID, Google Workspace), plus a control API under
+/_emulator/ for tests. Python standard library only.
 
 Prints one line, `listening on http://127.0.0.1:PORT`, once bound; logs go to stderr.
 
@@ -31,6 +31,12 @@ bound to the query's filters, so a cursor reused with other filters is a 400.
   GET /enterprises/{enterprise}/audit-log            GHES's /api/v3); phrase, Link cursors, see github.py
 List orders: PingOne, Truto, ThousandEyes and GitHub (by default) newest first; cursors are keyset
 positions bound to the query's filters, so a cursor reused with other filters is a 400 (GitHub: 422).
+  POST /token                                      Google service-account JWT bearer grant (RS256
+                                                   verified with openssl; fixtures/google-workspace/
+                                                   service-account.json), see google.py
+  GET /admin/reports/v1/activity/users/{userKey}/applications/{applicationName}
+                                                   Google Workspace Reports API activities.list
+                                                   (base URL = root); newest first, nextPageToken
 
 Control API (no authentication; its requests are not logged or faulted):
   GET    /_emulator/health                 {"status": "ok"}
@@ -69,6 +75,7 @@ import entra
 import faults
 import okta
 import github
+import google
 import keyed
 import pingone
 import sailpoint
@@ -81,10 +88,12 @@ from store import Config, State
 
 MODULES: dict[str, Any] = {"pingone": pingone, "truto": truto, "thousandeyes": thousandeyes,
                            "sailpoint": sailpoint, "okta": okta, "github": github,
-                           "entra-audits": entra.AUDITS, "entra-signins": entra.SIGNINS, "keyed": keyed}
-# The id field that must be unique per provider (ThousandEyes events have no id).
-UNIQUE_IDS = {"pingone": "id", "truto": "id", "sailpoint": "id", "okta": "uuid", "github": "_document_id",
-              "entra-audits": "id", "entra-signins": "id", "keyed": "event_id"}
+                           "entra-audits": entra.AUDITS, "entra-signins": entra.SIGNINS, "keyed": keyed,
+                           "google-workspace": google}
+# The id field that must be unique per provider, or a function giving it (ThousandEyes events have no id).
+UNIQUE_IDS: dict[str, Any] = {"pingone": "id", "truto": "id", "sailpoint": "id", "okta": "uuid",
+                              "github": "_document_id", "entra-audits": "id", "entra-signins": "id",
+                              "keyed": "event_id", "google-workspace": google.unique_id}
 MAX_REQUEST_BODY = 16 * 1024 * 1024
 DEFAULT_FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 INVALID_JSON = b'{"_links":{"self":{"href":"/"}},"_embedded":{"activities":[{"id":"e2d6","recordedAt":'
@@ -98,6 +107,8 @@ def provider_for(path: str) -> str | None:
         return "pingone"
     if path.endswith("/oauth2/v2.0/token"):
         return "entra-audits"
+    if path == google.TOKEN_PATH:
+        return "google-workspace"
     for name, module in MODULES.items():
         if path.startswith(module.PREFIXES):
             return name
@@ -153,11 +164,12 @@ def check_records(provider: str, records: Any, existing: list[dict[str, Any]]) -
             raise ValueError(f"record {index}: {exc}") from exc
     if provider in UNIQUE_IDS:
         key = UNIQUE_IDS[provider]
-        seen = {r[key] for r in existing}
+        ident = key if callable(key) else (lambda r: r[key])
+        seen = {ident(r) for r in existing}
         for rec in records:
-            if rec[key] in seen:
-                raise ValueError(f"duplicate id {rec[key]!r}")
-            seen.add(rec[key])
+            if ident(rec) in seen:
+                raise ValueError(f"duplicate id {ident(rec)!r}")
+            seen.add(ident(rec))
 
 
 # --------------------------------------------------------------------------- control API
@@ -517,7 +529,7 @@ def parse_args(argv: list[str] | None) -> Config:
                         f"N minutes before {synth.ANCHOR}")
     p.add_argument("--page-delay-ms", type=int, default=0, metavar="N", help="sleep before each list response")
     p.add_argument("--token-lifetime", type=int, metavar="SECONDS",
-                   help="lifetime of issued tokens (default: PingOne 3600, SailPoint 749, Entra 3599)")
+                   help="lifetime of issued tokens (default: PingOne 3600, SailPoint 749, Entra and Google 3599)")
     p.add_argument("--gzip", choices=("auto", "never"), default="auto")
     p.add_argument("--token", action="append", metavar="TOKEN",
                    help=f"a valid static bearer token, repeatable (default {DEFAULT_TOKEN})")
