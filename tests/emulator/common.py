@@ -38,12 +38,15 @@ ZENDESK_EMAIL = "admin@example.com"  # the admin behind API-token Basic auth ("{
 ZENDESK_ADMIN_ID = 10412385001  # that admin's user id (actor_id in the fixtures)
 ZENDESK_AGENT_EMAIL = "agent@example.com"  # an agent: authenticates, but audit logs answer 403
 ZENDESK_ACCOUNT_ID = 9182736  # source_id of account_setting records
+GOOGLE_CUSTOMER_ID = "C03az79cb"  # Google Workspace fixtures: the customer, its domain and its super admin
+GOOGLE_DOMAIN = "example.com"
+GOOGLE_ADMIN, GOOGLE_ADMIN_ID = "admin@example.com", "100457812369012345678"
+GOOGLE_SERVICE_ACCOUNT = "auditfetch-reports@auditfetch-test.iam.gserviceaccount.com"  # fixtures/google-workspace/service-account.json
 DEFAULT_TOKEN = "test-token"
 DEFAULT_CLIENT_ID = "test-client"
 DEFAULT_CLIENT_SECRET = "test-secret"
 
-PROVIDERS = ("pingone", "truto", "thousandeyes", "sailpoint", "okta", "github", "entra-audits", "entra-signins", "keyed",
-             "slack", "zendesk")
+PROVIDERS = ("pingone", "truto", "thousandeyes", "sailpoint", "okta", "github", "entra-audits", "entra-signins", "keyed", "slack", "zendesk", "google-workspace")
 
 
 # --------------------------------------------------------------------------- requests

@@ -1,8 +1,6 @@
 #!/usr/bin/env python3
-"""Local emulator of the audit-log APIs auditfetch talks to (PingOne, Truto, ThousandEyes,
-SailPoint, Okta, GitHub, Microsoft Entra ID, Slack, Zendesk), plus a control API under /_emulator/
-for tests.
-Python standard library only.
+"""Local emulator of the audit-log APIs auditfetch talks to (PingOne, Truto, ThousandEyes, SailPoint, Okta, GitHub, Microsoft Entra ID, Slack, Zendesk, Google Workspace),
+plus a control API under /_emulator/ for tests. Python standard library only.
 
 Prints one line, `listening on http://127.0.0.1:PORT`, once bound; logs go to stderr.
 
@@ -32,6 +30,14 @@ test-client / test-secret; issued tokens are valid only for the provider that is
   GET /api/v2/audit_logs[/{id}]                    Zendesk (base URL = root, as https://acme.zendesk.com);
                                                    Basic "{email}/token" or Bearer; filter[...],
                                                    page[size] + page[after] cursors (see zendesk.py)
+List orders: PingOne, Truto, ThousandEyes and GitHub (by default) newest first; cursors are keyset
+positions bound to the query's filters, so a cursor reused with other filters is a 400 (GitHub: 422).
+  POST /token                                      Google service-account JWT bearer grant (RS256
+                                                   verified with openssl; fixtures/google-workspace/
+                                                   service-account.json), see google.py
+  GET /admin/reports/v1/activity/users/{userKey}/applications/{applicationName}
+                                                   Google Workspace Reports API activities.list
+                                                   (base URL = root); newest first, nextPageToken
 
 Control API (no authentication; its requests are not logged or faulted):
   GET    /_emulator/health                 {"status": "ok"}
@@ -70,6 +76,7 @@ import entra
 import faults
 import okta
 import github
+import google
 import keyed
 import pingone
 import sailpoint
@@ -82,13 +89,10 @@ from common import (DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_TOKEN, PRO
                     HttpError, Request, Response, dumps, json_response, parse_query, parse_time, reason)
 from store import Config, State
 
-MODULES: dict[str, Any] = {"pingone": pingone, "truto": truto, "thousandeyes": thousandeyes,
-                           "sailpoint": sailpoint, "okta": okta, "github": github,
-                           "entra-audits": entra.AUDITS, "entra-signins": entra.SIGNINS, "keyed": keyed,
-                           "slack": slack, "zendesk": zendesk}
-# The id field that must be unique per provider (ThousandEyes events have no id).
-UNIQUE_IDS = {"pingone": "id", "truto": "id", "sailpoint": "id", "okta": "uuid", "github": "_document_id",
-              "entra-audits": "id", "entra-signins": "id", "keyed": "event_id", "slack": "id", "zendesk": "id"}
+MODULES: dict[str, Any] = {"pingone": pingone, "truto": truto, "thousandeyes": thousandeyes, "sailpoint": sailpoint, "okta": okta, "github": github, "entra-audits": entra.AUDITS, "entra-signins": entra.SIGNINS, "keyed": keyed, "slack": slack, "zendesk": zendesk, "google-workspace": google}
+# The id that must be unique per provider: a field name, or a function giving it
+# (ThousandEyes and Duo's administrator log have no id).
+UNIQUE_IDS: dict[str, Any] = {"pingone": "id", "truto": "id", "sailpoint": "id", "okta": "uuid", "github": "_document_id", "entra-audits": "id", "entra-signins": "id", "keyed": "event_id", "slack": "id", "zendesk": "id", "google-workspace": google.unique_id}
 MAX_REQUEST_BODY = 16 * 1024 * 1024
 DEFAULT_FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 INVALID_JSON = b'{"_links":{"self":{"href":"/"}},"_embedded":{"activities":[{"id":"e2d6","recordedAt":'
@@ -102,6 +106,8 @@ def provider_for(path: str) -> str | None:
         return "pingone"
     if path.endswith("/oauth2/v2.0/token"):
         return "entra-audits"
+    if path == google.TOKEN_PATH:
+        return "google-workspace"
     for name, module in MODULES.items():
         if path.startswith(module.PREFIXES):
             return name
@@ -157,11 +163,12 @@ def check_records(provider: str, records: Any, existing: list[dict[str, Any]]) -
             raise ValueError(f"record {index}: {exc}") from exc
     if provider in UNIQUE_IDS:
         key = UNIQUE_IDS[provider]
-        seen = {r[key] for r in existing}
+        ident = key if callable(key) else (lambda r: r[key])
+        seen = {ident(r) for r in existing}
         for rec in records:
-            if rec[key] in seen:
-                raise ValueError(f"duplicate id {rec[key]!r}")
-            seen.add(rec[key])
+            if ident(rec) in seen:
+                raise ValueError(f"duplicate id {ident(rec)!r}")
+            seen.add(ident(rec))
 
 
 # --------------------------------------------------------------------------- control API
@@ -521,7 +528,7 @@ def parse_args(argv: list[str] | None) -> Config:
                         f"N minutes before {synth.ANCHOR}")
     p.add_argument("--page-delay-ms", type=int, default=0, metavar="N", help="sleep before each list response")
     p.add_argument("--token-lifetime", type=int, metavar="SECONDS",
-                   help="lifetime of issued tokens (default: PingOne 3600, SailPoint 749, Entra 3599)")
+                   help="lifetime of issued tokens (default: PingOne 3600, SailPoint 749, Entra and Google 3599)")
     p.add_argument("--gzip", choices=("auto", "never"), default="auto")
     p.add_argument("--token", action="append", metavar="TOKEN",
                    help=f"a valid static bearer token, repeatable (default {DEFAULT_TOKEN})")

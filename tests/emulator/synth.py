@@ -13,9 +13,8 @@ import gc
 import random
 from typing import Any, Callable
 
-from common import (GITHUB_ENTERPRISE, GITHUB_ENTERPRISE_ID, GITHUB_ORG, GITHUB_ORG_ID, GITHUB_OTHER_ORG,
-                    GITHUB_OTHER_ORG_ID, PINGONE_ENV_ID, SLACK_ENTERPRISE_ID, TE_AID, ZENDESK_ACCOUNT_ID,
-                    ZENDESK_ADMIN_ID, ZENDESK_SUBDOMAIN, parse_time)
+from common import (GITHUB_ENTERPRISE, GITHUB_ENTERPRISE_ID, GITHUB_ORG, GITHUB_ORG_ID, GITHUB_OTHER_ORG, GITHUB_OTHER_ORG_ID, GOOGLE_CUSTOMER_ID, GOOGLE_DOMAIN, PINGONE_ENV_ID, SLACK_ENTERPRISE_ID, TE_AID, ZENDESK_ACCOUNT_ID, ZENDESK_ADMIN_ID, ZENDESK_SUBDOMAIN, parse_time)
+import google
 from common import format_time as _format_time
 
 ANCHOR = "2024-07-01T00:00:00Z"
@@ -393,14 +392,56 @@ def _zendesk(rng: random.Random, pools: _Pools, i: int, ts: int) -> dict[str, An
             "ip_address": None if actor_id == -1 else f"198.51.100.{k + 1}", "source_id": source_id,
             "source_label": label, "source_type": source_type,
             "url": f"https://{ZENDESK_SUBDOMAIN}.zendesk.com/api/v2/audit_logs/{rid}.json"}
+GOOGLE_APPS = ("login", "admin", "login", "drive", "login", "token", "saml", "groups")  # login-heavy, as in life
+GOOGLE_LOGIN = ("login_success", "login_failure", "logout", "login_success")
+GOOGLE_ADMIN_EVENTS = (("USER_SETTINGS", "CREATE_USER"), ("USER_SETTINGS", "CHANGE_FIRST_NAME"),
+                       ("USER_SETTINGS", "CHANGE_PASSWORD"), ("USER_SETTINGS", "SUSPEND_USER"),
+                       ("USER_SETTINGS", "DELETE_USER"), ("GROUP_SETTINGS", "ADD_GROUP_MEMBER"))
+GOOGLE_OTHER = {"drive": ("access", ("view", "edit", "download")), "token": ("auth", ("authorize", "revoke")),
+                "saml": ("login", ("login_success", "login_failure")), "groups": ("user_action", ("join", "request_to_join"))}
+
+
+def _google(rng: random.Random, pools: _Pools, i: int, ts: int) -> dict[str, Any]:
+    """Reports API activities; two consecutive records share an application, so ties occur within one."""
+    app = GOOGLE_APPS[(i // 2) % len(GOOGLE_APPS)]
+    users = [u for u in google.USERS if not u.deleted]
+    user = users[rng.randrange(len(users))]
+    target = f"user{rng.randrange(250):04d}@{GOOGLE_DOMAIN}"
+    if app == "login":
+        name = GOOGLE_LOGIN[(i // 16) % len(GOOGLE_LOGIN)]
+        params: list[dict[str, Any]] = [{"name": "login_type", "value": "google_password"}]
+        if name != "logout":
+            params += [{"name": "login_challenge_method", "multiValue": ["password"]},
+                       {"name": "is_suspicious", "boolValue": name == "login_failure" and i % 5 == 0}]
+        if name == "login_failure":
+            params.append({"name": "login_failure_type", "value": "login_failure_invalid_password"})
+        events = [{"type": "login", "name": name, "parameters": params}]
+    elif app == "admin":
+        user = users[i % 2]  # the super admin or secops
+        kind, name = GOOGLE_ADMIN_EVENTS[(i // 16) % len(GOOGLE_ADMIN_EVENTS)]
+        params = [{"name": "USER_EMAIL", "value": target}]
+        if name == "ADD_GROUP_MEMBER":
+            params.append({"name": "GROUP_EMAIL", "value": f"team-{i % 12:02d}@{GOOGLE_DOMAIN}"})
+        events = [{"type": kind, "name": name, "parameters": params}]
+    else:
+        kind, names = GOOGLE_OTHER[app]
+        events = [{"type": kind, "name": names[(i // 16) % len(names)],
+                   "parameters": [{"name": "doc_id" if app == "drive" else "group_email" if app == "groups"
+                                   else "application_name" if app == "saml" else "client_id",
+                                   "value": f"{app}-{i % 40:02d}"}]}]
+    qualifier = rng.getrandbits(64) - 2 ** 63
+    return {"kind": "admin#reports#activity",
+            "id": {"time": format_time(ts, millis=True), "uniqueQualifier": str(qualifier), "applicationName": app,
+                   "customerId": GOOGLE_CUSTOMER_ID},
+            "etag": f'"{_hex(rng)[:27]}/{_hex(rng)[:27]}"',
+            "actor": {"callerType": "USER", "email": user.email, "profileId": user.profile_id},
+            "ownerDomain": GOOGLE_DOMAIN, "ipAddress": f"198.51.100.{i % 250 + 1}", "events": events}
 
 
 MAKERS: dict[str, Callable[[random.Random, _Pools, int, int], dict[str, Any]]] = {
-    "pingone": _pingone, "truto": _truto, "thousandeyes": _thousandeyes, "sailpoint": _sailpoint, "okta": _okta,
-    "github": _github, "entra-audits": _entra_audit, "entra-signins": _entra_signin, "zendesk": _zendesk,
+    "pingone": _pingone, "truto": _truto, "thousandeyes": _thousandeyes, "sailpoint": _sailpoint, "okta": _okta, "github": _github, "entra-audits": _entra_audit, "entra-signins": _entra_signin, "slack": _slack, "zendesk": _zendesk, "google-workspace": _google,
     "keyed": lambda rng, pools, i, ts: {"event_id": f"evt-{i:09d}", "ts": ts // 1_000_000_000,
-                                        "kind": ("signin", "signout", "user.add")[i % 3], "user": f"u{i % 50}"},
-    "slack": _slack}
+                                        "kind": ("signin", "signout", "user.add")[i % 3], "user": f"u{i % 50}"}}
 OLDEST_FIRST = {"okta"}
 
 
