@@ -30,11 +30,14 @@ GITHUB_ENTERPRISE, GITHUB_ENTERPRISE_ID = "acme-ent", 24680
 ENTRA_TENANT_ID = "4f1c2b7e-8d3a-4e59-b6a0-2c9d7e1f3a85"  # the one known Entra tenant
 ENTRA_TENANT_DOMAIN = "contoso.onmicrosoft.com"  # its initial domain, also accepted in token URLs
 ENTRA_TENANT_NAME = "Contoso"
+AUTH0_DOMAIN = "acme.eu.auth0.com"  # the Auth0 tenant; its Management API audience is below
+AUTH0_AUDIENCE = f"https://{AUTH0_DOMAIN}/api/v2/"
 DEFAULT_TOKEN = "test-token"
 DEFAULT_CLIENT_ID = "test-client"
 DEFAULT_CLIENT_SECRET = "test-secret"
 
-PROVIDERS = ("pingone", "truto", "thousandeyes", "sailpoint", "okta", "github", "entra-audits", "entra-signins", "keyed")
+PROVIDERS = ("pingone", "truto", "thousandeyes", "sailpoint", "okta", "github", "entra-audits", "entra-signins", "keyed",
+             "auth0")
 
 
 # --------------------------------------------------------------------------- requests

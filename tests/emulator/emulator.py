@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Local emulator of the audit-log APIs auditfetch talks to (PingOne, Truto, ThousandEyes,
-SailPoint, Okta, GitHub, Microsoft Entra ID), plus a control API under /_emulator/ for tests.
+SailPoint, Okta, GitHub, Microsoft Entra ID, Auth0), plus a control API under /_emulator/ for tests.
 Python standard library only.
 
 Prints one line, `listening on http://127.0.0.1:PORT`, once bound; logs go to stderr.
@@ -29,6 +29,10 @@ bound to the query's filters, so a cursor reused with other filters is a 400.
                                                    provider added by a definition alone
   GET /orgs/{org}/audit-log                        GitHub (Enterprise Cloud; base URL = root, as
   GET /enterprises/{enterprise}/audit-log            GHES's /api/v3); phrase, Link cursors, see github.py
+  POST /oauth/token (JSON, or a form with audience) Auth0 client credentials, audience
+                                                   https://acme.eu.auth0.com/api/v2/ (auth0.py)
+  GET /api/v2/logs[/{id}], /api/v2/users/{id}/logs Auth0 Management API: checkpoint (from, take,
+                                                   Link next) or search (q, page, per_page, sort)
 List orders: PingOne, Truto, ThousandEyes and GitHub (by default) newest first; cursors are keyset
 positions bound to the query's filters, so a cursor reused with other filters is a 400 (GitHub: 422).
 
@@ -65,6 +69,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import auth0
 import entra
 import faults
 import okta
@@ -79,12 +84,14 @@ from common import (DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_TOKEN, PRO
                     HttpError, Request, Response, dumps, json_response, parse_query, parse_time, reason)
 from store import Config, State
 
-MODULES: dict[str, Any] = {"pingone": pingone, "truto": truto, "thousandeyes": thousandeyes,
+# auth0 before sailpoint: both answer POST /oauth/token, and auth0.token hands SailPoint's requests on.
+MODULES: dict[str, Any] = {"pingone": pingone, "truto": truto, "thousandeyes": thousandeyes, "auth0": auth0,
                            "sailpoint": sailpoint, "okta": okta, "github": github,
                            "entra-audits": entra.AUDITS, "entra-signins": entra.SIGNINS, "keyed": keyed}
 # The id field that must be unique per provider (ThousandEyes events have no id).
 UNIQUE_IDS = {"pingone": "id", "truto": "id", "sailpoint": "id", "okta": "uuid", "github": "_document_id",
-              "entra-audits": "id", "entra-signins": "id", "keyed": "event_id"}
+              "entra-audits": "id", "entra-signins": "id", "keyed": "event_id",
+              "auth0": "log_id"}
 MAX_REQUEST_BODY = 16 * 1024 * 1024
 DEFAULT_FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 INVALID_JSON = b'{"_links":{"self":{"href":"/"}},"_embedded":{"activities":[{"id":"e2d6","recordedAt":'
