@@ -42,11 +42,13 @@ GOOGLE_CUSTOMER_ID = "C03az79cb"  # Google Workspace fixtures: the customer, its
 GOOGLE_DOMAIN = "example.com"
 GOOGLE_ADMIN, GOOGLE_ADMIN_ID = "admin@example.com", "100457812369012345678"
 GOOGLE_SERVICE_ACCOUNT = "auditfetch-reports@auditfetch-test.iam.gserviceaccount.com"  # fixtures/google-workspace/service-account.json
+AUTH0_DOMAIN = "acme.eu.auth0.com"  # the Auth0 tenant; its Management API audience is below
+AUTH0_AUDIENCE = f"https://{AUTH0_DOMAIN}/api/v2/"
 DEFAULT_TOKEN = "test-token"
 DEFAULT_CLIENT_ID = "test-client"
 DEFAULT_CLIENT_SECRET = "test-secret"
 
-PROVIDERS = ("pingone", "truto", "thousandeyes", "sailpoint", "okta", "github", "entra-audits", "entra-signins", "keyed", "slack", "zendesk", "google-workspace")
+PROVIDERS = ("pingone", "truto", "thousandeyes", "auth0", "sailpoint", "okta", "github", "entra-audits", "entra-signins", "keyed", "slack", "zendesk", "google-workspace")
 
 
 # --------------------------------------------------------------------------- requests

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Local emulator of the audit-log APIs auditfetch talks to (PingOne, Truto, ThousandEyes, SailPoint, Okta, GitHub, Microsoft Entra ID, Slack, Zendesk, Google Workspace),
+"""Local emulator of the audit-log APIs auditfetch talks to (PingOne, Truto, ThousandEyes, SailPoint, Okta, GitHub, Microsoft Entra ID, Slack, Zendesk, Google Workspace, Auth0),
 plus a control API under /_emulator/ for tests. Python standard library only.
 
 Prints one line, `listening on http://127.0.0.1:PORT`, once bound; logs go to stderr.
@@ -30,6 +30,10 @@ test-client / test-secret; issued tokens are valid only for the provider that is
   GET /api/v2/audit_logs[/{id}]                    Zendesk (base URL = root, as https://acme.zendesk.com);
                                                    Basic "{email}/token" or Bearer; filter[...],
                                                    page[size] + page[after] cursors (see zendesk.py)
+  POST /oauth/token (JSON, or a form with audience) Auth0 client credentials, audience
+                                                   https://acme.eu.auth0.com/api/v2/ (auth0.py)
+  GET /api/v2/logs[/{id}], /api/v2/users/{id}/logs Auth0 Management API: checkpoint (from, take,
+                                                   Link next) or search (q, page, per_page, sort)
 List orders: PingOne, Truto, ThousandEyes and GitHub (by default) newest first; cursors are keyset
 positions bound to the query's filters, so a cursor reused with other filters is a 400 (GitHub: 422).
   POST /token                                      Google service-account JWT bearer grant (RS256
@@ -72,6 +76,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import auth0
 import entra
 import faults
 import okta
@@ -89,10 +94,10 @@ from common import (DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_TOKEN, PRO
                     HttpError, Request, Response, dumps, json_response, parse_query, parse_time, reason)
 from store import Config, State
 
-MODULES: dict[str, Any] = {"pingone": pingone, "truto": truto, "thousandeyes": thousandeyes, "sailpoint": sailpoint, "okta": okta, "github": github, "entra-audits": entra.AUDITS, "entra-signins": entra.SIGNINS, "keyed": keyed, "slack": slack, "zendesk": zendesk, "google-workspace": google}
+MODULES: dict[str, Any] = {"pingone": pingone, "truto": truto, "thousandeyes": thousandeyes, "auth0": auth0, "sailpoint": sailpoint, "okta": okta, "github": github, "entra-audits": entra.AUDITS, "entra-signins": entra.SIGNINS, "keyed": keyed, "slack": slack, "zendesk": zendesk, "google-workspace": google}
 # The id that must be unique per provider: a field name, or a function giving it
 # (ThousandEyes and Duo's administrator log have no id).
-UNIQUE_IDS: dict[str, Any] = {"pingone": "id", "truto": "id", "sailpoint": "id", "okta": "uuid", "github": "_document_id", "entra-audits": "id", "entra-signins": "id", "keyed": "event_id", "slack": "id", "zendesk": "id", "google-workspace": google.unique_id}
+UNIQUE_IDS: dict[str, Any] = {"pingone": "id", "truto": "id", "auth0": "log_id", "sailpoint": "id", "okta": "uuid", "github": "_document_id", "entra-audits": "id", "entra-signins": "id", "keyed": "event_id", "slack": "id", "zendesk": "id", "google-workspace": google.unique_id}
 MAX_REQUEST_BODY = 16 * 1024 * 1024
 DEFAULT_FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 INVALID_JSON = b'{"_links":{"self":{"href":"/"}},"_embedded":{"activities":[{"id":"e2d6","recordedAt":'

@@ -13,7 +13,7 @@ import gc
 import random
 from typing import Any, Callable
 
-from common import (GITHUB_ENTERPRISE, GITHUB_ENTERPRISE_ID, GITHUB_ORG, GITHUB_ORG_ID, GITHUB_OTHER_ORG, GITHUB_OTHER_ORG_ID, GOOGLE_CUSTOMER_ID, GOOGLE_DOMAIN, PINGONE_ENV_ID, SLACK_ENTERPRISE_ID, TE_AID, ZENDESK_ACCOUNT_ID, ZENDESK_ADMIN_ID, ZENDESK_SUBDOMAIN, parse_time)
+from common import (AUTH0_AUDIENCE, AUTH0_DOMAIN, GITHUB_ENTERPRISE, GITHUB_ENTERPRISE_ID, GITHUB_ORG, GITHUB_ORG_ID, GITHUB_OTHER_ORG, GITHUB_OTHER_ORG_ID, GOOGLE_CUSTOMER_ID, GOOGLE_DOMAIN, PINGONE_ENV_ID, SLACK_ENTERPRISE_ID, TE_AID, ZENDESK_ACCOUNT_ID, ZENDESK_ADMIN_ID, ZENDESK_SUBDOMAIN, parse_time)
 import google
 from common import format_time as _format_time
 
@@ -84,6 +84,13 @@ ZENDESK_EVENTS = [  # action, source_type, change_description
 ]
 ZENDESK_LABELS = {"create": "Created", "update": "Updated", "destroy": "Deleted", "login": "Signed in",
                   "exported": "Exported"}
+AUTH0_EVENTS = [  # type, description, user-facing (else a Management API operation)
+    ("s", "Successful login", True), ("fp", "Wrong email or password.", True), ("slo", "", True),
+    ("sapi", "Create a User", False), ("seacft", "Authorization Code for Access Token", True),
+    ("fu", "Wrong email or password.", True), ("sapi", "Update a User", False), ("ss", "", True),
+    ("f", "Callback URL mismatch.", True), ("fsa", "Login required", True), ("sapi", "Delete a User", False),
+    ("sdu", "User successfully deleted", True), ("seccft", "Client Credentials for Access Token", False),
+]
 ENTRA_FAILURES = [(0, None), (0, None), (0, None), (50126, "Error validating credentials due to invalid username or password."),
                   (0, None), (50074, "Strong Authentication is required."), (0, None)]
 
@@ -438,8 +445,47 @@ def _google(rng: random.Random, pools: _Pools, i: int, ts: int) -> dict[str, Any
             "ownerDomain": GOOGLE_DOMAIN, "ipAddress": f"198.51.100.{i % 250 + 1}", "events": events}
 
 
+def _auth0(rng: random.Random, pools: _Pools, i: int, ts: int) -> dict[str, Any]:
+    """Tenant logs; log_id = "900" + ingestion time (date plus a delay, to the microsecond) + a
+    sequence, so that log_id order follows ingestion, as Auth0's does, not `date`."""
+    kind, description, user_facing = AUTH0_EVENTS[i % len(AUTH0_EVENTS)]
+    uid, name, _ = pools.users[rng.randrange(len(pools.users))]
+    user_id = "auth0|" + uid.replace("-", "")[:24]
+    ingest = format_time(ts + rng.randrange(1, 3_000_000) * 1000, millis=True, digits=6)
+    log_id = ("900" + ingest[0:4] + ingest[5:7] + ingest[8:10] + ingest[11:13] + ingest[14:16] + ingest[17:19]
+              + ingest[20:26] + f"000000000000{1223372052035100000 + 10**15 - i:021d}")
+    rec: dict[str, Any] = {"date": format_time(ts, millis=True), "type": kind, "description": description,
+                           "connection": None, "connection_id": None}
+    if user_facing:
+        rec.update({"connection": "Username-Password-Authentication", "connection_id": "con_9kQ2xLbT4vR7mN1p",
+                    "client_id": "kZ2bq8RSW1nYcTz0vXuL4mPe7HfA3dJo", "client_name": "Acme Portal",
+                    "ip": f"198.51.100.{i % 250 + 1}", "user_agent": "Chrome 124.0.0 / Mac OS X 10.15.7",
+                    "details": {"prompts": [], "session_id": _hex(rng)[:32]} if kind == "s" else None,
+                    "hostname": AUTH0_DOMAIN, "user_id": user_id, "user_name": f"{name}@example.com",
+                    "strategy": "auth0", "strategy_type": "database"})
+    elif kind == "seccft":
+        rec.update({"client_id": "test-client", "client_name": "auditfetch", "ip": "198.51.100.250",
+                    "user_agent": "Other 0.0.0 / Other 0.0.0", "details": None, "hostname": AUTH0_DOMAIN,
+                    "user_id": None, "user_name": None, "strategy": None, "strategy_type": None,
+                    "audience": AUTH0_AUDIENCE, "scope": "read:logs read:logs_users"})
+    else:  # a Management API operation on a user, from the Dashboard
+        verb = description.split()[0]
+        method, status = {"Create": ("post", 201), "Update": ("patch", 200), "Delete": ("delete", 204)}[verb]
+        rec.update({"client_id": "aBcDeFgHiJkLmNoPqRsTuVwXyZ012345", "client_name": "", "ip": "192.0.2.200",
+                    "user_agent": "Chrome 124.0.0 / Mac OS X 10.15.7",
+                    "details": {"request": {"method": method, "channel": "https://manage.auth0.com/", "ip": "192.0.2.200",
+                                            "path": "/api/v2/users" + ("" if verb == "Create" else f"/{user_id}"),
+                                            "auth": {"strategy": "jwt",
+                                                     "user": {"user_id": "google-oauth2|112233445566778899001",
+                                                              "email": "ada.admin@acme.example"}}},
+                                "response": {"statusCode": status, "body": {} if verb == "Delete" else {"user_id": user_id}}},
+                    "hostname": None, "user_id": None, "user_name": None, "strategy": None, "strategy_type": None})
+    rec.update({"log_id": log_id, "_id": log_id, "isMobile": False})
+    return rec
+
+
 MAKERS: dict[str, Callable[[random.Random, _Pools, int, int], dict[str, Any]]] = {
-    "pingone": _pingone, "truto": _truto, "thousandeyes": _thousandeyes, "sailpoint": _sailpoint, "okta": _okta, "github": _github, "entra-audits": _entra_audit, "entra-signins": _entra_signin, "slack": _slack, "zendesk": _zendesk, "google-workspace": _google,
+    "pingone": _pingone, "truto": _truto, "thousandeyes": _thousandeyes, "auth0": _auth0, "sailpoint": _sailpoint, "okta": _okta, "github": _github, "entra-audits": _entra_audit, "entra-signins": _entra_signin, "slack": _slack, "zendesk": _zendesk, "google-workspace": _google,
     "keyed": lambda rng, pools, i, ts: {"event_id": f"evt-{i:09d}", "ts": ts // 1_000_000_000,
                                         "kind": ("signin", "signout", "user.add")[i % 3], "user": f"u{i % 50}"}}
 OLDEST_FIRST = {"okta"}

@@ -510,4 +510,4 @@ ROUTES = [
     route(METHODS, r"^/api/v2/audit_logs(?:\.json)?$", with_rate_headers(list_audit_logs), is_list=True),
     route(METHODS, r"^/api/v2/audit_logs/(?P<log_id>[^/]+)$", with_rate_headers(show_audit_log)),
 ]
-PREFIXES = ("/api/v2/",)
+PREFIXES = ("/api/v2/",)  # after Auth0's /api/v2/logs and /api/v2/users
