@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Local emulator of the audit-log APIs auditfetch talks to (PingOne, Truto, ThousandEyes,
-SailPoint, Okta, GitHub, Microsoft Entra ID), plus a control API under /_emulator/ for tests.
+SailPoint, Okta, GitHub, Microsoft Entra ID, Duo), plus a control API under /_emulator/ for tests.
 Python standard library only.
 
 Prints one line, `listening on http://127.0.0.1:PORT`, once bound; logs go to stderr.
@@ -29,6 +29,9 @@ bound to the query's filters, so a cursor reused with other filters is a 400.
                                                    provider added by a definition alone
   GET /orgs/{org}/audit-log                        GitHub (Enterprise Cloud; base URL = root, as
   GET /enterprises/{enterprise}/audit-log            GHES's /api/v3); phrase, Link cursors, see github.py
+  GET /admin/v2/logs/authentication                Duo (providers duo-auth, duo-admin; base URL = root, as
+  GET /admin/v1/logs/administrator                   https://api-XXXXXXXX.duosecurity.com): HMAC-signed with
+                                                   DUO_IKEY/DUO_SKEY; next_offset / mintime paging (duo.py)
 List orders: PingOne, Truto, ThousandEyes and GitHub (by default) newest first; cursors are keyset
 positions bound to the query's filters, so a cursor reused with other filters is a 400 (GitHub: 422).
 
@@ -65,6 +68,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import duo
 import entra
 import faults
 import okta
@@ -79,12 +83,15 @@ from common import (DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_TOKEN, PRO
                     HttpError, Request, Response, dumps, json_response, parse_query, parse_time, reason)
 from store import Config, State
 
-MODULES: dict[str, Any] = {"pingone": pingone, "truto": truto, "thousandeyes": thousandeyes,
+# Duo first: its /admin/vN/ paths must be routed before any module claiming all of /admin (google.py).
+MODULES: dict[str, Any] = {"duo-auth": duo.AUTH, "duo-admin": duo.ADMIN,
+                           "pingone": pingone, "truto": truto, "thousandeyes": thousandeyes,
                            "sailpoint": sailpoint, "okta": okta, "github": github,
                            "entra-audits": entra.AUDITS, "entra-signins": entra.SIGNINS, "keyed": keyed}
-# The id field that must be unique per provider (ThousandEyes events have no id).
+# The id field that must be unique per provider (ThousandEyes and Duo's administrator log have no id).
 UNIQUE_IDS = {"pingone": "id", "truto": "id", "sailpoint": "id", "okta": "uuid", "github": "_document_id",
-              "entra-audits": "id", "entra-signins": "id", "keyed": "event_id"}
+              "entra-audits": "id", "entra-signins": "id", "keyed": "event_id",
+              "duo-auth": "txid"}
 MAX_REQUEST_BODY = 16 * 1024 * 1024
 DEFAULT_FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 INVALID_JSON = b'{"_links":{"self":{"href":"/"}},"_embedded":{"activities":[{"id":"e2d6","recordedAt":'
@@ -529,6 +536,8 @@ def parse_args(argv: list[str] | None) -> Config:
     p.add_argument("--sail-max-offset", type=int, default=10000, metavar="N")
     p.add_argument("--entra-rate-limit", action="store_true",
                    help="enforce Graph reporting's limit: 5 requests per 10 s per tenant, else 429")
+    p.add_argument("--duo-admin-page", type=int, default=duo.ADMIN_PAGE, metavar="N",
+                   help="records per Duo administrator-log response (default 1000, as Duo)")
     p.add_argument("--now", metavar="RFC3339", help="fixed current time (ThousandEyes windows and defaults)")
     p.add_argument("-v", "--verbose", action="store_true", help="log every request to stderr")
     a = p.parse_args(argv)
@@ -538,6 +547,9 @@ def parse_args(argv: list[str] | None) -> Config:
         p.error("--generate must be >= 0")
     if a.te_page_size < 1:
         p.error("--te-page-size must be >= 1")
+    if a.duo_admin_page < 1:
+        p.error("--duo-admin-page must be >= 1")
+    duo.configure(admin_page=a.duo_admin_page)
     now = None
     if a.now:
         try:
