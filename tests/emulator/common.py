@@ -44,11 +44,14 @@ GOOGLE_ADMIN, GOOGLE_ADMIN_ID = "admin@example.com", "100457812369012345678"
 GOOGLE_SERVICE_ACCOUNT = "auditfetch-reports@auditfetch-test.iam.gserviceaccount.com"  # fixtures/google-workspace/service-account.json
 AUTH0_DOMAIN = "acme.eu.auth0.com"  # the Auth0 tenant; its Management API audience is below
 AUTH0_AUDIENCE = f"https://{AUTH0_DOMAIN}/api/v2/"
+DUO_API_HOST = "api-deadbeef.duosecurity.com"  # Duo: the account's API host (any Host is served)
+DUO_IKEY = "DIWJ8X6AEYOR5OMC6TQ1"  # Duo Admin API integration key and secret key (the pair of Duo's
+DUO_SKEY = "Zh5eGmUq9zpfQnyUIu5OL9iWoMMv5ZNmk3zLJ4Ep"  # signing example); the only credentials duo.py accepts
 DEFAULT_TOKEN = "test-token"
 DEFAULT_CLIENT_ID = "test-client"
 DEFAULT_CLIENT_SECRET = "test-secret"
 
-PROVIDERS = ("pingone", "truto", "thousandeyes", "auth0", "sailpoint", "okta", "github", "entra-audits", "entra-signins", "keyed", "slack", "zendesk", "google-workspace")
+PROVIDERS = ("duo-auth", "duo-admin", "pingone", "truto", "thousandeyes", "auth0", "sailpoint", "okta", "github", "entra-audits", "entra-signins", "keyed", "slack", "zendesk", "google-workspace")
 
 
 # --------------------------------------------------------------------------- requests

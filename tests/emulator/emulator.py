@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Local emulator of the audit-log APIs auditfetch talks to (PingOne, Truto, ThousandEyes, SailPoint, Okta, GitHub, Microsoft Entra ID, Slack, Zendesk, Google Workspace, Auth0),
+"""Local emulator of the audit-log APIs auditfetch talks to (Duo, PingOne, Truto, ThousandEyes, Auth0, SailPoint, Okta, GitHub, Microsoft Entra ID, Slack, Zendesk, Google Workspace),
 plus a control API under /_emulator/ for tests. Python standard library only.
 
 Prints one line, `listening on http://127.0.0.1:PORT`, once bound; logs go to stderr.
@@ -34,14 +34,17 @@ test-client / test-secret; issued tokens are valid only for the provider that is
                                                    https://acme.eu.auth0.com/api/v2/ (auth0.py)
   GET /api/v2/logs[/{id}], /api/v2/users/{id}/logs Auth0 Management API: checkpoint (from, take,
                                                    Link next) or search (q, page, per_page, sort)
-List orders: PingOne, Truto, ThousandEyes and GitHub (by default) newest first; cursors are keyset
-positions bound to the query's filters, so a cursor reused with other filters is a 400 (GitHub: 422).
+  GET /admin/v2/logs/authentication                Duo (providers duo-auth, duo-admin; base URL = root, as
+  GET /admin/v1/logs/administrator                   https://api-XXXXXXXX.duosecurity.com): HMAC-signed with
+                                                   DUO_IKEY/DUO_SKEY; next_offset / mintime paging (duo.py)
   POST /token                                      Google service-account JWT bearer grant (RS256
                                                    verified with openssl; fixtures/google-workspace/
                                                    service-account.json), see google.py
   GET /admin/reports/v1/activity/users/{userKey}/applications/{applicationName}
                                                    Google Workspace Reports API activities.list
                                                    (base URL = root); newest first, nextPageToken
+List orders: PingOne, Truto, ThousandEyes and GitHub (by default) newest first; cursors are keyset
+positions bound to the query's filters, so a cursor reused with other filters is a 400 (GitHub: 422).
 
 Control API (no authentication; its requests are not logged or faulted):
   GET    /_emulator/health                 {"status": "ok"}
@@ -77,6 +80,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import auth0
+import duo
 import entra
 import faults
 import okta
@@ -94,10 +98,11 @@ from common import (DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_TOKEN, PRO
                     HttpError, Request, Response, dumps, json_response, parse_query, parse_time, reason)
 from store import Config, State
 
-MODULES: dict[str, Any] = {"pingone": pingone, "truto": truto, "thousandeyes": thousandeyes, "auth0": auth0, "sailpoint": sailpoint, "okta": okta, "github": github, "entra-audits": entra.AUDITS, "entra-signins": entra.SIGNINS, "keyed": keyed, "slack": slack, "zendesk": zendesk, "google-workspace": google}
+# Duo first: its /admin/vN/ paths must be routed before any module claiming all of /admin (google.py).
+MODULES: dict[str, Any] = {"duo-auth": duo.AUTH, "duo-admin": duo.ADMIN, "pingone": pingone, "truto": truto, "thousandeyes": thousandeyes, "auth0": auth0, "sailpoint": sailpoint, "okta": okta, "github": github, "entra-audits": entra.AUDITS, "entra-signins": entra.SIGNINS, "keyed": keyed, "slack": slack, "zendesk": zendesk, "google-workspace": google}
 # The id that must be unique per provider: a field name, or a function giving it
 # (ThousandEyes and Duo's administrator log have no id).
-UNIQUE_IDS: dict[str, Any] = {"pingone": "id", "truto": "id", "auth0": "log_id", "sailpoint": "id", "okta": "uuid", "github": "_document_id", "entra-audits": "id", "entra-signins": "id", "keyed": "event_id", "slack": "id", "zendesk": "id", "google-workspace": google.unique_id}
+UNIQUE_IDS: dict[str, Any] = {"duo-auth": "txid", "pingone": "id", "truto": "id", "auth0": "log_id", "sailpoint": "id", "okta": "uuid", "github": "_document_id", "entra-audits": "id", "entra-signins": "id", "keyed": "event_id", "slack": "id", "zendesk": "id", "google-workspace": google.unique_id}
 MAX_REQUEST_BODY = 16 * 1024 * 1024
 DEFAULT_FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 INVALID_JSON = b'{"_links":{"self":{"href":"/"}},"_embedded":{"activities":[{"id":"e2d6","recordedAt":'
@@ -545,6 +550,8 @@ def parse_args(argv: list[str] | None) -> Config:
     p.add_argument("--sail-max-offset", type=int, default=10000, metavar="N")
     p.add_argument("--entra-rate-limit", action="store_true",
                    help="enforce Graph reporting's limit: 5 requests per 10 s per tenant, else 429")
+    p.add_argument("--duo-admin-page", type=int, default=duo.ADMIN_PAGE, metavar="N",
+                   help="records per Duo administrator-log response (default 1000, as Duo)")
     p.add_argument("--now", metavar="RFC3339", help="fixed current time (ThousandEyes windows and defaults)")
     p.add_argument("-v", "--verbose", action="store_true", help="log every request to stderr")
     a = p.parse_args(argv)
@@ -554,6 +561,9 @@ def parse_args(argv: list[str] | None) -> Config:
         p.error("--generate must be >= 0")
     if a.te_page_size < 1:
         p.error("--te-page-size must be >= 1")
+    if a.duo_admin_page < 1:
+        p.error("--duo-admin-page must be >= 1")
+    duo.configure(admin_page=a.duo_admin_page)
     now = None
     if a.now:
         try:

@@ -2,7 +2,8 @@
 
 Record i of N is about i minutes before ANCHOR (a fixed time, so runs are reproducible);
 every seventh record repeats the previous timestamp to exercise tie ordering. Lists are newest
-first, except Okta's, which is oldest first: its store order is the persistence order.
+first, except Okta's and Duo's administrator log, which are oldest first: their store order is the
+persistence order.
 """
 
 from __future__ import annotations
@@ -482,13 +483,65 @@ def _auth0(rng: random.Random, pools: _Pools, i: int, ts: int) -> dict[str, Any]
                     "hostname": None, "user_id": None, "user_name": None, "strategy": None, "strategy_type": None})
     rec.update({"log_id": log_id, "_id": log_id, "isMobile": False})
     return rec
+DUO_OUTCOMES = [  # event_type, result, reason, factor
+    ("authentication", "success", "user_approved", "duo_push"), ("authentication", "denied", "user_mistake", "duo_push"),
+    ("authentication", "success", "valid_passcode", "duo_mobile_passcode"),
+    ("authentication", "fraud", "user_marked_fraud", "duo_push"), ("authentication", "success", "user_approved", "phone_call"),
+    ("authentication", "denied", "invalid_passcode", "sms_passcode"), ("enrollment", "success", "user_enrolled", "not_available"),
+]
+DUO_APPS = [("DIY231J8BR23QK4UKBY8", "Microsoft Azure Active Directory"), ("DI4XK9N2B7V5C1M8Q3WZ", "Cisco ASA VPN"),
+            ("DI8P3L6R0T2Y9U5I1O4E", "Salesforce")]
+DUO_GROUPS = ["Engineering", "Sales", "Finance", "VPN Users"]
+DUO_ADMIN_ACTIONS = ["admin_login", "user_create", "user_update", "admin_login_error", "user_delete", "phone_create",
+                     "integration_update", "group_update"]
+
+
+def _duo_auth(rng: random.Random, pools: _Pools, i: int, ts: int) -> dict[str, Any]:
+    """Authentication log v2: seconds in timestamp, microseconds in isotimestamp (ties keep their millisecond)."""
+    event_type, result, reason, factor = DUO_OUTCOMES[i % len(DUO_OUTCOMES)]
+    app_key, app_name = DUO_APPS[i % len(DUO_APPS)]
+    k = rng.randrange(250)
+    location = {"city": "Ann Arbor", "country": "United States", "state": "Michigan"}
+    return {
+        "access_device": {"browser": "Chrome", "browser_version": "124.0.6367.119", "ip": f"198.51.100.{i % 250 + 1}",
+                          "location": location, "os": "Windows", "os_version": "10"},
+        "alias": "", "application": {"key": app_key, "name": app_name},
+        "auth_device": {"ip": None, "location": {"city": None, "country": None, "state": None},
+                        "name": f"+1 503-555-{k:04d}"},
+        "email": f"user{k:04d}@example.com", "event_type": event_type, "factor": factor,
+        "isotimestamp": format_time(ts, millis=True)[:-1] + f"{i * 37 % 1000:03d}+00:00", "ood_software": None,
+        "reason": reason, "result": result, "timestamp": ts // 1_000_000_000, "trusted_endpoint_status": "not trusted",
+        "txid": _uuid(rng), "user": {"groups": [DUO_GROUPS[k % 4]], "key": f"DU{k:018d}", "name": f"user{k:04d}"},
+    }
+
+
+def _duo_admin(rng: random.Random, pools: _Pools, i: int, ts: int) -> dict[str, Any]:
+    """Administrator log v1: whole seconds; description is a JSON document in a string."""
+    action = DUO_ADMIN_ACTIONS[i % len(DUO_ADMIN_ACTIONS)]
+    k, seconds = rng.randrange(250), ts // 1_000_000_000
+    admin = f"Admin {k % 5}"
+    if action == "admin_login":
+        obj, desc = None, f'{{"device": "503-555-{k:04d}", "factor": "push", "ip_address": "198.51.100.{i % 250 + 1}"}}'
+    elif action == "admin_login_error":
+        admin, obj = "", None
+        desc = f'{{"email": "admin{k % 5}@example.com", "error": "Invalid password", "ip_address": "203.0.113.{i % 250 + 1}"}}'
+    elif action == "phone_create":
+        obj, desc = f"+1503555{k:04d}", '{"platform": "Apple iOS", "type": "Mobile"}'
+    elif action == "integration_update":
+        obj, desc = DUO_APPS[i % 3][1], '{"name": "%s"}' % DUO_APPS[i % 3][1]
+    elif action == "group_update":
+        obj, desc = DUO_GROUPS[k % 4], '{"status": "Active"}'
+    else:
+        obj, desc = f"user{k:04d}", f'{{"email": "user{k:04d}@example.com", "realname": "User {k:04d}"}}'
+    return {"action": action, "description": desc, "isotimestamp": format_time(seconds * 1_000_000_000)[:-1] + "+00:00",
+            "object": obj, "timestamp": seconds, "username": admin}
 
 
 MAKERS: dict[str, Callable[[random.Random, _Pools, int, int], dict[str, Any]]] = {
-    "pingone": _pingone, "truto": _truto, "thousandeyes": _thousandeyes, "auth0": _auth0, "sailpoint": _sailpoint, "okta": _okta, "github": _github, "entra-audits": _entra_audit, "entra-signins": _entra_signin, "slack": _slack, "zendesk": _zendesk, "google-workspace": _google,
+    "duo-auth": _duo_auth, "duo-admin": _duo_admin, "pingone": _pingone, "truto": _truto, "thousandeyes": _thousandeyes, "auth0": _auth0, "sailpoint": _sailpoint, "okta": _okta, "github": _github, "entra-audits": _entra_audit, "entra-signins": _entra_signin, "slack": _slack, "zendesk": _zendesk, "google-workspace": _google,
     "keyed": lambda rng, pools, i, ts: {"event_id": f"evt-{i:09d}", "ts": ts // 1_000_000_000,
                                         "kind": ("signin", "signout", "user.add")[i % 3], "user": f"u{i % 50}"}}
-OLDEST_FIRST = {"okta"}
+OLDEST_FIRST = {"okta", "duo-admin"}
 
 
 def generate(provider: str, n: int) -> list[dict[str, Any]]:
