@@ -46,6 +46,14 @@ GITHUB_ENTERPRISE, GITHUB_ENTERPRISE_ID = "acme-ent", 24680
 ENTRA_TENANT_ID = "4f1c2b7e-8d3a-4e59-b6a0-2c9d7e1f3a85"
 ENTRA_TENANT_DOMAIN = "contoso.onmicrosoft.com"
 ENTRA_SCOPE = "https://graph.microsoft.com/.default"
+ONEPASSWORD_ACCOUNT_UUID = "ACMEB7KQ3ZRXN5TVWJ2LHGYDPU"  # 1Password: the account "ACME" (account_uuid)
+ONEPASSWORD_ADMIN_UUID = "MRGN4ZT7QXKV2HJLWB5EYRDCPA"  # its owner, Morgan Reyes (actor of most audit events)
+ONEPASSWORD_SIGNINS_TOKEN = (  # a bearer token that may read sign-in attempts only (401 elsewhere)
+    "eyJhbGciOiJFUzI1NiIsImtpZCI6Imt4bjNicnE1aDJ0ejd2d2p5bDRnbWRjcGVhIiwidHlwIjoiSldUIn0.eyIxcGFzc3dvcmQu"
+    "Y29tL2F1dWlkIjoiQUNNRUI3S1EzWlJYTjVUVldKMkxIR1lEUFUiLCIxcGFzc3dvcmQuY29tL3Rva2VuIjoicTd4azJ6cm41dnR3"
+    "ajNoZ3lsbWJkY3BlYWYiLCIxcGFzc3dvcmQuY29tL2Z0cyI6WyJzaWduaW5hdHRlbXB0cyJdLCJhdWQiOlsiZXZlbnRzLjFwYXNz"
+    "d29yZC5jb20iXSwic3ViIjoiSU5URzVRWlgzS1JON1ZUSjJIR1lMQk1EQ0UiLCJpYXQiOjE3MTQ1NTA0MDAsImlzcyI6ImNvbS4x"
+    "cGFzc3dvcmQuYjUiLCJqdGkiOiJyNHRxNnd6Mm14azdudmJoamw1Z3lkcGNzZSJ9.ZW11bGF0b3I6IHNpZ25hdHVyZSBub3QgY2hlY2tlZAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")
 TOKEN = "test-token"
 CLIENT_ID = "test-client"
 CLIENT_SECRET = "test-secret"

@@ -30,6 +30,15 @@ GITHUB_ENTERPRISE, GITHUB_ENTERPRISE_ID = "acme-ent", 24680
 ENTRA_TENANT_ID = "4f1c2b7e-8d3a-4e59-b6a0-2c9d7e1f3a85"  # the one known Entra tenant
 ENTRA_TENANT_DOMAIN = "contoso.onmicrosoft.com"  # its initial domain, also accepted in token URLs
 ENTRA_TENANT_NAME = "Contoso"
+ONEPASSWORD_ACCOUNT_UUID = "ACMEB7KQ3ZRXN5TVWJ2LHGYDPU"  # 1Password fixtures: the account "ACME"
+ONEPASSWORD_ADMIN_UUID = "MRGN4ZT7QXKV2HJLWB5EYRDCPA"  # its owner, Morgan Reyes, actor of most audit events
+ONEPASSWORD_INTEGRATION_UUID = "INTG5QZX3KRN7VTJ2HGYLBMDCE"  # the Events Reporting integration of the tokens
+ONEPASSWORD_SIGNINS_TOKEN = (  # JWT-like; its "1password.com/fts" claim is ["signinattempts"] only
+    "eyJhbGciOiJFUzI1NiIsImtpZCI6Imt4bjNicnE1aDJ0ejd2d2p5bDRnbWRjcGVhIiwidHlwIjoiSldUIn0.eyIxcGFzc3dvcmQu"
+    "Y29tL2F1dWlkIjoiQUNNRUI3S1EzWlJYTjVUVldKMkxIR1lEUFUiLCIxcGFzc3dvcmQuY29tL3Rva2VuIjoicTd4azJ6cm41dnR3"
+    "ajNoZ3lsbWJkY3BlYWYiLCIxcGFzc3dvcmQuY29tL2Z0cyI6WyJzaWduaW5hdHRlbXB0cyJdLCJhdWQiOlsiZXZlbnRzLjFwYXNz"
+    "d29yZC5jb20iXSwic3ViIjoiSU5URzVRWlgzS1JON1ZUSjJIR1lMQk1EQ0UiLCJpYXQiOjE3MTQ1NTA0MDAsImlzcyI6ImNvbS4x"
+    "cGFzc3dvcmQuYjUiLCJqdGkiOiJyNHRxNnd6Mm14azdudmJoamw1Z3lkcGNzZSJ9.ZW11bGF0b3I6IHNpZ25hdHVyZSBub3QgY2hlY2tlZAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")
 DEFAULT_TOKEN = "test-token"
 DEFAULT_CLIENT_ID = "test-client"
 DEFAULT_CLIENT_SECRET = "test-secret"
@@ -245,3 +254,6 @@ class Route:
 
 def route(methods: str, pattern: str, handler: Callable[..., Response], is_list: bool = False) -> Route:
     return Route(tuple(methods.split(",")), re.compile(pattern), handler, is_list)
+
+
+PROVIDERS += ("1password-audit", "1password-signins", "1password-item-usages")  # onepassword.py

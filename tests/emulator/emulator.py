@@ -31,6 +31,10 @@ bound to the query's filters, so a cursor reused with other filters is a 400.
   GET /enterprises/{enterprise}/audit-log            GHES's /api/v3); phrase, Link cursors, see github.py
 List orders: PingOne, Truto, ThousandEyes and GitHub (by default) newest first; cursors are keyset
 positions bound to the query's filters, so a cursor reused with other filters is a 400 (GitHub: 422).
+  POST /api/v2/{auditevents,signinattempts,itemusages}  1Password Events API (base URL = root, as
+  GET /api/v2/auth/introspect                      https://events.1password.com; providers
+                                                   1password-audit, -signins, -item-usages); JSON
+                                                   ResetCursor or cursor bodies, see onepassword.py
 
 Control API (no authentication; its requests are not logged or faulted):
   GET    /_emulator/health                 {"status": "ok"}
@@ -68,6 +72,7 @@ from urllib.parse import parse_qs, urlsplit
 import entra
 import faults
 import okta
+import onepassword
 import github
 import keyed
 import pingone
@@ -92,12 +97,18 @@ HTML_PAGE = (b"<!DOCTYPE html>\n<html><head><title>502 Bad Gateway</title></head
              b"<body><h1>502 Bad Gateway</h1><p>The upstream server is temporarily unavailable.</p>"
              b"<hr><address>nginx</address></body></html>\n")
 
+# 1Password: three providers from one module (1password-audit, -signins, -item-usages).
+MODULES.update(onepassword.MODULES)
+UNIQUE_IDS.update(onepassword.UNIQUE_IDS)
+
 
 def provider_for(path: str) -> str | None:
     if path.endswith("/as/token"):
         return "pingone"
     if path.endswith("/oauth2/v2.0/token"):
         return "entra-audits"
+    if path.startswith(onepassword.PREFIXES):  # ahead of Okta's /api/v1/ and other /api/v2/ prefixes
+        return onepassword.AUDIT.PROVIDER
     for name, module in MODULES.items():
         if path.startswith(module.PREFIXES):
             return name

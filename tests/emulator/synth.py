@@ -16,6 +16,7 @@ from typing import Any, Callable
 from common import (GITHUB_ENTERPRISE, GITHUB_ENTERPRISE_ID, GITHUB_ORG, GITHUB_ORG_ID, GITHUB_OTHER_ORG,
                     GITHUB_OTHER_ORG_ID, PINGONE_ENV_ID, TE_AID, parse_time)
 from common import format_time as _format_time
+import onepassword
 
 ANCHOR = "2024-07-01T00:00:00Z"
 SEED = 20240701
@@ -326,6 +327,7 @@ MAKERS: dict[str, Callable[[random.Random, _Pools, int, int], dict[str, Any]]] =
     "github": _github, "entra-audits": _entra_audit, "entra-signins": _entra_signin,
     "keyed": lambda rng, pools, i, ts: {"event_id": f"evt-{i:09d}", "ts": ts // 1_000_000_000,
                                         "kind": ("signin", "signout", "user.add")[i % 3], "user": f"u{i % 50}"}}
+MAKERS.update(onepassword.SYNTH_MAKERS)  # 1Password: its modules sort records themselves
 OLDEST_FIRST = {"okta"}
 
 
