@@ -66,6 +66,14 @@ AUTH0_AUDIENCE = "https://acme.eu.auth0.com/api/v2/"  # the only audience its to
 DUO_API_HOST = "api-deadbeef.duosecurity.com"  # Duo: the API host the base URL stands for (EMU_URL)
 DUO_IKEY = "DIWJ8X6AEYOR5OMC6TQ1"  # Duo Admin API integration key / secret key: the only credentials the
 DUO_SKEY = "Zh5eGmUq9zpfQnyUIu5OL9iWoMMv5ZNmk3zLJ4Ep"  # emulator's duo-auth and duo-admin accept (HMAC-signed)
+ONEPASSWORD_ACCOUNT_UUID = "ACMEB7KQ3ZRXN5TVWJ2LHGYDPU"  # 1Password: the account "ACME" (account_uuid)
+ONEPASSWORD_ADMIN_UUID = "MRGN4ZT7QXKV2HJLWB5EYRDCPA"  # its owner, Morgan Reyes (actor of most audit events)
+ONEPASSWORD_SIGNINS_TOKEN = (  # a bearer token that may read sign-in attempts only (401 elsewhere)
+    "eyJhbGciOiJFUzI1NiIsImtpZCI6Imt4bjNicnE1aDJ0ejd2d2p5bDRnbWRjcGVhIiwidHlwIjoiSldUIn0.eyIxcGFzc3dvcmQu"
+    "Y29tL2F1dWlkIjoiQUNNRUI3S1EzWlJYTjVUVldKMkxIR1lEUFUiLCIxcGFzc3dvcmQuY29tL3Rva2VuIjoicTd4azJ6cm41dnR3"
+    "ajNoZ3lsbWJkY3BlYWYiLCIxcGFzc3dvcmQuY29tL2Z0cyI6WyJzaWduaW5hdHRlbXB0cyJdLCJhdWQiOlsiZXZlbnRzLjFwYXNz"
+    "d29yZC5jb20iXSwic3ViIjoiSU5URzVRWlgzS1JON1ZUSjJIR1lMQk1EQ0UiLCJpYXQiOjE3MTQ1NTA0MDAsImlzcyI6ImNvbS4x"
+    "cGFzc3dvcmQuYjUiLCJqdGkiOiJyNHRxNnd6Mm14azdudmJoamw1Z3lkcGNzZSJ9.ZW11bGF0b3I6IHNpZ25hdHVyZSBub3QgY2hlY2tlZAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")
 TOKEN = "test-token"
 CLIENT_ID = "test-client"
 CLIENT_SECRET = "test-secret"

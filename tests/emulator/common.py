@@ -47,11 +47,20 @@ AUTH0_AUDIENCE = f"https://{AUTH0_DOMAIN}/api/v2/"
 DUO_API_HOST = "api-deadbeef.duosecurity.com"  # Duo: the account's API host (any Host is served)
 DUO_IKEY = "DIWJ8X6AEYOR5OMC6TQ1"  # Duo Admin API integration key and secret key (the pair of Duo's
 DUO_SKEY = "Zh5eGmUq9zpfQnyUIu5OL9iWoMMv5ZNmk3zLJ4Ep"  # signing example); the only credentials duo.py accepts
+ONEPASSWORD_ACCOUNT_UUID = "ACMEB7KQ3ZRXN5TVWJ2LHGYDPU"  # 1Password fixtures: the account "ACME"
+ONEPASSWORD_ADMIN_UUID = "MRGN4ZT7QXKV2HJLWB5EYRDCPA"  # its owner, Morgan Reyes, actor of most audit events
+ONEPASSWORD_INTEGRATION_UUID = "INTG5QZX3KRN7VTJ2HGYLBMDCE"  # the Events Reporting integration of the tokens
+ONEPASSWORD_SIGNINS_TOKEN = (  # JWT-like; its "1password.com/fts" claim is ["signinattempts"] only
+    "eyJhbGciOiJFUzI1NiIsImtpZCI6Imt4bjNicnE1aDJ0ejd2d2p5bDRnbWRjcGVhIiwidHlwIjoiSldUIn0.eyIxcGFzc3dvcmQu"
+    "Y29tL2F1dWlkIjoiQUNNRUI3S1EzWlJYTjVUVldKMkxIR1lEUFUiLCIxcGFzc3dvcmQuY29tL3Rva2VuIjoicTd4azJ6cm41dnR3"
+    "ajNoZ3lsbWJkY3BlYWYiLCIxcGFzc3dvcmQuY29tL2Z0cyI6WyJzaWduaW5hdHRlbXB0cyJdLCJhdWQiOlsiZXZlbnRzLjFwYXNz"
+    "d29yZC5jb20iXSwic3ViIjoiSU5URzVRWlgzS1JON1ZUSjJIR1lMQk1EQ0UiLCJpYXQiOjE3MTQ1NTA0MDAsImlzcyI6ImNvbS4x"
+    "cGFzc3dvcmQuYjUiLCJqdGkiOiJyNHRxNnd6Mm14azdudmJoamw1Z3lkcGNzZSJ9.ZW11bGF0b3I6IHNpZ25hdHVyZSBub3QgY2hlY2tlZAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")
 DEFAULT_TOKEN = "test-token"
 DEFAULT_CLIENT_ID = "test-client"
 DEFAULT_CLIENT_SECRET = "test-secret"
 
-PROVIDERS = ("duo-auth", "duo-admin", "pingone", "truto", "thousandeyes", "auth0", "sailpoint", "okta", "github", "entra-audits", "entra-signins", "keyed", "slack", "zendesk", "google-workspace")
+PROVIDERS = ("duo-auth", "duo-admin", "pingone", "truto", "thousandeyes", "auth0", "sailpoint", "okta", "github", "entra-audits", "entra-signins", "keyed", "slack", "zendesk", "google-workspace", "1password-audit", "1password-signins", "1password-item-usages")
 
 
 # --------------------------------------------------------------------------- requests
@@ -262,3 +271,5 @@ class Route:
 
 def route(methods: str, pattern: str, handler: Callable[..., Response], is_list: bool = False) -> Route:
     return Route(tuple(methods.split(",")), re.compile(pattern), handler, is_list)
+
+

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""Local emulator of the audit-log APIs auditfetch talks to (Duo, PingOne, Truto, ThousandEyes, Auth0, SailPoint, Okta, GitHub, Microsoft Entra ID, Slack, Zendesk, Google Workspace),
-plus a control API under /_emulator/ for tests. Python standard library only.
+"""Local emulator of the audit-log APIs auditfetch talks to (PingOne, Truto, ThousandEyes, Auth0, SailPoint, Okta, GitHub, Microsoft Entra ID, Slack, Zendesk, Google Workspace,
+1Password, Duo), plus a control API under /_emulator/ for tests. Python standard library only.
 
 Prints one line, `listening on http://127.0.0.1:PORT`, once bound; logs go to stderr.
 
@@ -45,6 +45,10 @@ test-client / test-secret; issued tokens are valid only for the provider that is
                                                    (base URL = root); newest first, nextPageToken
 List orders: PingOne, Truto, ThousandEyes and GitHub (by default) newest first; cursors are keyset
 positions bound to the query's filters, so a cursor reused with other filters is a 400 (GitHub: 422).
+  POST /api/v2/{auditevents,signinattempts,itemusages}  1Password Events API (base URL = root, as
+  GET /api/v2/auth/introspect                      https://events.1password.com; providers
+                                                   1password-audit, -signins, -item-usages); JSON
+                                                   ResetCursor or cursor bodies, see onepassword.py
 
 Control API (no authentication; its requests are not logged or faulted):
   GET    /_emulator/health                 {"status": "ok"}
@@ -84,6 +88,7 @@ import duo
 import entra
 import faults
 import okta
+import onepassword
 import github
 import google
 import keyed
@@ -99,16 +104,17 @@ from common import (DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_TOKEN, PRO
 from store import Config, State
 
 # Duo first: its /admin/vN/ paths must be routed before any module claiming all of /admin (google.py).
-MODULES: dict[str, Any] = {"duo-auth": duo.AUTH, "duo-admin": duo.ADMIN, "pingone": pingone, "truto": truto, "thousandeyes": thousandeyes, "auth0": auth0, "sailpoint": sailpoint, "okta": okta, "github": github, "entra-audits": entra.AUDITS, "entra-signins": entra.SIGNINS, "keyed": keyed, "slack": slack, "zendesk": zendesk, "google-workspace": google}
+MODULES: dict[str, Any] = {"duo-auth": duo.AUTH, "duo-admin": duo.ADMIN, "pingone": pingone, "truto": truto, "thousandeyes": thousandeyes, "auth0": auth0, "sailpoint": sailpoint, "okta": okta, "github": github, "entra-audits": entra.AUDITS, "entra-signins": entra.SIGNINS, "keyed": keyed, "slack": slack, "zendesk": zendesk, "google-workspace": google, "1password-audit": onepassword.AUDIT, "1password-signins": onepassword.SIGNINS, "1password-item-usages": onepassword.ITEM_USAGES}
 # The id that must be unique per provider: a field name, or a function giving it
 # (ThousandEyes and Duo's administrator log have no id).
-UNIQUE_IDS: dict[str, Any] = {"duo-auth": "txid", "pingone": "id", "truto": "id", "auth0": "log_id", "sailpoint": "id", "okta": "uuid", "github": "_document_id", "entra-audits": "id", "entra-signins": "id", "keyed": "event_id", "slack": "id", "zendesk": "id", "google-workspace": google.unique_id}
+UNIQUE_IDS: dict[str, Any] = {"duo-auth": "txid", "pingone": "id", "truto": "id", "auth0": "log_id", "sailpoint": "id", "okta": "uuid", "github": "_document_id", "entra-audits": "id", "entra-signins": "id", "keyed": "event_id", "slack": "id", "zendesk": "id", "google-workspace": google.unique_id, "1password-audit": "uuid", "1password-signins": "uuid", "1password-item-usages": "uuid"}
 MAX_REQUEST_BODY = 16 * 1024 * 1024
 DEFAULT_FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 INVALID_JSON = b'{"_links":{"self":{"href":"/"}},"_embedded":{"activities":[{"id":"e2d6","recordedAt":'
 HTML_PAGE = (b"<!DOCTYPE html>\n<html><head><title>502 Bad Gateway</title></head>"
              b"<body><h1>502 Bad Gateway</h1><p>The upstream server is temporarily unavailable.</p>"
              b"<hr><address>nginx</address></body></html>\n")
+
 
 
 def provider_for(path: str) -> str | None:
@@ -118,6 +124,8 @@ def provider_for(path: str) -> str | None:
         return "entra-audits"
     if path == google.TOKEN_PATH:
         return "google-workspace"
+    if path.startswith(onepassword.PREFIXES):  # ahead of Okta's /api/v1/ and other /api/v2/ prefixes
+        return onepassword.AUDIT.PROVIDER
     for name, module in MODULES.items():
         if path.startswith(module.PREFIXES):
             return name

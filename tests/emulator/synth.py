@@ -17,6 +17,7 @@ from typing import Any, Callable
 from common import (AUTH0_AUDIENCE, AUTH0_DOMAIN, GITHUB_ENTERPRISE, GITHUB_ENTERPRISE_ID, GITHUB_ORG, GITHUB_ORG_ID, GITHUB_OTHER_ORG, GITHUB_OTHER_ORG_ID, GOOGLE_CUSTOMER_ID, GOOGLE_DOMAIN, PINGONE_ENV_ID, SLACK_ENTERPRISE_ID, TE_AID, ZENDESK_ACCOUNT_ID, ZENDESK_ADMIN_ID, ZENDESK_SUBDOMAIN, parse_time)
 import google
 from common import format_time as _format_time
+import onepassword
 
 ANCHOR = "2024-07-01T00:00:00Z"
 SEED = 20240701
@@ -542,6 +543,8 @@ MAKERS: dict[str, Callable[[random.Random, _Pools, int, int], dict[str, Any]]] =
     "keyed": lambda rng, pools, i, ts: {"event_id": f"evt-{i:09d}", "ts": ts // 1_000_000_000,
                                         "kind": ("signin", "signout", "user.add")[i % 3], "user": f"u{i % 50}"}}
 OLDEST_FIRST = {"okta", "duo-admin"}
+MAKERS.update(onepassword.SYNTH_MAKERS)  # 1Password: its modules sort records themselves
+OLDEST_FIRST = {"okta"}
 
 
 def generate(provider: str, n: int) -> list[dict[str, Any]]:
