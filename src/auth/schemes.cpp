@@ -13,6 +13,9 @@ std::unique_ptr<AuthScheme> make_token_scheme(DefObject& config, const TemplateS
 std::unique_ptr<AuthScheme> make_basic_scheme(DefObject& config, const TemplateScope& scope);
 std::unique_ptr<AuthScheme> make_oauth2_client_credentials_scheme(DefObject& config,
                                                                   const TemplateScope& scope);
+std::unique_ptr<AuthScheme> make_jwt_bearer_scheme(DefObject& config, const TemplateScope& scope);
+std::unique_ptr<AuthScheme> make_hmac_canonical_request_scheme(DefObject& config,
+                                                               const TemplateScope& scope);
 
 namespace {
 
@@ -23,6 +26,8 @@ const std::map<std::string_view, Factory>& table() {
       {"token", make_token_scheme},
       {"basic", make_basic_scheme},
       {"oauth2_client_credentials", make_oauth2_client_credentials_scheme},
+      {"jwt_bearer", make_jwt_bearer_scheme},
+      {"hmac_canonical_request", make_hmac_canonical_request_scheme},
   };
   return schemes;
 }

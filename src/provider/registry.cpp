@@ -163,6 +163,10 @@ ListSpec parse_list(const DefNode& node, const TemplateScope& scope) {
   DefObject o(node);
   ListSpec list;
   list.paths = parse_paths(o.require("path"), scope);
+  if (auto m = o.get("method"))
+    list.method = m->one_of({"GET", "POST"});
+  if (auto b = o.get("body"))
+    list.json_body = b->one_of({"query", "json"}) == "json";
   if (auto records = o.get("records"))
     list.records_pointer = records->pointer();
   if (auto order = o.get("order"))
@@ -300,6 +304,14 @@ MappingSpec parse_mapping(const DefNode& node, const std::vector<SettingSpec>& s
     }
   if (m.created_at.empty())
     node.fail("missing key \"created_at\" (every activity needs a time)");
+  if (auto e = o.get("each")) {
+    DefObject each(*e);
+    const auto as = each.require("as").string();
+    if (as.empty() || as.find_first_of("/~{}") != std::string::npos)
+      e->fail(fmt::format("\"as\": \"{}\" must be a plain name (its fields are \"/{}/...\")", as, as));
+    m.each = EachSpec{each.require("pointer").pointer(), "/" + as};
+    each.done();
+  }
   if (auto r = o.get("remote_data"))
     m.remote_data = r->pointer();
   o.done();
@@ -344,6 +356,7 @@ RateLimitSignals parse_rate_limit(const DefNode& node) {
                                         : RateLimitSignals::Unit::epoch_seconds;
   }
   r.remaining_header = o.string_or("remaining_header", "");
+  r.body_contains = o.string_or("body_contains", "");
   if (auto statuses = o.get("statuses"))
     for (const auto& s : statuses->array()) {
       const auto status = s.integer();
@@ -405,6 +418,19 @@ ProviderSpec parse_definition_value(const boost::json::value& doc, const std::st
     DefObject errors(*e);
     for (const auto& pointer : errors.require("message").array())
       spec.errors.message.push_back(pointer.pointer());
+    if (auto f = errors.get("failed_when_false"))
+      spec.errors.failed_when_false = f->pointer();
+    if (auto c = errors.get("code"))
+      spec.errors.code = c->pointer();
+    if (auto codes = errors.get("code_statuses")) {
+      DefObject c(*codes);
+      for (auto& [code, status] : c.members()) {
+        const auto value = status.integer();
+        if (value < 400 || value > 599)
+          status.fail("expected an HTTP error status");
+        spec.errors.code_statuses[code] = static_cast<int>(value);
+      }
+    }
     if (auto d = errors.get("details")) {
       DefObject details(*d);
       for (const auto& pointer : details.require("items").array())

@@ -80,13 +80,6 @@ Params decoded_params(const boost::urls::url_view& url) {
   return out;
 }
 
-const std::string* find_param(const Params& params, std::string_view key) {
-  for (const auto& [k, v] : params)
-    if (k == key)
-      return &v;
-  return nullptr;
-}
-
 bool has_pair(const Params& params, const std::pair<std::string, std::string>& pair) {
   for (const auto& p : params)
     if (p == pair)

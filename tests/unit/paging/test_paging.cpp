@@ -113,7 +113,7 @@ TEST_SUITE("pages") {
 TEST_SUITE("paging styles") {
   TEST_CASE("the table knows its styles; a definition naming another is refused") {
     CHECK(paging_style_names() ==
-          std::vector<std::string_view>{"body_link", "cursor", "link_header", "offset"});
+          std::vector<std::string_view>{"body_cursor", "body_link", "checkpoint", "cursor", "keyset", "link_header", "offset"});
     CHECK_THROWS_AS(style(R"({"style":"hal"})"), DefinitionProblem);
     CHECK_THROWS_AS(style(R"({"style":"body_link"})"), DefinitionProblem); // no "next"
   }
