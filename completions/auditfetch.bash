@@ -4,7 +4,8 @@
 # `auditfetch providers --names` (with the --providers-dir directories on the command line)
 # and profile names from `auditfetch config profiles` (with --config FILE), so new providers
 # and profiles complete without editing this file; the built-in providers' settings
-# (--environment-id, --region, --tenant, --aid, --integrated-account-id, ...) are listed here.
+# (--domain, --org, --enterprise, --tenant-id, --environment-id, --region, --tenant, --aid,
+# --integrated-account-id, ...) are listed here.
 
 # Print the provider names, user definitions from --providers-dir DIR on the line included.
 _auditfetch_providers() {
@@ -73,6 +74,9 @@ _auditfetch() {
     fi
 
     local common='-h --help -p --provider --base-url --providers-dir
+        --domain
+        --org --enterprise
+        --tenant-id
         --environment-id --region
         --tenant --requested-for --requested-by --regarding-identity
         --aid --use-all-permitted-aids
@@ -157,7 +161,8 @@ _auditfetch() {
                 mapfile -t COMPREPLY < <(compgen -f -- "$cur")
                 return
                 ;;
-            --base-url | --environment-id | --tenant | --requested-for | --requested-by | \
+            --base-url | --domain | --org | --enterprise | --tenant-id | \
+                --environment-id | --tenant | --requested-for | --requested-by | \
                 --regarding-identity | --aid | --integrated-account-id | --organization-id | \
                 --token-url | --timeout | --retries | --fields | \
                 --since | --until | --action | --actor-id | --entity | --entity-type | \

@@ -60,6 +60,10 @@ complete -c auditfetch -n "not __fish_seen_subcommand_from $commands" -l version
 complete -c auditfetch -n $fetching -s p -l provider -x -a '(__auditfetch_providers)' -d Provider
 complete -c auditfetch -n $fetching -l base-url -x -d 'Replace the API base URL'
 complete -c auditfetch -n "__fish_seen_subcommand_from $commands" -l providers-dir -x -a '(__fish_complete_directories)' -d 'Also load provider definitions from DIR'
+complete -c auditfetch -n $fetching -l domain -x -d 'okta: Okta org domain, e.g. acme.okta.com'
+complete -c auditfetch -n $fetching -l org -x -d 'github: organization login (not with --enterprise)'
+complete -c auditfetch -n $fetching -l enterprise -x -d 'github: enterprise slug or id (not with --org)'
+complete -c auditfetch -n $fetching -l tenant-id -x -d 'entra-audits, entra-signins: Microsoft Entra tenant id'
 complete -c auditfetch -n $fetching -l environment-id -x -d 'pingone: PingOne environment ID'
 complete -c auditfetch -n $fetching -l region -x -a 'na eu asia ca au sg' -d 'pingone: PingOne region'
 complete -c auditfetch -n $fetching -l tenant -x -d 'sailpoint: SailPoint tenant name'
@@ -90,7 +94,7 @@ complete -c auditfetch -n $fetching -s q -l quiet -d 'No progress line and no wa
 # Filters
 complete -c auditfetch -n $filtering -l since -x -d 'From this time, inclusive (RFC 3339, 24h, now)'
 complete -c auditfetch -n $filtering -l until -x -d 'Before this time, exclusive'
-complete -c auditfetch -n $filtering -l action -x -a 'login login_failed logout user_invited user_created user_joined user_deactivated user_deleted user_updated create destroy exported updated' -d 'Only this action'
+complete -c auditfetch -n $filtering -l action -x -a 'login login_failed logout user_invited user_created user_joined user_deactivated user_deleted user_updated create destroy exported updated unknown' -d 'Only this action'
 complete -c auditfetch -n $filtering -l actor-id -x -d 'Only activities by this actor'
 complete -c auditfetch -n $filtering -l entity -x -d 'Only activities on this entity id'
 complete -c auditfetch -n $filtering -l entity-type -x -d 'Only activities on entities of this type'

@@ -30,11 +30,25 @@ GITHUB_ENTERPRISE, GITHUB_ENTERPRISE_ID = "acme-ent", 24680
 ENTRA_TENANT_ID = "4f1c2b7e-8d3a-4e59-b6a0-2c9d7e1f3a85"  # the one known Entra tenant
 ENTRA_TENANT_DOMAIN = "contoso.onmicrosoft.com"  # its initial domain, also accepted in token URLs
 ENTRA_TENANT_NAME = "Contoso"
+SLACK_ENTERPRISE_ID = "E0ABCDEF"  # Slack fixtures: the Enterprise org, its owner (the token's user)
+SLACK_ADMIN_ID = "U01ADMIN"
+SLACK_NO_SCOPE_TOKEN = "xoxp-no-auditlogs-scope"  # authenticates, lacks auditlogs:read (403 missing_scope)
+ZENDESK_SUBDOMAIN = "acme"  # https://acme.zendesk.com; the emulator serves it at its root
+ZENDESK_EMAIL = "admin@example.com"  # the admin behind API-token Basic auth ("{email}/token")
+ZENDESK_ADMIN_ID = 10412385001  # that admin's user id (actor_id in the fixtures)
+ZENDESK_AGENT_EMAIL = "agent@example.com"  # an agent: authenticates, but audit logs answer 403
+ZENDESK_ACCOUNT_ID = 9182736  # source_id of account_setting records
+GOOGLE_CUSTOMER_ID = "C03az79cb"  # Google Workspace fixtures: the customer, its domain and its super admin
+GOOGLE_DOMAIN = "example.com"
+GOOGLE_ADMIN, GOOGLE_ADMIN_ID = "admin@example.com", "100457812369012345678"
+GOOGLE_SERVICE_ACCOUNT = "auditfetch-reports@auditfetch-test.iam.gserviceaccount.com"  # fixtures/google-workspace/service-account.json
+AUTH0_DOMAIN = "acme.eu.auth0.com"  # the Auth0 tenant; its Management API audience is below
+AUTH0_AUDIENCE = f"https://{AUTH0_DOMAIN}/api/v2/"
 DEFAULT_TOKEN = "test-token"
 DEFAULT_CLIENT_ID = "test-client"
 DEFAULT_CLIENT_SECRET = "test-secret"
 
-PROVIDERS = ("pingone", "truto", "thousandeyes", "sailpoint", "okta", "github", "entra-audits", "entra-signins", "keyed")
+PROVIDERS = ("pingone", "truto", "thousandeyes", "auth0", "sailpoint", "okta", "github", "entra-audits", "entra-signins", "keyed", "slack", "zendesk", "google-workspace")
 
 
 # --------------------------------------------------------------------------- requests

@@ -1,7 +1,6 @@
 #!/usr/bin/env python3
-"""Local emulator of the audit-log APIs auditfetch talks to (PingOne, Truto, ThousandEyes,
-SailPoint, Okta, GitHub, Microsoft Entra ID), plus a control API under /_emulator/ for tests.
-Python standard library only.
+"""Local emulator of the audit-log APIs auditfetch talks to (PingOne, Truto, ThousandEyes, SailPoint, Okta, GitHub, Microsoft Entra ID, Slack, Zendesk, Google Workspace, Auth0),
+plus a control API under /_emulator/ for tests. Python standard library only.
 
 Prints one line, `listening on http://127.0.0.1:PORT`, once bound; logs go to stderr.
 
@@ -17,20 +16,32 @@ test-client / test-secret; issued tokens are valid only for the provider that is
   GET /v3/account-activities[/{id}]                SailPoint; unsorted order is by id
   GET /api/v1/logs                                 Okta System Log; `Authorization: SSWS <token>`;
                                                    polling and bounded modes (see okta.py)
-List orders: PingOne, Truto and ThousandEyes newest first; cursors are keyset positions
   POST /{tenant}/oauth2/v2.0/token                 Entra client credentials, scope
                                                    https://graph.microsoft.com/.default (entra.py)
   GET /v1.0/auditLogs/directoryAudits[/{id}]       Graph (providers entra-audits, entra-signins):
   GET /v1.0/auditLogs/signIns[/{id}]               OData $filter (odata.py), $top, $orderby,
                                                    $skiptoken in @odata.nextLink, $select
-List orders: PingOne, Truto, ThousandEyes and Entra newest first; cursors are keyset positions
-bound to the query's filters, so a cursor reused with other filters is a 400.
   GET /keyed/v1/events                             an API no built-in speaks (keyed.py), for a
                                                    provider added by a definition alone
   GET /orgs/{org}/audit-log                        GitHub (Enterprise Cloud; base URL = root, as
   GET /enterprises/{enterprise}/audit-log            GHES's /api/v3); phrase, Link cursors, see github.py
+  GET /audit/v1/logs                               Slack Audit Logs (base URL /audit/v1); Bearer token,
+                                                   oldest/latest seconds, body cursor, see slack.py
+  GET /api/v2/audit_logs[/{id}]                    Zendesk (base URL = root, as https://acme.zendesk.com);
+                                                   Basic "{email}/token" or Bearer; filter[...],
+                                                   page[size] + page[after] cursors (see zendesk.py)
+  POST /oauth/token (JSON, or a form with audience) Auth0 client credentials, audience
+                                                   https://acme.eu.auth0.com/api/v2/ (auth0.py)
+  GET /api/v2/logs[/{id}], /api/v2/users/{id}/logs Auth0 Management API: checkpoint (from, take,
+                                                   Link next) or search (q, page, per_page, sort)
 List orders: PingOne, Truto, ThousandEyes and GitHub (by default) newest first; cursors are keyset
 positions bound to the query's filters, so a cursor reused with other filters is a 400 (GitHub: 422).
+  POST /token                                      Google service-account JWT bearer grant (RS256
+                                                   verified with openssl; fixtures/google-workspace/
+                                                   service-account.json), see google.py
+  GET /admin/reports/v1/activity/users/{userKey}/applications/{applicationName}
+                                                   Google Workspace Reports API activities.list
+                                                   (base URL = root); newest first, nextPageToken
 
 Control API (no authentication; its requests are not logged or faulted):
   GET    /_emulator/health                 {"status": "ok"}
@@ -65,26 +76,28 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import auth0
 import entra
 import faults
 import okta
 import github
+import google
 import keyed
 import pingone
 import sailpoint
+import slack
 import synth
 import thousandeyes
 import truto
+import zendesk
 from common import (DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_TOKEN, PROVIDERS, BadRequest,
                     HttpError, Request, Response, dumps, json_response, parse_query, parse_time, reason)
 from store import Config, State
 
-MODULES: dict[str, Any] = {"pingone": pingone, "truto": truto, "thousandeyes": thousandeyes,
-                           "sailpoint": sailpoint, "okta": okta, "github": github,
-                           "entra-audits": entra.AUDITS, "entra-signins": entra.SIGNINS, "keyed": keyed}
-# The id field that must be unique per provider (ThousandEyes events have no id).
-UNIQUE_IDS = {"pingone": "id", "truto": "id", "sailpoint": "id", "okta": "uuid", "github": "_document_id",
-              "entra-audits": "id", "entra-signins": "id", "keyed": "event_id"}
+MODULES: dict[str, Any] = {"pingone": pingone, "truto": truto, "thousandeyes": thousandeyes, "auth0": auth0, "sailpoint": sailpoint, "okta": okta, "github": github, "entra-audits": entra.AUDITS, "entra-signins": entra.SIGNINS, "keyed": keyed, "slack": slack, "zendesk": zendesk, "google-workspace": google}
+# The id that must be unique per provider: a field name, or a function giving it
+# (ThousandEyes and Duo's administrator log have no id).
+UNIQUE_IDS: dict[str, Any] = {"pingone": "id", "truto": "id", "auth0": "log_id", "sailpoint": "id", "okta": "uuid", "github": "_document_id", "entra-audits": "id", "entra-signins": "id", "keyed": "event_id", "slack": "id", "zendesk": "id", "google-workspace": google.unique_id}
 MAX_REQUEST_BODY = 16 * 1024 * 1024
 DEFAULT_FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 INVALID_JSON = b'{"_links":{"self":{"href":"/"}},"_embedded":{"activities":[{"id":"e2d6","recordedAt":'
@@ -98,6 +111,8 @@ def provider_for(path: str) -> str | None:
         return "pingone"
     if path.endswith("/oauth2/v2.0/token"):
         return "entra-audits"
+    if path == google.TOKEN_PATH:
+        return "google-workspace"
     for name, module in MODULES.items():
         if path.startswith(module.PREFIXES):
             return name
@@ -153,11 +168,12 @@ def check_records(provider: str, records: Any, existing: list[dict[str, Any]]) -
             raise ValueError(f"record {index}: {exc}") from exc
     if provider in UNIQUE_IDS:
         key = UNIQUE_IDS[provider]
-        seen = {r[key] for r in existing}
+        ident = key if callable(key) else (lambda r: r[key])
+        seen = {ident(r) for r in existing}
         for rec in records:
-            if rec[key] in seen:
-                raise ValueError(f"duplicate id {rec[key]!r}")
-            seen.add(rec[key])
+            if ident(rec) in seen:
+                raise ValueError(f"duplicate id {ident(rec)!r}")
+            seen.add(ident(rec))
 
 
 # --------------------------------------------------------------------------- control API
@@ -517,7 +533,7 @@ def parse_args(argv: list[str] | None) -> Config:
                         f"N minutes before {synth.ANCHOR}")
     p.add_argument("--page-delay-ms", type=int, default=0, metavar="N", help="sleep before each list response")
     p.add_argument("--token-lifetime", type=int, metavar="SECONDS",
-                   help="lifetime of issued tokens (default: PingOne 3600, SailPoint 749, Entra 3599)")
+                   help="lifetime of issued tokens (default: PingOne 3600, SailPoint 749, Entra and Google 3599)")
     p.add_argument("--gzip", choices=("auto", "never"), default="auto")
     p.add_argument("--token", action="append", metavar="TOKEN",
                    help=f"a valid static bearer token, repeatable (default {DEFAULT_TOKEN})")

@@ -1,7 +1,7 @@
 """GitHub Enterprise Cloud audit log: organization and enterprise (REST, cursor pagination).
 
-Routes (paths as on GHES's https://HOST/api/v3 or api.github.com, so --base-url is the
-emulator's root URL):
+Routes (paths as on api.github.com, so --base-url is the emulator's root URL; each is also
+served under /api/v3, as GitHub Enterprise Server serves them, with Link headers keeping it):
   GET /orgs/{org}/audit-log                  org by login (case-insensitive)
   GET /organizations/{org_id}/audit-log      the same by numeric id (what Link headers use)
   GET /enterprises/{enterprise}/audit-log    enterprise by slug or numeric id (Links use the id)
@@ -407,7 +407,8 @@ def page_url(req: Request, scope: Scope, after: str = "", before: str = "") -> s
     """The request's own parameters, in order, without its cursors, then after= and before=."""
     pairs = [(k, v) for k, v in parse_qsl(req.query, keep_blank_values=True) if k not in ("after", "before")]
     pairs += [("after", after), ("before", before)]
-    return f"{req.base_url()}{scope.link_path}?{query_string(pairs)}"
+    prefix = GHES_PREFIX if req.path.startswith(GHES_PREFIX + "/") else ""
+    return f"{req.base_url()}{prefix}{scope.link_path}?{query_string(pairs)}"
 
 
 def org_log(req: Request, state: State, org: str) -> Response:
@@ -425,9 +426,10 @@ def enterprise_log(req: Request, state: State, enterprise: str) -> Response:
 
 
 METHODS = "GET,POST,PUT,PATCH,DELETE,OPTIONS"
+GHES_PREFIX = "/api/v3"  # GitHub Enterprise Server's REST root: https://HOST/api/v3
 ROUTES = [
-    route(METHODS, r"^/orgs/(?P<org>[^/]+)/audit-log$", org_log, is_list=True),
-    route(METHODS, r"^/organizations/(?P<org_id>[0-9]+)/audit-log$", org_log_by_id, is_list=True),
-    route(METHODS, r"^/enterprises/(?P<enterprise>[^/]+)/audit-log$", enterprise_log, is_list=True),
+    route(METHODS, r"^(?:/api/v3)?/orgs/(?P<org>[^/]+)/audit-log$", org_log, is_list=True),
+    route(METHODS, r"^(?:/api/v3)?/organizations/(?P<org_id>[0-9]+)/audit-log$", org_log_by_id, is_list=True),
+    route(METHODS, r"^(?:/api/v3)?/enterprises/(?P<enterprise>[^/]+)/audit-log$", enterprise_log, is_list=True),
 ]
-PREFIXES = ("/orgs/", "/organizations/", "/enterprises/")
+PREFIXES = ("/orgs/", "/organizations/", "/enterprises/", GHES_PREFIX + "/")

@@ -13,8 +13,8 @@ import gc
 import random
 from typing import Any, Callable
 
-from common import (GITHUB_ENTERPRISE, GITHUB_ENTERPRISE_ID, GITHUB_ORG, GITHUB_ORG_ID, GITHUB_OTHER_ORG,
-                    GITHUB_OTHER_ORG_ID, PINGONE_ENV_ID, TE_AID, parse_time)
+from common import (AUTH0_AUDIENCE, AUTH0_DOMAIN, GITHUB_ENTERPRISE, GITHUB_ENTERPRISE_ID, GITHUB_ORG, GITHUB_ORG_ID, GITHUB_OTHER_ORG, GITHUB_OTHER_ORG_ID, GOOGLE_CUSTOMER_ID, GOOGLE_DOMAIN, PINGONE_ENV_ID, SLACK_ENTERPRISE_ID, TE_AID, ZENDESK_ACCOUNT_ID, ZENDESK_ADMIN_ID, ZENDESK_SUBDOMAIN, parse_time)
+import google
 from common import format_time as _format_time
 
 ANCHOR = "2024-07-01T00:00:00Z"
@@ -74,8 +74,32 @@ ENTRA_AUDITS = [  # activityDisplayName, category, operationType, target type
 ENTRA_APPS = [("c44b4083-3bb0-49c1-b47d-974e53cbdf3c", "Azure Portal"),
               ("00000006-0000-0ff1-ce00-000000000000", "Microsoft Office 365 Portal"),
               ("1fec8e78-bce4-4aaf-ab1b-5451cc387264", "Microsoft Teams")]
+ZENDESK_EVENTS = [  # action, source_type, change_description
+    ("login", "user", "Successful sign-in using Zendesk password from https://acme.zendesk.com/access/login"),
+    ("create", "user", "Created user with role End user"), ("update", "user", "Role changed from End user to Agent"),
+    ("update", "account_setting", "Session expiration changed from 8 hours to 2 hours"),
+    ("create", "rule", "Created trigger"), ("login", "user", "Successful sign-in using Google"),
+    ("update", "rule", "Conditions changed"), ("destroy", "user", "Deleted user"), ("destroy", "rule", "Deleted automation"),
+    ("exported", "account", "Full JSON export"), ("create", "apitoken", "API token created"),
+]
+ZENDESK_LABELS = {"create": "Created", "update": "Updated", "destroy": "Deleted", "login": "Signed in",
+                  "exported": "Exported"}
+AUTH0_EVENTS = [  # type, description, user-facing (else a Management API operation)
+    ("s", "Successful login", True), ("fp", "Wrong email or password.", True), ("slo", "", True),
+    ("sapi", "Create a User", False), ("seacft", "Authorization Code for Access Token", True),
+    ("fu", "Wrong email or password.", True), ("sapi", "Update a User", False), ("ss", "", True),
+    ("f", "Callback URL mismatch.", True), ("fsa", "Login required", True), ("sapi", "Delete a User", False),
+    ("sdu", "User successfully deleted", True), ("seccft", "Client Credentials for Access Token", False),
+]
 ENTRA_FAILURES = [(0, None), (0, None), (0, None), (50126, "Error validating credentials due to invalid username or password."),
                   (0, None), (50074, "Strong Authentication is required."), (0, None)]
+
+SLACK_ACTIONS = [  # action, entity type
+    ("user_login", "user"), ("user_login_failed", "user"), ("user_logout", "user"), ("user_created", "user"),
+    ("user_profile_updated", "user"), ("user_deactivated", "user"), ("file_downloaded", "file"),
+    ("public_channel_created", "channel"), ("app_installed", "app"), ("emoji_added", "workspace"),
+]
+SLACK_WORKSPACES = [("T01ENGINE", "Acme Engineering", "acme-eng"), ("T02SALES", "Acme Sales", "acme-sales")]
 
 
 def _uuid(rng: random.Random) -> str:
@@ -321,9 +345,147 @@ def _entra_signin(rng: random.Random, pools: _Pools, i: int, ts: int) -> dict[st
     }
 
 
+def _slack_user(n: int) -> dict[str, Any]:
+    return {"id": f"U{n:04d}SYNTH", "name": f"User {n:04d}", "email": f"user{n:04d}@acme.example",
+            "team": SLACK_ENTERPRISE_ID}
+
+
+def _slack(rng: random.Random, pools: _Pools, i: int, ts: int) -> dict[str, Any]:
+    """Audit entries of the Enterprise org; user 0000 administers it (creations, installs)."""
+    action, entity_type = SLACK_ACTIONS[i % len(SLACK_ACTIONS)]
+    k, t = rng.randrange(250), rng.randrange(250)
+    ws_id, ws_name, ws_domain = SLACK_WORKSPACES[i % 2]
+    workspace = {"id": ws_id, "name": ws_name, "domain": ws_domain}
+    self_acting = action in ("user_login", "user_login_failed", "user_logout", "user_profile_updated")
+    actor = k if self_acting or action == "file_downloaded" else 0
+    if entity_type == "user":
+        entity = _slack_user(k if self_acting else t)
+    elif entity_type == "file":
+        entity = {"id": f"F{i % 500:04d}SYNTH", "name": f"report-{i % 500}.pdf", "filetype": "pdf",
+                  "title": f"Report {i % 500}"}
+    elif entity_type == "channel":
+        entity = {"id": f"C{i:06d}SYNTH", "privacy": "public", "name": f"project-{i}", "is_shared": False,
+                  "is_org_shared": False}
+    elif entity_type == "app":
+        entity = {"id": f"A{i % 40:04d}SYNTH", "name": f"App {i % 40}", "is_distributed": True,
+                  "is_directory_approved": True, "is_workflow_app": False, "scopes": ["chat:write"]}
+    else:
+        entity = workspace
+    location = ({"type": "enterprise", "id": SLACK_ENTERPRISE_ID, "name": "Acme Corp", "domain": "acme-corp"}
+                if entity_type == "user" else {"type": "workspace", **workspace})
+    rec: dict[str, Any] = {
+        "id": _uuid(rng), "date_create": ts // 1_000_000_000, "action": action,
+        "actor": {"type": "user", "user": _slack_user(actor)}, "entity": {"type": entity_type, entity_type: entity},
+        "context": {"location": location, "ua": "Mozilla/5.0 (X11; Linux x86_64)",
+                    "ip_address": f"198.51.100.{i % 250 + 1}", "session_id": str(rng.randrange(10**11, 10**12))}}
+    if action == "emoji_added":
+        rec["details"] = {"name": f"emoji-{i}"}
+    return rec
+def _zendesk(rng: random.Random, pools: _Pools, i: int, ts: int) -> dict[str, Any]:
+    """Audit logs of the acme account; ids grow with time (record i is older than record i - 1)."""
+    action, source_type, description = ZENDESK_EVENTS[i % len(ZENDESK_EVENTS)]
+    rid = 40_000_000_000_000 - i
+    k = rng.randrange(40)
+    actor_id, actor_name = (-1, "Zendesk") if i % 13 == 12 else (ZENDESK_ADMIN_ID + k, f"User {k:04d}")
+    if source_type == "user":
+        target = actor_id if action == "login" and actor_id > 0 else 10_500_000_000 + rng.randrange(250)
+        source_id, label = target, actor_name if target == actor_id else f"User {target % 10_000:04d}"
+    elif source_type in ("account_setting", "account"):
+        source_id, label = ZENDESK_ACCOUNT_ID, "Sessions" if source_type == "account_setting" else ZENDESK_SUBDOMAIN
+    else:
+        source_id, label = 360_000_000_000 + rng.randrange(10_000), f"{source_type.title()} {i % 97}"
+    return {"action": action, "action_label": ZENDESK_LABELS[action], "actor_id": actor_id, "actor_name": actor_name,
+            "change_description": description, "created_at": format_time(ts), "id": rid,
+            "ip_address": None if actor_id == -1 else f"198.51.100.{k + 1}", "source_id": source_id,
+            "source_label": label, "source_type": source_type,
+            "url": f"https://{ZENDESK_SUBDOMAIN}.zendesk.com/api/v2/audit_logs/{rid}.json"}
+GOOGLE_APPS = ("login", "admin", "login", "drive", "login", "token", "saml", "groups")  # login-heavy, as in life
+GOOGLE_LOGIN = ("login_success", "login_failure", "logout", "login_success")
+GOOGLE_ADMIN_EVENTS = (("USER_SETTINGS", "CREATE_USER"), ("USER_SETTINGS", "CHANGE_FIRST_NAME"),
+                       ("USER_SETTINGS", "CHANGE_PASSWORD"), ("USER_SETTINGS", "SUSPEND_USER"),
+                       ("USER_SETTINGS", "DELETE_USER"), ("GROUP_SETTINGS", "ADD_GROUP_MEMBER"))
+GOOGLE_OTHER = {"drive": ("access", ("view", "edit", "download")), "token": ("auth", ("authorize", "revoke")),
+                "saml": ("login", ("login_success", "login_failure")), "groups": ("user_action", ("join", "request_to_join"))}
+
+
+def _google(rng: random.Random, pools: _Pools, i: int, ts: int) -> dict[str, Any]:
+    """Reports API activities; two consecutive records share an application, so ties occur within one."""
+    app = GOOGLE_APPS[(i // 2) % len(GOOGLE_APPS)]
+    users = [u for u in google.USERS if not u.deleted]
+    user = users[rng.randrange(len(users))]
+    target = f"user{rng.randrange(250):04d}@{GOOGLE_DOMAIN}"
+    if app == "login":
+        name = GOOGLE_LOGIN[(i // 16) % len(GOOGLE_LOGIN)]
+        params: list[dict[str, Any]] = [{"name": "login_type", "value": "google_password"}]
+        if name != "logout":
+            params += [{"name": "login_challenge_method", "multiValue": ["password"]},
+                       {"name": "is_suspicious", "boolValue": name == "login_failure" and i % 5 == 0}]
+        if name == "login_failure":
+            params.append({"name": "login_failure_type", "value": "login_failure_invalid_password"})
+        events = [{"type": "login", "name": name, "parameters": params}]
+    elif app == "admin":
+        user = users[i % 2]  # the super admin or secops
+        kind, name = GOOGLE_ADMIN_EVENTS[(i // 16) % len(GOOGLE_ADMIN_EVENTS)]
+        params = [{"name": "USER_EMAIL", "value": target}]
+        if name == "ADD_GROUP_MEMBER":
+            params.append({"name": "GROUP_EMAIL", "value": f"team-{i % 12:02d}@{GOOGLE_DOMAIN}"})
+        events = [{"type": kind, "name": name, "parameters": params}]
+    else:
+        kind, names = GOOGLE_OTHER[app]
+        events = [{"type": kind, "name": names[(i // 16) % len(names)],
+                   "parameters": [{"name": "doc_id" if app == "drive" else "group_email" if app == "groups"
+                                   else "application_name" if app == "saml" else "client_id",
+                                   "value": f"{app}-{i % 40:02d}"}]}]
+    qualifier = rng.getrandbits(64) - 2 ** 63
+    return {"kind": "admin#reports#activity",
+            "id": {"time": format_time(ts, millis=True), "uniqueQualifier": str(qualifier), "applicationName": app,
+                   "customerId": GOOGLE_CUSTOMER_ID},
+            "etag": f'"{_hex(rng)[:27]}/{_hex(rng)[:27]}"',
+            "actor": {"callerType": "USER", "email": user.email, "profileId": user.profile_id},
+            "ownerDomain": GOOGLE_DOMAIN, "ipAddress": f"198.51.100.{i % 250 + 1}", "events": events}
+
+
+def _auth0(rng: random.Random, pools: _Pools, i: int, ts: int) -> dict[str, Any]:
+    """Tenant logs; log_id = "900" + ingestion time (date plus a delay, to the microsecond) + a
+    sequence, so that log_id order follows ingestion, as Auth0's does, not `date`."""
+    kind, description, user_facing = AUTH0_EVENTS[i % len(AUTH0_EVENTS)]
+    uid, name, _ = pools.users[rng.randrange(len(pools.users))]
+    user_id = "auth0|" + uid.replace("-", "")[:24]
+    ingest = format_time(ts + rng.randrange(1, 3_000_000) * 1000, millis=True, digits=6)
+    log_id = ("900" + ingest[0:4] + ingest[5:7] + ingest[8:10] + ingest[11:13] + ingest[14:16] + ingest[17:19]
+              + ingest[20:26] + f"000000000000{1223372052035100000 + 10**15 - i:021d}")
+    rec: dict[str, Any] = {"date": format_time(ts, millis=True), "type": kind, "description": description,
+                           "connection": None, "connection_id": None}
+    if user_facing:
+        rec.update({"connection": "Username-Password-Authentication", "connection_id": "con_9kQ2xLbT4vR7mN1p",
+                    "client_id": "kZ2bq8RSW1nYcTz0vXuL4mPe7HfA3dJo", "client_name": "Acme Portal",
+                    "ip": f"198.51.100.{i % 250 + 1}", "user_agent": "Chrome 124.0.0 / Mac OS X 10.15.7",
+                    "details": {"prompts": [], "session_id": _hex(rng)[:32]} if kind == "s" else None,
+                    "hostname": AUTH0_DOMAIN, "user_id": user_id, "user_name": f"{name}@example.com",
+                    "strategy": "auth0", "strategy_type": "database"})
+    elif kind == "seccft":
+        rec.update({"client_id": "test-client", "client_name": "auditfetch", "ip": "198.51.100.250",
+                    "user_agent": "Other 0.0.0 / Other 0.0.0", "details": None, "hostname": AUTH0_DOMAIN,
+                    "user_id": None, "user_name": None, "strategy": None, "strategy_type": None,
+                    "audience": AUTH0_AUDIENCE, "scope": "read:logs read:logs_users"})
+    else:  # a Management API operation on a user, from the Dashboard
+        verb = description.split()[0]
+        method, status = {"Create": ("post", 201), "Update": ("patch", 200), "Delete": ("delete", 204)}[verb]
+        rec.update({"client_id": "aBcDeFgHiJkLmNoPqRsTuVwXyZ012345", "client_name": "", "ip": "192.0.2.200",
+                    "user_agent": "Chrome 124.0.0 / Mac OS X 10.15.7",
+                    "details": {"request": {"method": method, "channel": "https://manage.auth0.com/", "ip": "192.0.2.200",
+                                            "path": "/api/v2/users" + ("" if verb == "Create" else f"/{user_id}"),
+                                            "auth": {"strategy": "jwt",
+                                                     "user": {"user_id": "google-oauth2|112233445566778899001",
+                                                              "email": "ada.admin@acme.example"}}},
+                                "response": {"statusCode": status, "body": {} if verb == "Delete" else {"user_id": user_id}}},
+                    "hostname": None, "user_id": None, "user_name": None, "strategy": None, "strategy_type": None})
+    rec.update({"log_id": log_id, "_id": log_id, "isMobile": False})
+    return rec
+
+
 MAKERS: dict[str, Callable[[random.Random, _Pools, int, int], dict[str, Any]]] = {
-    "pingone": _pingone, "truto": _truto, "thousandeyes": _thousandeyes, "sailpoint": _sailpoint, "okta": _okta,
-    "github": _github, "entra-audits": _entra_audit, "entra-signins": _entra_signin,
+    "pingone": _pingone, "truto": _truto, "thousandeyes": _thousandeyes, "auth0": _auth0, "sailpoint": _sailpoint, "okta": _okta, "github": _github, "entra-audits": _entra_audit, "entra-signins": _entra_signin, "slack": _slack, "zendesk": _zendesk, "google-workspace": _google,
     "keyed": lambda rng, pools, i, ts: {"event_id": f"evt-{i:09d}", "ts": ts // 1_000_000_000,
                                         "kind": ("signin", "signout", "user.add")[i % 3], "user": f"u{i % 50}"}}
 OLDEST_FIRST = {"okta"}

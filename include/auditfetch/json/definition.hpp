@@ -78,7 +78,7 @@ public:
 private:
   std::string child_path(std::string_view key) const;
 
-  const DefNode& m_node;
+  DefNode m_node; // by value: callers pass temporaries (DefObject o(parent.require("x")))
   std::set<std::string> m_used;
 };
 

@@ -180,8 +180,8 @@ TEST_SUITE("config") {
           k_path + ":3: profiles.p.output: must be a string, not an integer");
     CHECK(parse_error("[profiles.p]\noutput = \"xml\"\n") ==
           k_path + ":2: profiles.p.output: 'xml' is not an output format");
-    CHECK(parse_error("[profiles.p]\nprovider = \"okta\"\n") ==
-          k_path + ":2: profiles.p.provider: unknown provider 'okta'");
+    CHECK(parse_error("[profiles.p]\nprovider = \"nosuch\"\n") ==
+          k_path + ":2: profiles.p.provider: unknown provider 'nosuch'");
     CHECK(parse_error("[profiles.p]\nprovider = \"pingone\"\naid = 1\n") ==
           k_path + ":3: profiles.p.aid: unknown key");
     CHECK(parse_hint("[profiles.p]\nprovider = \"pingone\"\naid = 1\n").find("pingone settings: environment-id") !=

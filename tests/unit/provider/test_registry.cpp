@@ -77,6 +77,12 @@ TEST_SUITE("registry") {
   }
 
   TEST_CASE("an unknown provider lists the known ones") {
-    CHECK_THROWS_WITH_AS(registry().find("okta"), "unknown provider 'okta'", Error);
+    CHECK_THROWS_WITH_AS(registry().find("nosuch"), "unknown provider 'nosuch'", Error);
+    try {
+      registry().find("nosuch");
+    } catch (const Error& e) {
+      CHECK(e.hint().find("okta") != std::string::npos);
+      CHECK(e.hint().find("pingone") != std::string::npos);
+    }
   }
 }
