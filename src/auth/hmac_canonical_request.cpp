@@ -2,6 +2,7 @@
 // key and the hex signature as HTTP Basic credentials, and the Date the signature covers. Each
 // page is signed afresh.
 #include "auditfetch/auth/scheme.hpp"
+#include "client_pair_env.hpp"
 #include "auditfetch/auth/signing.hpp"
 
 #include "auditfetch/util/text.hpp"
@@ -59,15 +60,7 @@ std::unique_ptr<AuthScheme> make_hmac_canonical_request_scheme(DefObject& config
   const auto digest = config.get("digest") ? config.require("digest").one_of({"sha1", "sha256", "sha512"}) : "sha1";
   CredentialNeeds needs;
   needs.kind = CredentialNeeds::Kind::client_pair;
-  std::vector<std::string> ids, secrets;
-  if (auto e = config.get("client_id_env"))
-    ids = e->strings();
-  if (auto e = config.get("client_secret_env"))
-    secrets = e->strings();
-  if (ids.size() != secrets.size())
-    config.node().fail("client_id_env and client_secret_env name variables in pairs");
-  for (std::size_t i = 0; i < ids.size(); ++i)
-    needs.pair_env.emplace_back(ids[i], secrets[i]);
+  read_client_pair_env(config, needs);
   return std::make_unique<HmacScheme>(digest, std::move(needs));
 }
 

@@ -2,6 +2,7 @@
 // the token endpoint for an access token, sent as "Authorization: Bearer" until it expires,
 // and renewed once after a 401. Extra token-request fields (scope, audience) are templates.
 #include "auditfetch/auth/scheme.hpp"
+#include "client_pair_env.hpp"
 #include "token_endpoint.hpp"
 
 #include "auditfetch/http/url.hpp"
@@ -155,15 +156,7 @@ std::unique_ptr<AuthScheme> make_oauth2_client_credentials_scheme(DefObject& con
   CredentialNeeds needs;
   needs.kind = CredentialNeeds::Kind::client_pair;
   needs.token_url = true;
-  std::vector<std::string> ids, secrets;
-  if (auto e = config.get("client_id_env"))
-    ids = e->strings();
-  if (auto e = config.get("client_secret_env"))
-    secrets = e->strings();
-  if (ids.size() != secrets.size())
-    config.node().fail("client_id_env and client_secret_env name variables in pairs");
-  for (std::size_t i = 0; i < ids.size(); ++i)
-    needs.pair_env.emplace_back(ids[i], secrets[i]);
+  read_client_pair_env(config, needs);
   return std::make_unique<ClientCredentialsScheme>(std::move(settings), std::move(needs));
 }
 

@@ -32,7 +32,7 @@ void KeysetBoundary::accept(Page& page, const PagingSetup& setup) {
 }
 
 Timestamp KeysetBoundary::restart_time(const Page& page, std::size_t capacity) {
-  if (m_boundary_time && *m_boundary_time == *m_last_time)
+  if (stuck())
     throw Error(ErrorKind::remote,
                 fmt::format("page {}: more than {} activities share the time {}; the API cannot "
                             "page past them",

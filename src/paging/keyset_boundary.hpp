@@ -21,6 +21,9 @@ public:
   Timestamp restart_time(const Page& page, std::size_t capacity);
 
   bool seen_any() const { return m_last_time.has_value(); }
+  // The last restart brought nothing later than the time it restarted from.
+  bool stuck() const { return m_boundary_time && m_last_time && *m_boundary_time == *m_last_time; }
+  std::optional<Timestamp> last_time() const { return m_last_time; }
 
 private:
   std::optional<Timestamp> m_last_time;

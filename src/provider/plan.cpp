@@ -175,11 +175,9 @@ ListPlan plan_list(const ProviderContext& context, const Query& query, Timestamp
   if (!ps.param.empty())
     params.emplace_back(ps.param, std::to_string(plan.page_size));
   params.insert(params.end(), query.params.begin(), query.params.end());
-  // The order the definition says the API serves, asked for explicitly where it can be chosen.
-  if (const auto value = list.order.values.find(list.order.order);
-      !list.order.param.empty() && value != list.order.values.end())
-    params.emplace_back(list.order.param, value->second);
-
+  // The order the paging relies on, asked for where the API does not document its default.
+  if (list.order.ask)
+    params.emplace_back(list.order.param, list.order.values.at(list.order.order));
   const auto url = context.base_url + choose_path(list.paths, context.vars);
   plan.first.method = list.method;
   if (list.json_body) {

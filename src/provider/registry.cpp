@@ -114,6 +114,10 @@ OrderSpec parse_order(const DefNode& node) {
           v->string();
   if (order.values.empty())
     node.fail("give the parameter's value for newest_first and/or oldest_first");
+  if (auto ask = o.get("ask"))
+    order.ask = ask->boolean();
+  if (order.ask && !order.values.count(order.order))
+    node.fail("\"ask\" needs the parameter's value for the default order");
   o.done();
   return order;
 }
@@ -235,8 +239,10 @@ ValueSource value_source(const DefNode& node, const std::vector<SettingSpec>& se
     for (auto open = source.text.find('{'); open != std::string::npos;
          open = source.text.find('{', open + 1)) {
       const auto close = source.text.find('}', open);
-      if (close == std::string::npos || source.text[open + 1] != '/')
-        t->fail("placeholders are JSON pointers in braces, like {/items/0/operation}");
+      if (close == std::string::npos ||
+          (source.text[open + 1] != '/' && source.text.compare(open, 3, "{#}") != 0))
+        t->fail("placeholders are JSON pointers in braces, like {/items/0/operation}, or {#} (the "
+                "position in mapping.each)");
     }
   } else if (auto h = o.get("hash")) {
     source.kind = ValueSource::Kind::hash;
@@ -311,6 +317,11 @@ MappingSpec parse_mapping(const DefNode& node, const std::vector<SettingSpec>& s
       e->fail(fmt::format("\"as\": \"{}\" must be a plain name (its fields are \"/{}/...\")", as, as));
     m.each = EachSpec{each.require("pointer").pointer(), "/" + as};
     each.done();
+  } else {
+    for (const auto& [key, target] : fields)
+      for (const auto& source : *target)
+        if (source.kind == ValueSource::Kind::text_template && source.text.find("{#}") != std::string::npos)
+          o.node().fail(fmt::format("{}: {{#}} is the position in mapping.each, and there is none", key));
   }
   if (auto r = o.get("remote_data"))
     m.remote_data = r->pointer();

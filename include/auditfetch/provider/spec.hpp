@@ -40,6 +40,7 @@ struct OrderSpec {
   Order order = Order::unspecified; // without asking
   std::string param;                // empty: the order cannot be chosen
   std::map<Order, std::string> values;
+  bool ask = false; // send param=values[order] with every first request (the default is undocumented)
 };
 
 struct PageSizeSpec {
