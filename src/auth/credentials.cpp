@@ -176,7 +176,7 @@ std::string credential_help(const Schemes& schemes) {
       token = true;
       if (!needs.token_env.empty())
         ways.push_back(fmt::format("set {}", fmt::join(needs.token_env, " or ")));
-    } else {
+    } else if (needs.kind == Kind::client_pair) {
       if (!pair)
         ways.push_back(fmt::format("set {} and {}", k_pair_vars.first, k_pair_vars.second));
       pair = true;
@@ -211,6 +211,12 @@ ResolvedCredentials resolve_credentials(const std::string& provider, const Schem
     return *r;
   if (auto r = from_profile(provider, schemes, flags, vars, env, read))
     return *r;
+  if (const auto index = first_of_kind(schemes, Kind::none)) {
+    ResolvedCredentials r{*index, {}};
+    r.credentials.kind = Kind::none;
+    r.credentials.source = schemes[*index]->describe();
+    return r;
+  }
   std::string hint = credential_help(schemes);
   if (!first_of_kind(schemes, Kind::client_pair) && (env(k_pair_vars.first) || env(k_pair_vars.second)))
     hint = fmt::format("{} is set, but {} does not use a client id and secret; {}", k_pair_vars.first,

@@ -2,11 +2,10 @@
 // the token endpoint for an access token, sent as "Authorization: Bearer" until it expires,
 // and renewed once after a 401. Extra token-request fields (scope, audience) are templates.
 #include "auditfetch/auth/scheme.hpp"
+#include "client_pair_env.hpp"
+#include "token_endpoint.hpp"
 
 #include "auditfetch/http/url.hpp"
-#include "auditfetch/json/document.hpp"
-#include "auditfetch/util/error.hpp"
-#include "auditfetch/util/sanitize.hpp"
 #include "auditfetch/util/text.hpp"
 
 #include <boost/json.hpp>
@@ -18,12 +17,6 @@ namespace auditfetch {
 namespace {
 
 namespace json = boost::json;
-
-// Renew this long before the announced expiry, so a token never dies mid-request.
-constexpr std::chrono::seconds k_expiry_margin{30};
-
-// RFC 6749 5.2.
-const ErrorShape k_oauth2_errors{{"/error", "/error_description", "/message"}, {}, {}};
 
 enum class ClientAuth { basic, post };
 enum class Body { form, json };
@@ -96,45 +89,10 @@ private:
   }
 
   void fetch_token() {
-    require_secure_for_credentials(m_credentials.token_url);
-    auto request = token_request();
-    const auto where = fmt::format("token request to {}", redact_url(m_credentials.token_url));
-    HttpResponse response;
-    try {
-      response = m_http.send(request);
-    } catch (const Error& e) {
-      throw e.with_context(where); // say it was the token request, not a page, that failed
-    }
-    if (response.status == 400 || response.status == 401 || response.status == 403) {
-      // A token endpoint may quote what it was sent; the secret must not reach the terminal.
-      std::string body = response.body;
-      for (const auto& secret : secrets())
-        body = redact_secret(std::move(body), secret);
-      const auto detail = sanitize_for_terminal(
-          truncate_text(error_body_message(body, k_oauth2_errors), 300));
-      throw Error(ErrorKind::auth,
-                  fmt::format("{}: refused ({}){}{}", where, response.status,
-                              detail.empty() ? "" : ": ", detail),
-                  fmt::format("check the client id and secret in {}", m_credentials.source));
-    }
-    if (response.status / 100 != 2)
-      throw Error(ErrorKind::remote, fmt::format("{}: HTTP {}", where, response.status));
-    boost::system::error_code ec;
-    const auto doc = json::parse(response.body, ec);
-    const auto* object = !ec ? doc.if_object() : nullptr;
-    const auto* token = object ? object->if_contains("access_token") : nullptr;
-    if (!token || !token->is_string() || token->get_string().empty())
-      throw Error(ErrorKind::remote, fmt::format("{}: the response holds no access_token", where));
-    m_access_token = std::string(token->get_string());
-    std::chrono::seconds lifetime{3600};
-    if (const auto* expires = object->if_contains("expires_in")) {
-      if (expires->is_int64())
-        lifetime = std::chrono::seconds{expires->get_int64()};
-      else if (expires->is_uint64())
-        lifetime = std::chrono::seconds{static_cast<long long>(expires->get_uint64())};
-    }
-    const auto usable = lifetime > 2 * k_expiry_margin ? lifetime - k_expiry_margin : lifetime / 2;
-    m_expires_at = std::chrono::steady_clock::now() + usable;
+    auto token = request_token(m_http, token_request(), secrets(),
+                               "check the client id and secret in " + m_credentials.source);
+    m_access_token = std::move(token.access_token);
+    m_expires_at = token.renew_at;
   }
 
   const Settings& m_settings;
@@ -198,15 +156,7 @@ std::unique_ptr<AuthScheme> make_oauth2_client_credentials_scheme(DefObject& con
   CredentialNeeds needs;
   needs.kind = CredentialNeeds::Kind::client_pair;
   needs.token_url = true;
-  std::vector<std::string> ids, secrets;
-  if (auto e = config.get("client_id_env"))
-    ids = e->strings();
-  if (auto e = config.get("client_secret_env"))
-    secrets = e->strings();
-  if (ids.size() != secrets.size())
-    config.node().fail("client_id_env and client_secret_env name variables in pairs");
-  for (std::size_t i = 0; i < ids.size(); ++i)
-    needs.pair_env.emplace_back(ids[i], secrets[i]);
+  read_client_pair_env(config, needs);
   return std::make_unique<ClientCredentialsScheme>(std::move(settings), std::move(needs));
 }
 

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <algorithm>
 #include <set>
 
 namespace auditfetch::cli {
@@ -50,7 +51,19 @@ void add_common(CLI::App& sub, CommonOptions& o, const Registry& registry) {
     for (const auto& setting : spec.settings) {
       if (!seen.insert(setting.name).second)
         continue;
-      std::string help = fmt::format("{}: {}", spec.name, setting.help);
+      // Every provider with a setting of this name, first the one whose help is shown.
+      std::vector<std::string> owners;
+      for (const auto& other : registry.all())
+        if (other.setting(setting.name))
+          owners.push_back(other.name);
+      std::string help = fmt::format("{}: {}", fmt::join(owners, ", "), setting.help);
+      for (const auto& group : spec.one_of)
+        if (std::find(group.begin(), group.end(), setting.name) != group.end()) {
+          std::vector<std::string> flags;
+          for (const auto& name : group)
+            flags.push_back("--" + name);
+          help += fmt::format("; exactly one of {}", fmt::join(flags, ", "));
+        }
       if (!setting.env.empty())
         help += "; env " + fmt::format("{}", fmt::join(setting.env, ", "));
       if (setting.required)

@@ -177,6 +177,7 @@ int run_config_check(ListOptions& options, const Registry& registry, Environment
     const auto plan = plan_list(stages->context, query, now);
     auto response = stages->api->fetch(plan.first, Purpose::list);
     const auto page = parse_page(response, spec.list.records_pointer, 1, plan.first.url);
+    stages->api->check_body(page.parsed.root, Purpose::list);
     const auto records = page.records ? page.records->size() : 0;
     const auto url = redact_url(plan.first.url);
     say("list", fmt::format("ok: {} answered with {} {}", url.substr(0, url.find('?')), records,

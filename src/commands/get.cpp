@@ -15,6 +15,7 @@ int run_get(const GetOptions& options, const Registry& registry, Environment& en
   try {
     auto response = stages->api->fetch(request, Purpose::get);
     const auto page = parse_record(response, spec.get.record_pointer, request.url);
+    stages->api->check_body(page.parsed.root, Purpose::get);
     const auto activity = map_record(stages->context, page.records->at(0), stages->map_options);
     stages->writer->begin();
     stages->writer->write(activity);

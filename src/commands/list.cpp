@@ -21,7 +21,8 @@ int run_list(const ListOptions& options, const Registry& registry, Environment& 
   // A checkpoint takes precedence over --since: the run starts where the last one stopped.
   if (checkpoint && checkpoint->high_water)
     query.since = checkpoint->resume_from(overlap);
-  const auto plan = plan_list(stages->context, query, now);
+  auto plan = plan_list(stages->context, query, now);
+  auto first = first_request(*stages, plan, checkpoint, diagnostics);
   if (checkpoint && !checkpoint->high_water)
     checkpoint->floor = plan.effective_since;
   report_plan(diagnostics, spec, query, plan);
@@ -55,8 +56,11 @@ int run_list(const ListOptions& options, const Registry& registry, Environment& 
       record_delivered(*checkpoint, processed, oldest_first);
       if (processed.newest)
         run_newest = std::max(run_newest, *processed.newest);
+      // Part of a page delivered (--limit): the next run reads that page again, and the ids
+      // kept skip what was printed.
       if (spec.list.resume)
-        checkpoint->resume = resume_point(*stages, plan, page.continuation);
+        checkpoint->resume =
+            resume_point(*stages, plan, processed.whole_page ? page.continuation : page.request);
       if (page_by_page)
         save(false);
     }
@@ -67,8 +71,8 @@ int run_list(const ListOptions& options, const Registry& registry, Environment& 
   PageLoopResult result;
   stages->writer->begin();
   try {
-    result = run_pages(*stages, plan, query, now, first_request(*stages, plan, checkpoint, diagnostics),
-                       checkpoint ? &*checkpoint : nullptr, nullptr, loop, on_page);
+    result = run_pages(*stages, plan, query, now, std::move(first), checkpoint ? &*checkpoint : nullptr,
+                       nullptr, loop, on_page);
   } catch (const Error& e) {
     stages->writer->finish();
     try {

@@ -103,8 +103,14 @@ std::string describe(const ProviderSpec& spec) {
   out += fmt::format("get:        {}\n", !spec.get.paths.empty() ? fmt::format("{}", fmt::join(spec.get.paths, " or "))
                                                                   : "not supported: " + spec.get.unsupported_reason);
   out += "\nactions (native -> unified; unlisted values are kept raw):\n";
-  for (const auto& rule : spec.actions)
-    out += fmt::format("  {:<28} {}\n", rule.pattern, rule.unified.value_or("(raw)"));
+  for (const auto& rule : spec.actions) {
+    std::vector<std::string> where;
+    for (const auto& [pointer, value] : rule.where)
+      where.push_back(fmt::format("{}={}", pointer, value));
+    out += fmt::format("  {:<28} {}{}\n", rule.pattern, rule.unified.value_or("(raw)"),
+                       where.empty() ? "" : fmt::format("  when {}", fmt::join(where, " and ")));
+  }
+  out += "  an activity without any native action: unknown\n";
   return out;
 }
 

@@ -85,26 +85,27 @@ std::optional<Checkpoint> open_checkpoint(const ListOptions& options, const Stag
   return fresh;
 }
 
-HttpRequest first_request(const Stages& stages, const ListPlan& plan,
-                          const std::optional<Checkpoint>& checkpoint, Diagnostics& diagnostics) {
+std::optional<HttpRequest> resume_request(const Stages& stages, const ListPlan& plan,
+                                          const std::optional<Checkpoint>& checkpoint,
+                                          Diagnostics& diagnostics) {
   if (!stages.spec().list.resume || !checkpoint || !checkpoint->resume)
-    return plan.first;
+    return std::nullopt;
   const auto& point = *checkpoint->resume;
   if (point.query != plan.fingerprint) {
     diagnostics.verbose(fmt::format("{}: the saved resume point belongs to other filters or "
                                     "settings; starting from the time instead",
                                     stages.spec().name));
-    return plan.first;
+    return std::nullopt;
   }
   try {
     if (origin_of(point.url) != origin_of(plan.first.url)) {
       diagnostics.verbose(fmt::format("{}: the saved resume point is on another origin; starting "
                                       "from the time instead",
                                       stages.spec().name));
-      return plan.first;
+      return std::nullopt;
     }
   } catch (const Error&) {
-    return plan.first;
+    return std::nullopt;
   }
   HttpRequest request = plan.first;
   request.method = point.method;
@@ -113,6 +114,15 @@ HttpRequest first_request(const Stages& stages, const ListPlan& plan,
   diagnostics.verbose(fmt::format("{}: resuming from the API's resume point {}", stages.spec().name,
                                   redact_url(point.url)));
   return request;
+}
+
+HttpRequest first_request(const Stages& stages, ListPlan& plan,
+                          const std::optional<Checkpoint>& checkpoint, Diagnostics& diagnostics) {
+  auto resumed = resume_request(stages, plan, checkpoint, diagnostics);
+  if (!resumed)
+    return plan.first;
+  plan.filter.since.reset();
+  return std::move(*resumed);
 }
 
 std::optional<ResumePoint> resume_point(const Stages& stages, const ListPlan& plan,

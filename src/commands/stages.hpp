@@ -34,10 +34,15 @@ void report_plan(Diagnostics& diagnostics, const ProviderSpec& spec, const Query
 // nullopt without --state.
 std::optional<Checkpoint> open_checkpoint(const ListOptions& options, const Stages& stages);
 
-// Where the listing starts: the checkpoint's resume point when the definition offers resuming
-// and the point belongs to this query (same filters and settings, same origin), else the plan's
-// first request.
-HttpRequest first_request(const Stages& stages, const ListPlan& plan,
+// The checkpoint's resume point as a request, when the definition offers resuming and the
+// point belongs to this query (same filters and settings, same origin); nullopt otherwise.
+std::optional<HttpRequest> resume_request(const Stages& stages, const ListPlan& plan,
+                                          const std::optional<Checkpoint>& checkpoint,
+                                          Diagnostics& diagnostics);
+
+// Where the listing starts: the resume point, if any, else the plan's first request. From a
+// resume point everything the API serves is new: the time no longer filters locally.
+HttpRequest first_request(const Stages& stages, ListPlan& plan,
                           const std::optional<Checkpoint>& checkpoint, Diagnostics& diagnostics);
 
 // The resume point to keep after `page` was delivered, for definitions that offer one.

@@ -110,7 +110,7 @@ int run_tail(const TailOptions& options, const Registry& registry, Environment& 
       const auto now = environment.now();
       auto query = base_query;
       query.since = checkpoint.high_water ? checkpoint.resume_from(overlap) : start;
-      const auto plan = plan_list(stages->context, query, now);
+      auto plan = plan_list(stages->context, query, now);
       if (first)
         report_plan(diagnostics, spec, query, plan);
       const auto from = first_request(*stages, plan, checkpoint, diagnostics);

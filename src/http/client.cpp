@@ -32,6 +32,11 @@ std::optional<std::chrono::milliseconds> reset_header_wait(const HttpResponse& r
                                                            Timestamp now) {
   if (signals.reset_header.empty())
     return std::nullopt;
+  // Some APIs send the reset of their window on every response (GitHub): it says when to come
+  // back only when nothing remains of the window.
+  if (!signals.remaining_header.empty())
+    if (const auto remaining = response.header(signals.remaining_header); remaining && *remaining != "0")
+      return std::nullopt;
   const auto header = response.header(signals.reset_header);
   if (!header)
     return std::nullopt;
@@ -48,6 +53,8 @@ std::optional<std::chrono::milliseconds> reset_header_wait(const HttpResponse& r
                   std::chrono::milliseconds{0});
 }
 
+} // namespace
+
 std::optional<std::chrono::milliseconds> server_requested_wait(const HttpResponse& response,
                                                                const RateLimitSignals& signals,
                                                                Timestamp now) {
@@ -56,8 +63,6 @@ std::optional<std::chrono::milliseconds> server_requested_wait(const HttpRespons
       return wait;
   return reset_header_wait(response, signals, now);
 }
-
-} // namespace
 
 bool is_retryable_status(int status) {
   return status == 429 || status == 502 || status == 503 || status == 504;
@@ -70,6 +75,8 @@ bool is_rate_limited(const HttpResponse& response, const RateLimitSignals& signa
       signals.statuses.end())
     return false;
   if (response.header("Retry-After"))
+    return true;
+  if (!signals.body_contains.empty() && response.body.find(signals.body_contains) != std::string::npos)
     return true;
   const auto remaining =
       signals.remaining_header.empty() ? std::nullopt : response.header(signals.remaining_header);

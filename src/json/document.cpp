@@ -96,6 +96,23 @@ std::optional<JsonValue> child(JsonValue parent, std::string_view step) {
     return found;
   }
   if (parent.is_array()) {
+    // "[name=login_type]": the first element whose member `name` is that string (Google's
+    // event parameters are a list of {name, value}).
+    if (step.size() > 3 && step.front() == '[' && step.back() == ']') {
+      const auto eq = step.find('=');
+      if (eq == std::string_view::npos)
+        return std::nullopt;
+      const auto key = step.substr(1, eq - 1);
+      const auto wanted = step.substr(eq + 1, step.size() - eq - 2);
+      for (const auto item : dom::array(parent)) {
+        if (!item.is_object())
+          continue;
+        const auto member = child(item, key);
+        if (member && member->is_string() && member->get_string().value_unsafe() == wanted)
+          return item;
+      }
+      return std::nullopt;
+    }
     const auto index = array_index(step);
     if (!index)
       return std::nullopt;

@@ -34,15 +34,22 @@ bool is_null_or_missing(const std::optional<JsonValue>& v) {
 // mapping a record, once per pointer and level.
 class Record {
 public:
-  explicit Record(JsonValue value) : m_value(value) {
+  // `item`: the element of the record's `each` array being mapped, reached by the pointers
+  // under `item_prefix` ("/event/name").
+  explicit Record(JsonValue value, const MappingItem* item = nullptr, std::string_view item_prefix = {})
+      : m_value(value), m_item(item), m_item_prefix(item_prefix) {
     if (index(value))
       m_top = Range{0, m_used};
   }
 
   JsonValue value() const { return m_value; }
+  const MappingItem* item() const { return m_item; }
 
-  // As find_pointer(value(), pointer).
+  // As find_pointer(value(), pointer), or into the item under its prefix.
   std::optional<JsonValue> find(std::string_view pointer) const {
+    if (m_item && pointer.substr(0, m_item_prefix.size()) == m_item_prefix &&
+        (pointer.size() == m_item_prefix.size() || pointer[m_item_prefix.size()] == '/'))
+      return find_pointer(m_item->value, pointer.substr(m_item_prefix.size()));
     if (!m_top || pointer.size() < 2 || pointer[0] != '/' ||
         pointer.find('~') != std::string_view::npos)
       return find_pointer(m_value, pointer);
@@ -106,6 +113,8 @@ private:
   }
 
   JsonValue m_value;
+  const MappingItem* m_item;
+  std::string_view m_item_prefix;
   mutable std::array<Member, 96> m_members;
   mutable std::size_t m_used = 0;
   std::optional<Range> m_top;
@@ -171,9 +180,15 @@ std::optional<std::string> fill_template(const std::string& text, const Record& 
   for (auto open = text.find('{'); open != std::string::npos; open = text.find('{', pos)) {
     const auto close = text.find('}', open);
     out.append(text, pos, open - pos);
-    if (!scalar_text(record, std::string_view(text).substr(open + 1, close - open - 1), value))
-      return std::nullopt;
-    out += *value;
+    const auto placeholder = std::string_view(text).substr(open + 1, close - open - 1);
+    if (placeholder == "#" && record.item()) {
+      out += std::to_string(record.item()->index);
+    } else {
+      // An empty value fills nothing: "Delete user: " would say less than the next alternative.
+      if (!scalar_text(record, placeholder, value) || value->empty())
+        return std::nullopt;
+      out += *value;
+    }
     pos = close + 1;
   }
   out.append(text, pos);
@@ -313,12 +328,12 @@ Activity map_record(const ProviderContext& context, JsonValue value, const MapOp
 }
 
 void map_record(const ProviderContext& context, JsonValue value, const MapOptions& options,
-                Activity& a) {
+                Activity& a, const MappingItem* item) {
   const auto& spec = *context.spec;
   const auto& m = spec.mapping;
   if (!value.is_object())
     throw Error(ErrorKind::remote, "a record is not a JSON object");
-  const Record record(value);
+  const Record record(value, item, m.each ? std::string_view(m.each->prefix) : std::string_view());
   a.provider = spec.name;
   evaluate(context, m.id, record, std::nullopt, a.id);
   a.created_at = evaluate_time(context, m.created_at, record);

@@ -13,6 +13,7 @@ namespace {
 struct Options {
   std::string pointer;
   std::string param;
+  std::string join; // a cursor given as an array: its values joined by this (Duo: ",")
 };
 
 class Cursor final : public Paginator {
@@ -24,11 +25,25 @@ public:
     if (!cursor || cursor->is_null() ||
         (cursor->is_string() && cursor->get_string().value_unsafe().empty()))
       return std::nullopt;
-    if (!cursor->is_string())
+    std::string text;
+    if (cursor->is_string()) {
+      text = cursor->get_string().value_unsafe();
+    } else if (cursor->is_array() && !m_options.join.empty()) {
+      const simdjson::dom::array parts = cursor->get_array().value_unsafe();
+      for (const auto part : parts) {
+        if (!part.is_string() && !part.is_number())
+          throw Error(ErrorKind::remote, fmt::format("page {}: the cursor at \"{}\" holds a value that "
+                                                     "is not a string or a number",
+                                                     page.number, m_options.pointer));
+        text += (text.empty() ? "" : m_options.join) +
+                (part.is_string() ? std::string(part.get_string().value_unsafe()) : compact_json(part));
+      }
+    } else {
       throw Error(ErrorKind::remote, fmt::format("page {}: the cursor at \"{}\" is not a string",
                                                  page.number, m_options.pointer));
+    }
     HttpRequest request = sent;
-    request.url = set_query_param(sent.url, m_options.param, cursor->get_string().value_unsafe());
+    request.url = set_query_param(sent.url, m_options.param, text);
     return request;
   }
 
@@ -53,8 +68,9 @@ private:
 } // namespace
 
 std::unique_ptr<PagingStyle> make_cursor_style(DefObject& options) {
-  return std::make_unique<CursorStyle>(
-      Options{options.require("cursor").pointer(), options.require("param").string()});
+  return std::make_unique<CursorStyle>(Options{options.require("cursor").pointer(),
+                                               options.require("param").string(),
+                                               options.string_or("join", "")});
 }
 
 } // namespace auditfetch

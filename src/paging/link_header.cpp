@@ -1,11 +1,13 @@
 // The next page's URL is in the response's Link header (RFC 8288) with rel="next": Okta,
 // GitHub, Auth0. No such link is the last page.
 #include "auditfetch/paging/style.hpp"
+#include "paging/link.hpp"
 
 #include "auditfetch/http/url.hpp"
 #include "auditfetch/util/text.hpp"
 
 namespace auditfetch {
+
 namespace {
 
 // The target of the first link whose rel includes "next", in a Link header value:
@@ -56,16 +58,12 @@ std::optional<std::string> next_target(std::string_view value) {
 class LinkHeader final : public Paginator {
 public:
   std::optional<HttpRequest> next(const HttpRequest& sent, const Page& page) override {
-    for (const auto& header : page.headers) {
-      if (!iequals(header.name, "Link"))
-        continue;
-      if (auto target = next_target(header.value)) {
-        HttpRequest request = sent;
-        request.url = resolve_url(sent.url, *target);
-        return request;
-      }
-    }
-    return std::nullopt;
+    auto link = link_rel_next(page);
+    if (!link)
+      return std::nullopt;
+    HttpRequest request = sent;
+    request.url = std::move(*link);
+    return request;
   }
 };
 
@@ -78,6 +76,16 @@ public:
 };
 
 } // namespace
+
+std::optional<std::string> link_rel_next(const Page& page) {
+  for (const auto& header : page.headers) {
+    if (!iequals(header.name, "Link"))
+      continue;
+    if (auto target = next_target(header.value))
+      return resolve_url(page.url, *target);
+  }
+  return std::nullopt;
+}
 
 std::unique_ptr<PagingStyle> make_link_header_style(DefObject&) {
   return std::make_unique<LinkHeaderStyle>();

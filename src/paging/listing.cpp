@@ -17,7 +17,8 @@ std::string key_of(const HttpRequest& request) {
 
 Listing::Listing(const PagingStyle& style, const StopRules& stop, const PagingSetup& setup,
                  std::string records_pointer, std::string base_url, HttpRequest first, Fetch fetch)
-    : m_stop(stop), m_paginator(style.start(setup)), m_records_pointer(std::move(records_pointer)),
+    : m_stop(stop), m_paginator(style.start(setup)), m_check(setup.check),
+      m_records_pointer(std::move(records_pointer)),
       m_base_url(std::move(base_url)), m_fetch(std::move(fetch)), m_request(std::move(first)) {}
 
 std::optional<Page> Listing::next() {
@@ -30,6 +31,9 @@ std::optional<Page> Listing::next() {
   try {
     auto response = m_fetch(m_sent);
     page = parse_page(response, m_records_pointer, m_number, m_sent.url);
+    page.request = m_sent;
+    if (m_check)
+      m_check(page);
     m_paginator->accept(page);
   } catch (const Error& e) {
     throw e.with_context(fmt::format("page {}", m_number));

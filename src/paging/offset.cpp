@@ -2,6 +2,7 @@
 // largest offset (SailPoint: 10,000) the listing continues by keyset: the first request
 // again from the last time seen, dropping the records at that time already delivered.
 #include "auditfetch/paging/style.hpp"
+#include "paging/keyset_boundary.hpp"
 
 #include "auditfetch/http/url.hpp"
 #include "auditfetch/util/error.hpp"
@@ -9,7 +10,6 @@
 #include <fmt/format.h>
 
 #include <cstdlib>
-#include <set>
 
 namespace auditfetch {
 namespace {
@@ -32,28 +32,7 @@ public:
 
   void accept(Page& page) override {
     m_raw_count = page.records->size();
-    if (!m_setup.record_key)
-      return;
-    auto& records = *page.records;
-    for (auto it = records.begin(); it != records.end();) {
-      const auto key = m_setup.record_key(*it);
-      if (!key) {
-        ++it; // mapping reports it
-        continue;
-      }
-      const auto& [t, id] = *key;
-      if (m_boundary_time && t == *m_boundary_time && m_boundary_ids.count(id)) {
-        it = records.erase(it);
-        continue;
-      }
-      if (!m_last_time || t > *m_last_time) {
-        m_last_time = t;
-        m_ids_at_last_time = {id};
-      } else if (t == *m_last_time) {
-        m_ids_at_last_time.insert(id);
-      }
-      ++it;
-    }
+    m_boundary.accept(page, m_setup);
   }
 
   std::optional<HttpRequest> next(const HttpRequest& sent, const Page& page) override {
@@ -65,27 +44,18 @@ public:
       request.url = set_query_param(sent.url, m_options.param, std::to_string(next));
       return request;
     }
-    if (!m_setup.restart || !m_last_time)
+    // The API serves no further offsets: start again after the last timestamp seen.
+    if (!m_setup.restart || !m_boundary.seen_any())
       throw Error(ErrorKind::remote, fmt::format("page {}: the API serves no offset past {}",
                                                  page.number, m_options.max_offset));
-    if (m_boundary_time && *m_boundary_time == *m_last_time)
-      throw Error(ErrorKind::remote,
-                  fmt::format("page {}: more than {} activities share the time {}; the API cannot "
-                              "page past them",
-                              page.number, m_options.max_offset, format_rfc3339_ms(*m_last_time)));
-    m_boundary_time = m_last_time;
-    m_boundary_ids = m_ids_at_last_time;
-    return m_setup.restart(*m_last_time);
+    return m_setup.restart(m_boundary.restart_time(page, m_options.max_offset));
   }
 
 private:
   const Options& m_options;
   PagingSetup m_setup;
   std::size_t m_raw_count = 0;
-  std::optional<Timestamp> m_last_time;
-  std::set<std::string> m_ids_at_last_time;
-  std::optional<Timestamp> m_boundary_time; // after a keyset restart
-  std::set<std::string> m_boundary_ids;
+  KeysetBoundary m_boundary;
 };
 
 class OffsetStyle final : public PagingStyle {

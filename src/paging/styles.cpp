@@ -10,6 +10,9 @@ std::unique_ptr<PagingStyle> make_body_link_style(DefObject& options);
 std::unique_ptr<PagingStyle> make_link_header_style(DefObject& options);
 std::unique_ptr<PagingStyle> make_cursor_style(DefObject& options);
 std::unique_ptr<PagingStyle> make_offset_style(DefObject& options);
+std::unique_ptr<PagingStyle> make_keyset_style(DefObject& options);
+std::unique_ptr<PagingStyle> make_body_cursor_style(DefObject& options);
+std::unique_ptr<PagingStyle> make_checkpoint_style(DefObject& options);
 
 namespace {
 
@@ -21,6 +24,9 @@ const std::map<std::string_view, Factory>& table() {
       {"link_header", make_link_header_style},
       {"cursor", make_cursor_style},
       {"offset", make_offset_style},
+      {"keyset", make_keyset_style},
+      {"body_cursor", make_body_cursor_style},
+      {"checkpoint", make_checkpoint_style},
   };
   return styles;
 }

@@ -17,6 +17,7 @@ PageLoopResult run_pages(Stages& stages, const ListPlan& plan, const Query& quer
   setup.page_size = plan.page_size;
   setup.record_key = [&stages](JsonValue record) { return record_key(stages.context, record); };
   // Keyset continuation: the same query from a later --since.
+  setup.check = [&stages](const Page& page) { stages.api->check_body(page.parsed.root, Purpose::list); };
   setup.restart = [&stages, query, now](Timestamp since) {
     Query later = query;
     later.since = query.since ? std::max(*query.since, since) : since;

@@ -34,6 +34,28 @@ Error ApiSession::refused(int status, const std::string& detail) const {
   return Error(ErrorKind::auth, message, hint);
 }
 
+Error ApiSession::error_for(int status, const std::string& detail, Purpose purpose) const {
+  switch (status) {
+  case 401:
+  case 403:
+    return refused(status, detail);
+  case 404:
+    if (purpose == Purpose::get)
+      return Error(ErrorKind::not_found, fmt::format("no such activity ({})", detail));
+    // The collection itself is missing: a wrong account setting or --base-url.
+    return Error(ErrorKind::usage, fmt::format("not found (404): {}", detail),
+                 "check the provider settings and --base-url");
+  case 400:
+  case 422:
+    return Error(ErrorKind::usage, fmt::format("the API rejected the request ({}): {}", status, detail),
+                 "check --filter, --param and the filter flags; -v shows the request");
+  default:
+    return Error(ErrorKind::remote, fmt::format("HTTP {}{}{}", status, detail.empty() ? "" : ": ", detail),
+                 is_retryable_status(status) ? "the API is overloaded or down; try again later or raise --retries"
+                                             : "");
+  }
+}
+
 HttpResponse ApiSession::fetch(HttpRequest request, Purpose purpose) {
   for (;;) {
     m_authorizer.authorize(request);
@@ -47,36 +69,41 @@ HttpResponse ApiSession::fetch(HttpRequest request, Purpose purpose) {
       body = redact_secret(std::move(body), secret);
     const auto detail = sanitize_for_terminal(
         truncate_text(error_body_message(body, m_context.spec->errors), 300));
-    if (response.status != 429 && is_rate_limited(response, m_context.spec->rate_limit))
+    if (is_rate_limited(response, m_context.spec->rate_limit)) {
+      // Still limited after the retries, or told to wait longer than auditfetch waits.
+      const auto wait = server_requested_wait(response, m_context.spec->rate_limit, now_ms());
       throw Error(ErrorKind::remote,
-                  fmt::format("HTTP {} (rate limited){}{}", response.status, detail.empty() ? "" : ": ", detail),
-                  "wait for the limit to reset, or raise --retries");
-    switch (response.status) {
-    case 401:
-      if (m_authorizer.renew())
-        continue;
-      throw refused(401, detail);
-    case 403:
-      throw refused(403, detail);
-    case 404:
-      if (purpose == Purpose::get)
-        throw Error(ErrorKind::not_found, fmt::format("no such activity ({})", detail));
-      // The collection itself is missing: a wrong account setting or --base-url.
-      throw Error(ErrorKind::usage, fmt::format("not found (404): {}", detail),
-                  "check the provider settings and --base-url");
-    case 400:
-    case 422:
-      throw Error(ErrorKind::usage,
-                  fmt::format("the API rejected the request ({}): {}", response.status, detail),
-                  "check --filter, --param and the filter flags; -v shows the request");
-    default:
-      throw Error(ErrorKind::remote,
-                  fmt::format("HTTP {}{}{}", response.status, detail.empty() ? "" : ": ", detail),
-                  is_retryable_status(response.status)
-                      ? "the API is overloaded or down; try again later or raise --retries"
-                      : "");
+                  fmt::format("HTTP {}{}{}{}", response.status, response.status == 429 ? "" : " (rate limited)",
+                              detail.empty() ? "" : ": ", detail),
+                  wait && *wait > std::chrono::minutes{5}
+                      ? fmt::format("the API's limit resets in {} min; run again then",
+                                    std::chrono::duration_cast<std::chrono::minutes>(*wait).count() + 1)
+                      : "the API is rate limiting this account; wait, or raise --retries");
     }
+    if (response.status == 401 && m_authorizer.renew())
+      continue;
+    throw error_for(response.status, detail, purpose);
   }
+}
+
+void ApiSession::check_body(JsonValue root, Purpose purpose) const {
+  const auto& errors = m_context.spec->errors;
+  if (errors.failed_when_false.empty())
+    return;
+  const auto flag = find_pointer(root, errors.failed_when_false);
+  if (!flag || !flag->is_bool() || flag->get_bool().value_unsafe())
+    return;
+  // An error in a 2xx body (Slack: {"ok": false, "error": "invalid_auth"}): its code says what
+  // it would have been as a status.
+  int status = 400;
+  if (const auto code = find_pointer(root, errors.code); code && code->is_string())
+    if (const auto it = errors.code_statuses.find(std::string(code->get_string().value_unsafe()));
+        it != errors.code_statuses.end())
+      status = it->second;
+  std::string body = compact_json(root);
+  for (const auto& secret : m_authorizer.secrets())
+    body = redact_secret(std::move(body), secret);
+  throw error_for(status, sanitize_for_terminal(truncate_text(error_body_message(body, errors), 300)), purpose);
 }
 
 } // namespace auditfetch

@@ -5,6 +5,7 @@
 #include "auditfetch/util/error.hpp"
 #include "auditfetch/util/text.hpp"
 
+#include <boost/json.hpp>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
@@ -174,8 +175,25 @@ ListPlan plan_list(const ProviderContext& context, const Query& query, Timestamp
   if (!ps.param.empty())
     params.emplace_back(ps.param, std::to_string(plan.page_size));
   params.insert(params.end(), query.params.begin(), query.params.end());
-
-  plan.first.url = append_query(context.base_url + choose_path(list.paths, context.vars), params);
+  // The order the paging relies on, asked for where the API does not document its default.
+  if (list.order.ask)
+    params.emplace_back(list.order.param, list.order.values.at(list.order.order));
+  const auto url = context.base_url + choose_path(list.paths, context.vars);
+  plan.first.method = list.method;
+  if (list.json_body) {
+    // Parameters in a JSON object instead of the query (1Password): the page size as a number.
+    boost::json::object body;
+    for (const auto& [name, value] : params)
+      if (name == ps.param)
+        body[name] = plan.page_size;
+      else
+        body[name] = value;
+    plan.first.url = url;
+    plan.first.body = boost::json::serialize(body);
+    plan.first.set_header("Content-Type", "application/json");
+  } else {
+    plan.first.url = append_query(url, params);
+  }
   set_headers(plan.first, context);
   plan.fingerprint = fingerprint_of(context, query);
   return plan;

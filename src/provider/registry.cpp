@@ -114,6 +114,10 @@ OrderSpec parse_order(const DefNode& node) {
           v->string();
   if (order.values.empty())
     node.fail("give the parameter's value for newest_first and/or oldest_first");
+  if (auto ask = o.get("ask"))
+    order.ask = ask->boolean();
+  if (order.ask && !order.values.count(order.order))
+    node.fail("\"ask\" needs the parameter's value for the default order");
   o.done();
   return order;
 }
@@ -163,6 +167,10 @@ ListSpec parse_list(const DefNode& node, const TemplateScope& scope) {
   DefObject o(node);
   ListSpec list;
   list.paths = parse_paths(o.require("path"), scope);
+  if (auto m = o.get("method"))
+    list.method = m->one_of({"GET", "POST"});
+  if (auto b = o.get("body"))
+    list.json_body = b->one_of({"query", "json"}) == "json";
   if (auto records = o.get("records"))
     list.records_pointer = records->pointer();
   if (auto order = o.get("order"))
@@ -231,8 +239,10 @@ ValueSource value_source(const DefNode& node, const std::vector<SettingSpec>& se
     for (auto open = source.text.find('{'); open != std::string::npos;
          open = source.text.find('{', open + 1)) {
       const auto close = source.text.find('}', open);
-      if (close == std::string::npos || source.text[open + 1] != '/')
-        t->fail("placeholders are JSON pointers in braces, like {/items/0/operation}");
+      if (close == std::string::npos ||
+          (source.text[open + 1] != '/' && source.text.compare(open, 3, "{#}") != 0))
+        t->fail("placeholders are JSON pointers in braces, like {/items/0/operation}, or {#} (the "
+                "position in mapping.each)");
     }
   } else if (auto h = o.get("hash")) {
     source.kind = ValueSource::Kind::hash;
@@ -300,6 +310,19 @@ MappingSpec parse_mapping(const DefNode& node, const std::vector<SettingSpec>& s
     }
   if (m.created_at.empty())
     node.fail("missing key \"created_at\" (every activity needs a time)");
+  if (auto e = o.get("each")) {
+    DefObject each(*e);
+    const auto as = each.require("as").string();
+    if (as.empty() || as.find_first_of("/~{}") != std::string::npos)
+      e->fail(fmt::format("\"as\": \"{}\" must be a plain name (its fields are \"/{}/...\")", as, as));
+    m.each = EachSpec{each.require("pointer").pointer(), "/" + as};
+    each.done();
+  } else {
+    for (const auto& [key, target] : fields)
+      for (const auto& source : *target)
+        if (source.kind == ValueSource::Kind::text_template && source.text.find("{#}") != std::string::npos)
+          o.node().fail(fmt::format("{}: {{#}} is the position in mapping.each, and there is none", key));
+  }
   if (auto r = o.get("remote_data"))
     m.remote_data = r->pointer();
   o.done();
@@ -344,6 +367,7 @@ RateLimitSignals parse_rate_limit(const DefNode& node) {
                                         : RateLimitSignals::Unit::epoch_seconds;
   }
   r.remaining_header = o.string_or("remaining_header", "");
+  r.body_contains = o.string_or("body_contains", "");
   if (auto statuses = o.get("statuses"))
     for (const auto& s : statuses->array()) {
       const auto status = s.integer();
@@ -405,6 +429,19 @@ ProviderSpec parse_definition_value(const boost::json::value& doc, const std::st
     DefObject errors(*e);
     for (const auto& pointer : errors.require("message").array())
       spec.errors.message.push_back(pointer.pointer());
+    if (auto f = errors.get("failed_when_false"))
+      spec.errors.failed_when_false = f->pointer();
+    if (auto c = errors.get("code"))
+      spec.errors.code = c->pointer();
+    if (auto codes = errors.get("code_statuses")) {
+      DefObject c(*codes);
+      for (auto& [code, status] : c.members()) {
+        const auto value = status.integer();
+        if (value < 400 || value > 599)
+          status.fail("expected an HTTP error status");
+        spec.errors.code_statuses[code] = static_cast<int>(value);
+      }
+    }
     if (auto d = errors.get("details")) {
       DefObject details(*d);
       for (const auto& pointer : details.require("items").array())

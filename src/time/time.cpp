@@ -28,7 +28,7 @@ bool parse_uint(std::string_view text, std::size_t pos, std::size_t len, int& ou
 
 // A strict RFC 3339 reader: date::parse accepts too much (and reads locale-dependent
 // input through iostreams, which is slow on the per-record path).
-bool parse_rfc3339_impl(std::string_view s, Timestamp& out) {
+bool parse_rfc3339_impl(std::string_view s, Timestamp& out, bool* finer = nullptr) {
   int year, month, day, hour, minute, second;
   if (s.size() < 20 || !parse_uint(s, 0, 4, year) || s[4] != '-' || !parse_uint(s, 5, 2, month) ||
       s[7] != '-' || !parse_uint(s, 8, 2, day) ||
@@ -44,6 +44,8 @@ bool parse_rfc3339_impl(std::string_view s, Timestamp& out) {
     while (pos < s.size() && std::isdigit(static_cast<unsigned char>(s[pos]))) {
       if (digits < 3)
         millis = millis * 10 + (s[pos] - '0');
+      else if (finer && s[pos] != '0')
+        *finer = true;
       ++digits;
       ++pos;
     }
@@ -129,8 +131,11 @@ Timestamp parse_time_arg(std::string_view text, Timestamp now, std::string_view 
   if (text == "now")
     return now;
   Timestamp t;
-  if (parse_rfc3339_impl(text, t))
-    return t;
+  bool finer = false;
+  // A bound finer than a millisecond: the next millisecond keeps its meaning for times held in
+  // milliseconds (since 42.3005 excludes 42.300; until 00.1201 includes 00.120).
+  if (parse_rfc3339_impl(text, t, &finer))
+    return finer ? t + milliseconds{1} : t;
   milliseconds age;
   if (!text.empty() && std::isdigit(static_cast<unsigned char>(text.back())) == 0 &&
       parse_duration_impl(text, age))

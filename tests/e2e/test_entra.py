@@ -87,11 +87,13 @@ def audit_action(r: dict[str, Any]) -> str:
 
 
 def audit_actor(r: dict[str, Any]) -> dict[str, Any]:
-    """A user who acted, or an app (a service principal: type system, its appId)."""
+    """A user who acted, or an app (a service principal: type system, its appId, or without one
+    (Microsoft's own apps) the service principal's id)."""
     user, app = r["initiatedBy"].get("user"), r["initiatedBy"].get("app")
     if user:
         return {"type": "user", "user": {"id": user["id"]}}
-    return {"type": "system", "user": {"id": (app or {}).get("appId")}}
+    app = app or {}
+    return {"type": "system", "user": {"id": app.get("appId") or app.get("servicePrincipalId")}}
 
 
 def audit_description(r: dict[str, Any]) -> str:
@@ -204,7 +206,8 @@ class AuditMappingTest(EntraCase):
                                                               f"{record['resultReason']}")
         # the kinds the fixtures hold, so that the loop above checked each of them
         kinds = {(a["actor"]["type"], a["actor"]["user"]["id"] is None) for a in activities}
-        self.assertEqual(kinds, {("user", False), ("system", False), ("system", True)})
+        # every app in the fixtures has an appId or at least a service principal id
+        self.assertEqual(kinds, {("user", False), ("system", False)})
         self.assertEqual({a["action"] for a in activities} & UNIFIED_ACTIONS,
                          {"user_created", "user_updated", "user_deleted", "user_deactivated"})
         self.assertIn("Add member to group", {a["action"] for a in activities})  # raw, not in the table
@@ -419,7 +422,7 @@ class RequestTest(EntraCase):
         lines = [re.sub(r"\(\d+ ms\)$", "(N ms)", line) for line in result.stderr.splitlines()]
         self.assertEqual(lines, ["auditfetch: entra-audits: filters pushed down: none; applied locally: none",
                                  f"auditfetch: POST {self.emu.url}{TOKEN_PATH}: 200 (N ms)",
-                                 f"auditfetch: GET {self.emu.url}{AUDIT_PATH}?%24top=1: 200 (N ms)",
+                                 f"auditfetch: GET {self.emu.url}{AUDIT_PATH}?%24top=1&%24orderby=activityDateTime%20desc: 200 (N ms)",
                                  "auditfetch: limit of 1 reached"])  # --limit 1 asks for one record
 
 
@@ -808,7 +811,8 @@ class OutputTest(EntraCase):
                 ip = (r["initiatedBy"].get("user") or {}).get("ipAddress")
                 if ip:
                     self.assertIn(ip[:14], line)
-        self.assertIn("system", lines[2])  # Hard Delete user, by an app without an appId
+        # Hard Delete user, by an app without an appId: its service principal is the actor
+        self.assertIn("2f1e0d9c-8b7a-4", lines[2])
         self.assertNotIn("\x1b", result.stdout)
 
 

@@ -26,7 +26,8 @@ using Vars = std::map<std::string, std::string>;
 // and AUDITFETCH_CLIENT_SECRET, --token-file, a profile's token or client-id/client-secret)
 // fill these slots; a scheme may add its own variable names.
 struct CredentialNeeds {
-  enum class Kind { token, client_pair } kind = Kind::token;
+  // none: the scheme reads what it needs from settings (a key file named by a setting).
+  enum class Kind { token, client_pair, none } kind = Kind::token;
   std::vector<std::string> token_env;                          // kind token
   std::vector<std::pair<std::string, std::string>> pair_env;   // kind client_pair: (id, secret)
   bool token_url = false; // a token endpoint (template in the definition; --token-url replaces it)

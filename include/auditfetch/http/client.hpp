@@ -21,9 +21,11 @@ struct RateLimitSignals {
   std::string reset_header;     // when the limit resets, if the API says (X-Rate-Limit-Reset)
   Unit reset_unit = Unit::epoch_seconds;
   std::string remaining_header; // requests left in the window (X-Rate-Limit-Remaining)
-  // Statuses besides 429 that mean "rate limited" when Retry-After is present or the
-  // remaining count is 0 (GitHub answers 403).
+  // Statuses besides 429 that mean "rate limited" when Retry-After is present, the remaining
+  // count is 0, or the body holds `body_contains` (GitHub answers 403, its secondary limit
+  // sometimes without either header).
   std::vector<int> statuses;
+  std::string body_contains;
 };
 
 struct RetryPolicy {
@@ -47,8 +49,14 @@ std::optional<std::chrono::milliseconds> retry_delay(const HttpResponse* respons
 bool is_retryable_status(int status);
 
 // Return true when `response` says the client is rate limited: 429, or a status of
-// signals.statuses with Retry-After or none remaining.
+// signals.statuses with Retry-After, none remaining, or the body the signals name.
 bool is_rate_limited(const HttpResponse& response, const RateLimitSignals& signals);
+
+// How long the server asks to wait: Retry-After (seconds or an HTTP date), else the reset
+// header of the signals when nothing remains; nullopt when it does not say.
+std::optional<std::chrono::milliseconds> server_requested_wait(const HttpResponse& response,
+                                                               const RateLimitSignals& signals,
+                                                               Timestamp now);
 
 // Parse a Retry-After value (delta seconds or IMF-fixdate) into a delay from `now`.
 std::optional<std::chrono::milliseconds> parse_retry_after(std::string_view value, Timestamp now);

@@ -5,6 +5,7 @@
 
 #include <simdjson.h>
 
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -45,7 +46,9 @@ std::optional<JsonDocument> parse_json_in_place(const std::string& text, std::st
 
 // The value at an RFC 6901 JSON pointer ("" is the root), or nullopt when a step is
 // missing. As Boost.JSON's find_pointer: array steps are decimal indices without leading
-// zeros, and of duplicate keys the last one counts.
+// zeros, and of duplicate keys the last one counts. One extension: an array step
+// "[key=text]" is the first element whose member `key` is the string `text`
+// ("/parameters/[name=login_type]/value").
 std::optional<JsonValue> find_pointer(JsonValue root, std::string_view pointer);
 
 // Where an error body keeps its message (a provider definition's "errors").
@@ -53,6 +56,11 @@ struct ErrorShape {
   std::vector<std::string> message; // JSON pointers; a "*" step goes through an array
   std::vector<std::string> detail_items;  // arrays of details ("/details")
   std::vector<std::string> detail_fields; // in each detail ("/code", "/message")
+  // An error in a 2xx body: false at this pointer (Slack's "/ok"); the code at `code` gives
+  // the status it stands for (invalid_auth: 401), else 400.
+  std::string failed_when_false;
+  std::string code;
+  std::map<std::string, int> code_statuses;
 };
 
 // The message of an error body: the texts at shape.message (numbers printed) joined by ": ",

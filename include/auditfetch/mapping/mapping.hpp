@@ -12,6 +12,13 @@
 
 namespace auditfetch {
 
+// One element of the array a record fans out into (the definition's mapping.each): Google
+// Workspace's events, each its own activity.
+struct MappingItem {
+  JsonValue value;
+  std::size_t index = 0; // its position, for ids ({#} in a template)
+};
+
 struct MapOptions {
   bool remote_data = true; // false: --no-remote-data
 };
@@ -24,7 +31,7 @@ Activity map_record(const ProviderContext& context, JsonValue record,
 // The same into `out`, every field set, reusing the storage its strings have: mapping a page
 // into the activities of the page before allocates next to nothing.
 void map_record(const ProviderContext& context, JsonValue record, const MapOptions& options,
-                Activity& out);
+                Activity& out, const MappingItem* item = nullptr);
 
 // A record's time and id only (for paging that continues by keyset); nullopt when either is
 // missing or unreadable (mapping the record reports why).

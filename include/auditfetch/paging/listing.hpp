@@ -41,6 +41,7 @@ private:
 
   const StopRules& m_stop;
   std::unique_ptr<Paginator> m_paginator;
+  std::function<void(const Page&)> m_check;
   std::string m_records_pointer;
   std::string m_base_url;
   Fetch m_fetch;

@@ -23,6 +23,9 @@ struct Page {
   // The request that continues after this page, when the API gave one (also when a stop rule
   // ended the listing): where a later run may resume once this page is delivered.
   std::optional<HttpRequest> continuation;
+  // The request that brought this page (a listing's pages): where a later run resumes when
+  // only part of the page was delivered (--limit).
+  std::optional<HttpRequest> request;
 
   std::optional<std::string> header(std::string_view name) const;
 };

@@ -23,6 +23,9 @@ struct PagingSetup {
   std::function<std::optional<std::pair<Timestamp, std::string>>(JsonValue)> record_key;
   // The first request again, from a later time (keyset continuation).
   std::function<HttpRequest(Timestamp since)> restart;
+  // Called on each parsed page before anything else: throws when the body reports an error
+  // (APIs that answer 200 with {"ok": false}).
+  std::function<void(const Page&)> check;
 };
 
 // The paging state of one listing.

@@ -28,6 +28,7 @@ struct Processed {
   // page's output is delivered, never before.
   std::vector<std::pair<std::string, Timestamp>> fresh;
   std::optional<Timestamp> newest; // of the fresh records
+  bool whole_page = true;          // false: the budget ran out before the page's end
 };
 
 // Map each record; skip those the checkpoint or `run_ids` (ids met earlier in this run, may

@@ -3,6 +3,7 @@
 
 #include "auditfetch/auth/scheme.hpp"
 #include "auditfetch/http/client.hpp"
+#include "auditfetch/json/document.hpp"
 #include "auditfetch/provider/context.hpp"
 #include "auditfetch/util/error.hpp"
 
@@ -25,11 +26,16 @@ public:
   // for anything else; the message is the error body's, as the definition locates it.
   HttpResponse fetch(HttpRequest request, Purpose purpose);
 
+  // Throw the error a 2xx body reports in the provider's own way (Slack's "ok": false), as
+  // fetch would for the status its code stands for; return when the body reports none.
+  void check_body(JsonValue root, Purpose purpose) const;
+
   Authorizer& authorizer() { return m_authorizer; }
   const Credentials& credentials() const { return m_credentials; }
 
 private:
   Error refused(int status, const std::string& detail) const;
+  Error error_for(int status, const std::string& detail, Purpose purpose) const;
 
   const ProviderContext& m_context;
   HttpClient& m_http;

@@ -40,6 +40,7 @@ struct OrderSpec {
   Order order = Order::unspecified; // without asking
   std::string param;                // empty: the order cannot be chosen
   std::map<Order, std::string> values;
+  bool ask = false; // send param=values[order] with every first request (the default is undocumented)
 };
 
 struct PageSizeSpec {
@@ -69,6 +70,8 @@ struct ParamSpec {
 struct ListSpec {
   // Templates; the first whose settings are all set is used (GitHub: org or enterprise).
   std::vector<std::string> paths;
+  std::string method = "GET";
+  bool json_body = false; // parameters go in a JSON request body, not the query (1Password)
   std::string records_pointer; // JSON pointer to the records array; "" = the body
   OrderSpec order;
   PageSizeSpec page_size;
@@ -106,7 +109,15 @@ struct ValueSource {
 // Alternatives; the first that yields a value wins.
 using ValueExpr = std::vector<ValueSource>;
 
+// A record that holds several activities: each element of the array at `pointer` is mapped on
+// its own, its fields reached as "/AS/..." (prefix "/AS"), the record's as usual.
+struct EachSpec {
+  std::string pointer;
+  std::string prefix;
+};
+
 struct MappingSpec {
+  std::optional<EachSpec> each;
   ValueExpr id, created_at, native_action, actor_type, actor_user_id, organization, group,
       description, entity, entity_type, ip_address, user_agent, authentication_method;
   // What the action table is keyed by, when not the native action (SailPoint: the first

@@ -20,7 +20,8 @@ Timestamp parse_rfc3339(std::string_view text);
 bool try_parse_rfc3339(std::string_view text, Timestamp& out);
 
 // Parse a --since/--until value: RFC 3339, a relative age ("30s", "15m", "12h", "7d", "2w"),
-// or "now". Relative ages are subtracted from `now`. Throws Error(usage) naming `flag`.
+// or "now". Relative ages are subtracted from `now`; a time finer than a millisecond rounds up
+// to the next one. Throws Error(usage) naming `flag`.
 Timestamp parse_time_arg(std::string_view text, Timestamp now, std::string_view flag);
 
 // Parse a duration such as "500ms", "2s", "1.5s", "15m", "12h", "7d", "2w" (a bare number

@@ -56,6 +56,18 @@ TEST_SUITE("json") {
     CHECK(text_at(doc, "a") == std::nullopt);
   }
 
+  TEST_CASE("an array step [key=text] picks the first element whose member is that string") {
+    const auto doc = R"({"parameters":[{"name":"login_type","value":"saml"},{"name":"is_suspicious","boolValue":false},
+                          {"name":"login_type","value":"second"},{"name":7},"text",{"name":"a=b","value":"eq"}]})";
+    CHECK(text_at(doc, "/parameters/[name=login_type]/value") == R"("saml")");
+    CHECK(text_at(doc, "/parameters/[name=is_suspicious]/boolValue") == "false");
+    CHECK(text_at(doc, "/parameters/[name=a=b]/value") == R"("eq")"); // the first '=' splits
+    CHECK(text_at(doc, "/parameters/[name=missing]/value") == std::nullopt);
+    CHECK(text_at(doc, "/parameters/[name=7]") == std::nullopt); // a number is not the string "7"
+    CHECK(text_at(doc, "/parameters/[name=login_type") == std::nullopt);
+    CHECK(text_at(R"({"o":{"[name=x]":1}})", "/o/[name=x]") == "1"); // on an object it is a key
+  }
+
   TEST_CASE("of duplicate keys the last one counts, as with Boost.JSON") {
     CHECK(text_at(R"({"id":"first","id":"last"})", "/id") == R"("last")");
   }

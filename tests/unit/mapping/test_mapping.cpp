@@ -256,6 +256,55 @@ TEST_SUITE("mapping in place") {
 }
 
 TEST_SUITE("mapping pointers") {
+  TEST_CASE("each: a record fans out into one activity per element, the record's fields beside") {
+    const auto spec = parse_definition(R"({
+      "name": "fanout", "description": "d", "base_url": "https://example.com", "auth": {"scheme": "token"},
+      "list": {"path": "/a", "pagination": {"style": "cursor", "cursor": "/next", "param": "p"}},
+      "get": {"unsupported": "no endpoint"},
+      "mapping": {"each": {"pointer": "/events", "as": "event"},
+                  "id": {"template": "{/id/uniqueQualifier}-{#}"}, "created_at": "/id/time",
+                  "native_action": "/event/name", "actor_user_id": "/actor/profileId",
+                  "entity": "/event/parameters/[name=user_email]/value",
+                  "authentication_method": "/event/parameters/[name=login_type]/value"}
+    })", "fanout.json");
+    const auto document = parsed_json(R"({"id":{"time":"2024-05-13T08:00:00.123Z","uniqueQualifier":"-42"},
+      "actor":{"profileId":"1004"},
+      "events":[{"name":"login_success","parameters":[{"name":"login_type","value":"saml"}]},
+                {"name":"CHANGE_PASSWORD","parameters":[{"name":"user_email","value":"bob@example.com"}]}]})");
+    const auto context = resolve_context(spec, {}, std::nullopt, env_of({}));
+    const auto events = find_pointer(document.root, "/events")->get_array().value_unsafe();
+    std::vector<Activity> activities;
+    std::size_t index = 0;
+    for (const auto event : events) {
+      const MappingItem item{event, index++};
+      Activity a;
+      map_record(context, document.root, {}, a, &item);
+      activities.push_back(a);
+    }
+    REQUIRE(activities.size() == 2);
+    CHECK(activities[0].id == "-42-0");
+    CHECK(activities[1].id == "-42-1");
+    CHECK(activities[0].native_action == "login_success");
+    CHECK(activities[1].native_action == "CHANGE_PASSWORD");
+    CHECK(activities[0].authentication_method == "saml");
+    CHECK(activities[0].entity == std::nullopt);
+    CHECK(activities[1].entity == "bob@example.com");
+    CHECK(activities[1].actor_user_id == "1004"); // outside the element: the record's
+    REQUIRE(activities[1].created_at);
+    CHECK(format_rfc3339_ms(*activities[1].created_at) == "2024-05-13T08:00:00.123Z");
+  }
+
+  TEST_CASE("each: \"as\" is a plain name") {
+    CHECK_THROWS_WITH_AS(parse_definition(R"({
+      "name": "fanout", "description": "d", "base_url": "https://example.com", "auth": {"scheme": "token"},
+      "list": {"path": "/a", "pagination": {"style": "cursor", "cursor": "/next", "param": "p"}},
+      "get": {"unsupported": "no endpoint"},
+      "mapping": {"each": {"pointer": "/events", "as": "ev/x"}, "created_at": "/t"}
+    })", "fanout.json"),
+                         "fanout.json:5: mapping.each: \"as\": \"ev/x\" must be a plain name (its fields are \"/ev/x/...\")",
+                         Error);
+  }
+
   TEST_CASE("pointers read what find_pointer reads: duplicates, arrays, escapes, wide objects") {
     // Each unified field is mapped from a pointer into the record below; the expected values
     // are find_pointer's, the reference the indexed lookups must agree with.

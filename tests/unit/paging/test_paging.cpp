@@ -113,7 +113,7 @@ TEST_SUITE("pages") {
 TEST_SUITE("paging styles") {
   TEST_CASE("the table knows its styles; a definition naming another is refused") {
     CHECK(paging_style_names() ==
-          std::vector<std::string_view>{"body_link", "cursor", "link_header", "offset"});
+          std::vector<std::string_view>{"body_cursor", "body_link", "checkpoint", "cursor", "keyset", "link_header", "offset"});
     CHECK_THROWS_AS(style(R"({"style":"hal"})"), DefinitionProblem);
     CHECK_THROWS_AS(style(R"({"style":"body_link"})"), DefinitionProblem); // no "next"
   }
@@ -183,6 +183,129 @@ TEST_SUITE("paging styles") {
     REQUIRE(restarts.size() == 1);
     CHECK(format_rfc3339_ms(restarts[0]) == "2024-05-01T00:00:03.000Z");
     CHECK(s.sent[3].url == k_base + "/a?limit=2&since=2024-05-01T00:00:03.000Z&offset=2");
+  }
+}
+
+TEST_SUITE("pages: the styles of the direct providers") {
+  TEST_CASE("a cursor given as an array is joined (Duo's next_offset), other values are refused") {
+    Scripted s{style(R"({"style":"cursor","cursor":"/meta/next_offset","param":"next_offset","join":","})"),
+               {}, {}, {}, {}};
+    s.responses.push_back(ok(R"({"items":[1],"meta":{"next_offset":["1715000000123","tx-9"]}})"));
+    s.responses.push_back(ok(R"({"items":[2],"meta":{"next_offset":null}})"));
+    auto listing = s.start(request(k_base + "/logs?limit=1"));
+    CHECK(s.drain(*listing) == std::vector<std::size_t>{1, 1});
+    CHECK(s.sent[1].url == k_base + "/logs?limit=1&next_offset=1715000000123%2Ctx-9");
+
+    Scripted bad{style(R"({"style":"cursor","cursor":"/next","param":"n","join":","})"), {}, {}, {}, {}};
+    bad.responses.push_back(ok(R"({"items":[1],"next":[{"x":1}]})"));
+    auto refused = bad.start(request(k_base + "/logs"));
+    CHECK_THROWS_WITH_AS(refused->next(),
+                         "page 1: the cursor at \"/next\" holds a value that is not a string or a number", Error);
+  }
+
+  TEST_CASE("body_cursor posts the same request with only the cursor in its JSON body") {
+    Scripted s{style(R"({"style":"body_cursor","cursor":"/cursor"})"), {}, {}, {}, {}};
+    s.stop.more_pointer = "/has_more";
+    s.responses.push_back(ok(R"({"items":[1,2],"cursor":"c1","has_more":true})"));
+    s.responses.push_back(ok(R"({"items":[3],"cursor":"c2","has_more":false})"));
+    HttpRequest first = request(k_base + "/auditevents");
+    first.method = "POST";
+    first.body = R"({"limit":2,"start_time":"2024-05-01T00:00:00Z"})";
+    auto listing = s.start(first);
+    auto page = listing->next();
+    REQUIRE(page);
+    page = listing->next();
+    REQUIRE(page);
+    CHECK_FALSE(listing->next());
+    REQUIRE(s.sent.size() == 2);
+    CHECK(s.sent[1].method == "POST");
+    CHECK(s.sent[1].url == k_base + "/auditevents");
+    CHECK(s.sent[1].body == R"({"cursor":"c1"})");
+    // the last page's cursor is where a later run resumes
+    REQUIRE(page->continuation);
+    CHECK(page->continuation->body == R"({"cursor":"c2"})");
+  }
+
+  TEST_CASE("checkpoint: a searched first page, then from=LAST_ID&take=N, then the Link header") {
+    Scripted s{style(R"({"style":"checkpoint","id":"/log_id","param":"from","size_param":"take"})"),
+               {}, {}, {}, {}};
+    s.stop.next_is_current = true;
+    s.setup.page_size = 2;
+    s.responses.push_back(ok(R"([{"log_id":"90"},{"log_id":"91"}])"));
+    const std::string next = k_base + "/logs?from=93&take=2";
+    s.responses.push_back(ok(R"([{"log_id":"92"},{"log_id":"93"}])", {{"Link", "<" + next + ">; rel=\"next\""}}));
+    s.responses.push_back(ok("[]", {{"Link", "<" + next + ">; rel=\"next\""}}));
+    auto listing = s.start(request(k_base + "/logs?q=date%3A%5B2024%20TO%20*%5D&sort=date%3A1&per_page=2"), "");
+    CHECK(s.drain(*listing) == std::vector<std::size_t>{2, 2, 0});
+    // the search's parameters are dropped: the checkpoint endpoint takes only from and take
+    CHECK(s.sent[1].url == k_base + "/logs?from=91&take=2");
+    CHECK(s.sent[2].url == next);
+  }
+
+  TEST_CASE("checkpoint: an empty first page is the end; a record without an id is refused") {
+    Scripted empty{style(R"({"style":"checkpoint","id":"/log_id","param":"from","size_param":"take"})"),
+                   {}, {}, {}, {}};
+    empty.responses.push_back(ok("[]"));
+    auto listing = empty.start(request(k_base + "/logs?q=x"), "");
+    CHECK(empty.drain(*listing) == std::vector<std::size_t>{0});
+
+    Scripted bad{style(R"({"style":"checkpoint","id":"/log_id","param":"from","size_param":"take"})"),
+                 {}, {}, {}, {}};
+    bad.responses.push_back(ok(R"([{"date":"x"}])"));
+    auto refused = bad.start(request(k_base + "/logs?q=x"), "");
+    CHECK_THROWS_WITH_AS(refused->next(), "page 1: the last record has no id at \"/log_id\" to continue from",
+                         Error);
+  }
+
+  // Records {"id", "t"} with t in whole seconds, for keyset paging.
+  void keyed(Scripted& s) {
+    s.setup.record_key = [](JsonValue record) -> std::optional<std::pair<Timestamp, std::string>> {
+      return std::make_pair(Timestamp{std::chrono::seconds{record["t"].get_int64().value()}},
+                            std::string(record["id"].get_string().value()));
+    };
+  }
+
+  TEST_CASE("keyset with a full page: asks again from the last time, drops what came again") {
+    Scripted s{style(R"({"style":"keyset","param":"mintime","format":"epoch_seconds","full_page":3})"),
+               {}, {}, {}, {}};
+    keyed(s);
+    s.responses.push_back(ok(R"([{"id":"a","t":10},{"id":"b","t":11},{"id":"c","t":11}])"));
+    s.responses.push_back(ok(R"([{"id":"b","t":11},{"id":"c","t":11},{"id":"d","t":12}])"));
+    s.responses.push_back(ok(R"([{"id":"d","t":12},{"id":"e","t":13}])")); // short: the last
+    auto listing = s.start(request(k_base + "/admin?mintime=5"), "");
+    CHECK(s.drain(*listing) == std::vector<std::size_t>{3, 1, 1});
+    CHECK(s.sent[1].url == k_base + "/admin?mintime=11");
+    CHECK(s.sent[2].url == k_base + "/admin?mintime=12");
+  }
+
+  TEST_CASE("keyset with a full page refuses to loop when a page is all one time") {
+    Scripted s{style(R"({"style":"keyset","param":"mintime","format":"epoch_seconds","full_page":2})"),
+               {}, {}, {}, {}};
+    keyed(s);
+    s.responses.push_back(ok(R"([{"id":"a","t":10},{"id":"b","t":11}])"));
+    s.responses.push_back(ok(R"([{"id":"c","t":11},{"id":"d","t":11}])"));
+    auto listing = s.start(request(k_base + "/admin"), "");
+    REQUIRE(listing->next());
+    CHECK_THROWS_WITH_AS(listing->next(),
+                         "page 2: more than 2 activities share the time 1970-01-01T00:00:11.000Z; the API "
+                         "cannot page past them",
+                         Error);
+  }
+
+  TEST_CASE("keyset without a full page size reads until a page brings nothing new") {
+    Scripted s{style(R"({"style":"keyset","param":"mintime","format":"epoch_seconds"})"), {}, {}, {}, {}};
+    keyed(s);
+    // a short page is not the end: the API may send fewer than its cap while more remain
+    s.responses.push_back(ok(R"([{"id":"a","t":10},{"id":"b","t":11}])"));
+    s.responses.push_back(ok(R"([{"id":"b","t":11},{"id":"c","t":11}])")); // c is new, at the same second
+    s.responses.push_back(ok(R"([{"id":"d","t":14}])"));                   // so on after that second
+    s.responses.push_back(ok(R"([{"id":"d","t":14}])"));                   // nothing new: the end
+    auto listing = s.start(request(k_base + "/admin"), "");
+    CHECK(s.drain(*listing) == std::vector<std::size_t>{2, 1, 1, 0});
+    REQUIRE(s.sent.size() == 4);
+    CHECK(s.sent[1].url == k_base + "/admin?mintime=11");
+    CHECK(s.sent[2].url == k_base + "/admin?mintime=12");
+    CHECK(s.sent[3].url == k_base + "/admin?mintime=14");
   }
 }
 

@@ -67,7 +67,7 @@ TEST_SUITE("registry") {
     json.replace(json.find("body_link"), 9, "pages");
     CHECK(error_of(json) ==
           "test.json:5: list.pagination.style: unknown value \"pages\" (expected one of: "
-          "body_link, cursor, link_header, offset)");
+          "body_cursor, body_link, checkpoint, cursor, keyset, link_header, offset)");
   }
 
   TEST_CASE("an action table may only name unified actions") {
