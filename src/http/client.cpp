@@ -120,9 +120,15 @@ std::optional<std::chrono::milliseconds> retry_delay(const HttpResponse* respons
       return *wait;
     }
   }
+  const auto exponent = std::min(attempt, 20);
+  if (rate_limited && policy.rate_limit.backoff.count() > 0) {
+    // The API's own minimum, doubled each time, plus up to half again of jitter.
+    const auto full = std::min<long long>(policy.cap.count(), policy.rate_limit.backoff.count() << exponent);
+    std::uniform_int_distribution<long long> jitter(0, full / 2);
+    return std::chrono::milliseconds{full + jitter(rng)};
+  }
   // Exponential backoff with "equal jitter": half fixed, half random, so that clients that
   // failed together do not retry together.
-  const auto exponent = std::min(attempt, 20);
   const auto full = std::min<long long>(policy.cap.count(), policy.base.count() << exponent);
   std::uniform_int_distribution<long long> jitter(0, full / 2);
   return std::chrono::milliseconds{full - full / 2 + jitter(rng)};

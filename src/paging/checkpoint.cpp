@@ -1,7 +1,9 @@
 // A first page found by searching (it can filter and sort by time), then the API's checkpoint
-// paging from the last record's id, following the Link header (Auth0: search is capped at
-// 1,000 results, `from=LOG_ID&take=N` is not). Only a page without records ends the search;
-// in checkpoint mode an empty page's next link is itself, the end for now.
+// paging by record id, following the Link header (Auth0: search is capped at 1,000 results,
+// `from=LOG_ID&take=N` is not). Ids grow with the time a record was stored, which may differ a
+// little from its time: the checkpoint starts from the smallest id of the searched page, and
+// records of that page that come again are dropped. Only a page without records ends the
+// search; in checkpoint mode an empty page's next link is itself, the end for now.
 #include "auditfetch/paging/style.hpp"
 #include "paging/link.hpp"
 
@@ -9,6 +11,8 @@
 #include "auditfetch/util/text.hpp"
 
 #include <fmt/format.h>
+
+#include <set>
 
 namespace auditfetch {
 
@@ -20,9 +24,25 @@ struct Options {
   std::string size_param; // its page size ("take")
 };
 
+// Ids as the API writes them: digits of one length (Auth0's log_id) or any text; a shorter
+// number is smaller.
+bool id_less(const std::string& a, const std::string& b) {
+  return a.size() != b.size() ? a.size() < b.size() : a < b;
+}
+
 class Checkpoint final : public Paginator {
 public:
   Checkpoint(const Options& options, const PagingSetup& setup) : m_options(options), m_setup(setup) {}
+
+  void accept(Page& page) override {
+    if (page.number == 1)
+      return;
+    auto& records = *page.records;
+    std::erase_if(records, [this](JsonValue record) {
+      const auto id = id_of(record);
+      return id && m_searched.count(*id);
+    });
+  }
 
   std::optional<HttpRequest> next(const HttpRequest& sent, const Page& page) override {
     if (auto link = link_rel_next(page)) {
@@ -32,23 +52,36 @@ public:
     }
     if (page.records->empty())
       return std::nullopt;
-    const auto id = find_pointer(page.records->back(), m_options.id);
-    if (!id || (!id->is_string() && !id->is_number()))
-      throw Error(ErrorKind::remote,
-                  fmt::format("page {}: the last record has no id at \"{}\" to continue from", page.number,
-                              m_options.id));
-    std::string text = id->is_string() ? std::string(id->get_string().value_unsafe()) : compact_json(*id);
+    std::optional<std::string> from;
+    for (const auto record : *page.records) {
+      const auto id = id_of(record);
+      if (!id)
+        throw Error(ErrorKind::remote, fmt::format("page {}: a record has no id at \"{}\" to continue from",
+                                                   page.number, m_options.id));
+      if (page.number == 1)
+        m_searched.insert(*id);
+      if (!from || id_less(*id, *from))
+        from = *id;
+    }
     // The same path, with nothing but the checkpoint: the API ignores other parameters there.
     HttpRequest request = sent;
     request.url = sent.url.substr(0, sent.url.find('?')) + "?" + form_encode(m_options.param) + "=" +
-                  form_encode(text) + "&" + form_encode(m_options.size_param) + "=" +
+                  form_encode(*from) + "&" + form_encode(m_options.size_param) + "=" +
                   std::to_string(m_setup.page_size);
     return request;
   }
 
 private:
+  std::optional<std::string> id_of(JsonValue record) const {
+    const auto id = find_pointer(record, m_options.id);
+    if (!id || (!id->is_string() && !id->is_number()))
+      return std::nullopt;
+    return id->is_string() ? std::string(id->get_string().value_unsafe()) : compact_json(*id);
+  }
+
   const Options& m_options;
   PagingSetup m_setup;
+  std::set<std::string> m_searched; // the ids of the searched page
 };
 
 class CheckpointStyle final : public PagingStyle {
@@ -58,8 +91,8 @@ public:
     return std::make_unique<Checkpoint>(m_options, setup);
   }
   std::string describe() const override {
-    return fmt::format("a first page by search, then {}=LAST_ID&{}=N from its last record ({}), "
-                       "following the Link header's rel=\"next\"",
+    return fmt::format("a first page by search (filters reach the server there only), then {}=ID&{}=N "
+                       "from its smallest id ({}), following the Link header's rel=\"next\"",
                        m_options.param, m_options.size_param, m_options.id);
   }
 

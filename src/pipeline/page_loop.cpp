@@ -28,6 +28,7 @@ PageLoopResult run_pages(Stages& stages, const ListPlan& plan, const Query& quer
                   [&stages](const HttpRequest& r) { return stages.api->fetch(r, Purpose::list); });
 
   const auto limit = options.limit.value_or(std::numeric_limits<std::size_t>::max());
+  const bool oldest_first = spec.list.order.order == Order::oldest_first;
   PageLoopResult result;
   Processed processed; // page after page, its activities reused
   std::optional<PageStream> stream;
@@ -46,6 +47,13 @@ PageLoopResult run_pages(Stages& stages, const ListPlan& plan, const Query& quer
       stream->page_done(result.matched);
     if (!more || result.matched >= limit || interrupted())
       break;
+    // Oldest first and nothing on this page before --until: later pages cannot match (APIs
+    // that cannot bound the window themselves: a checkpoint, Duo's administrator log).
+    if (oldest_first && plan.filter.until && processed.whole_page && processed.oldest &&
+        *processed.oldest >= *plan.filter.until) {
+      result.complete = true;
+      break;
+    }
   }
   if (stream && interrupted())
     stream->abandon();

@@ -23,6 +23,7 @@ void process_page(const Stages& stages, const LocalFilter& filter, const Page& p
   out.count = 0;
   out.fresh.clear();
   out.newest.reset();
+  out.oldest.reset();
   out.whole_page = true;
   // One activity from a record (or from one element of the array it fans out into).
   const auto take = [&](JsonValue record, const MappingItem* item, std::size_t number) {
@@ -36,6 +37,8 @@ void process_page(const Stages& stages, const LocalFilter& filter, const Page& p
       throw e.with_context(item ? fmt::format("page {}: record {}: item {}", page.number, number, item->index + 1)
                                 : fmt::format("page {}: record {}", page.number, number));
     }
+    if (activity.created_at && (!out.oldest || *activity.created_at < *out.oldest))
+      out.oldest = activity.created_at;
     // Without a checkpoint or run to de-duplicate against there is nothing to remember.
     if (activity.id && (checkpoint || run_ids)) {
       if ((checkpoint && checkpoint->has_seen(*activity.id)) ||

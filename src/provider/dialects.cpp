@@ -14,6 +14,7 @@ std::unique_ptr<FilterDialect> make_collection_filters_dialect(DefObject& option
 std::unique_ptr<FilterDialect> make_odata_dialect(DefObject& options);
 std::unique_ptr<FilterDialect> make_search_phrase_dialect(DefObject& options);
 std::unique_ptr<FilterDialect> make_query_params_dialect(DefObject& options);
+std::unique_ptr<FilterDialect> make_lucene_dialect(DefObject& options);
 
 namespace {
 
@@ -26,6 +27,7 @@ const std::map<std::string_view, Factory>& table() {
       {"odata", make_odata_dialect},
       {"search_phrase", make_search_phrase_dialect},
       {"query_params", make_query_params_dialect},
+      {"lucene", make_lucene_dialect},
   };
   return dialects;
 }

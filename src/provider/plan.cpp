@@ -97,14 +97,14 @@ ListPlan plan_list(const ProviderContext& context, const Query& query, Timestamp
                             format_rfc3339_ms(*query.until)));
   plan.effective_since = query.since;
   plan.effective_until = query.until;
-  if (window.required) {
-    if (!plan.effective_since)
-      plan.effective_since = (query.until ? *query.until : now) -
-                             parse_duration(window.default_since, "default_since");
-    // One millisecond past `now`, so an activity stamped this very millisecond is included.
-    if (!plan.effective_until)
-      plan.effective_until = now + std::chrono::milliseconds{1};
-  }
+  if ((window.required || window.since_by_default) && !plan.effective_since)
+    plan.effective_since =
+        (query.until ? *query.until : now) - parse_duration(window.default_since, "default_since");
+  if (window.pair && (plan.effective_since || plan.effective_until) && !plan.effective_since)
+    plan.effective_since = Timestamp{}; // the Unix epoch: everything before --until
+  // One millisecond past `now`, so an activity stamped this very millisecond is included.
+  if ((window.required || (window.pair && plan.effective_since)) && !plan.effective_until)
+    plan.effective_until = now + std::chrono::milliseconds{1};
 
   if (!query.native_filters.empty() && (!list.filter || !list.filter->takes_native()))
     throw Error(ErrorKind::usage, fmt::format("--filter: {} has no native filter language", spec.name),

@@ -133,8 +133,11 @@ WindowSpec parse_window(const DefNode& node) {
     w.until_inclusive = i->boolean();
   if (auto r = o.get("required"))
     w.required = r->boolean();
+  if (auto p = o.get("pair"))
+    w.pair = p->boolean();
   if (auto d = o.get("default_since")) {
     w.default_since = d->string();
+    w.since_by_default = true;
     try {
       parse_duration(w.default_since, "default_since");
     } catch (const Error&) {
@@ -368,6 +371,16 @@ RateLimitSignals parse_rate_limit(const DefNode& node) {
   }
   r.remaining_header = o.string_or("remaining_header", "");
   r.body_contains = o.string_or("body_contains", "");
+  if (auto b = o.get("backoff")) {
+    const auto text = b->string();
+    try {
+      r.backoff = std::chrono::duration_cast<std::chrono::milliseconds>(parse_duration(text, "backoff"));
+    } catch (const Error&) {
+      b->fail(fmt::format("\"{}\" is not a duration (1s, 500ms, ...)", text));
+    }
+    if (r.backoff.count() <= 0)
+      b->fail("the backoff must be longer than zero");
+  }
   if (auto statuses = o.get("statuses"))
     for (const auto& s : statuses->array()) {
       const auto status = s.integer();

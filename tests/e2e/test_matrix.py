@@ -28,8 +28,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from harness import (CLIENT_ID, CLIENT_SECRET, ENTRA_TENANT_ID, GITHUB_ORG, PINGONE_ENV_ID, REPO,
-                     TE_AID, TOKEN, TRUTO_ACCOUNT_ID, EmulatorTestCase, fixture_records, run_auditfetch)
+from harness import (AUTH0_DOMAIN, CLIENT_ID, CLIENT_SECRET, DUO_API_HOST, DUO_IKEY, DUO_SKEY, ENTRA_TENANT_ID,
+                     GITHUB_ORG, GOOGLE_ADMIN, GOOGLE_KEY_FILE, PINGONE_ENV_ID, REPO, TE_AID, TOKEN, TRUTO_ACCOUNT_ID,
+                     ZENDESK_EMAIL, ZENDESK_SUBDOMAIN, EmulatorTestCase, fixture_records, run_auditfetch)
 from provider_case import format_ms, ndjson, parse_time
 from test_tail import TailProcess
 
@@ -183,6 +184,120 @@ def _first(provider: str, where: Callable[[dict[str, Any]], bool]) -> dict[str, 
     return next(r for r in fixture_records(provider) if where(r))
 
 
+# --------------------------------------------------------------------------- the direct providers
+
+
+def first_present(record: dict[str, Any], *paths: tuple[Any, ...]) -> str | None:
+    """The first of several fields that is set, as a definition's fallback list reads it."""
+    for path in paths:
+        value = at(record, *path)
+        if value is not None:
+            return text(value)
+    return None
+
+
+SLACK_ENTITIES = [("entity", kind, "id") for kind in ("user", "channel", "file", "app", "workflow", "workspace",
+                                                      "enterprise", "usergroup", "role", "barrier", "huddle")]
+SLACK_ENTITIES.append(("entity", "message", "channel"))
+
+
+def _slack_new(rec: dict[str, Any], record_id: str, ns: int) -> dict[str, Any]:
+    rec.update(id=str(uuid.UUID(record_id)), date_create=ns // SECOND)
+    return rec
+
+
+def _zendesk_new(rec: dict[str, Any], record_id: str, ns: int) -> dict[str, Any]:
+    rec.update(id=int(record_id[:12], 16), created_at=format_ms(ns)[:19] + "Z")
+    rec.pop("url", None)
+    return rec
+
+
+def _auth0_new(rec: dict[str, Any], record_id: str, ns: int) -> dict[str, Any]:
+    # A log id as Auth0 writes them: "900", the time to the millisecond, then digits; ascending.
+    stamp = format_ms(ns)
+    digits = re.sub(r"\D", "", stamp)[:17]
+    log_id = ("900" + digits + str(int(record_id[:16], 16))).ljust(56, "0")[:56]
+    rec.update(log_id=log_id, _id=log_id, date=stamp)
+    return rec
+
+
+def _op_new(rec: dict[str, Any], record_id: str, ns: int) -> dict[str, Any]:
+    rec.update(uuid=record_id.upper()[:26], timestamp=format_ms(ns)[:-1] + "123456Z")
+    return rec
+
+
+def _duo_auth_new(rec: dict[str, Any], record_id: str, ns: int) -> dict[str, Any]:
+    ms = ns // 1_000_000
+    rec.update(txid=str(uuid.UUID(record_id)), timestamp=ms // 1000,
+               isotimestamp=format_ms(ns)[:-1].replace("Z", "") + "000+00:00")
+    return rec
+
+
+def _duo_admin_new(rec: dict[str, Any], record_id: str, ns: int) -> dict[str, Any]:
+    rec.update(timestamp=ns // SECOND, isotimestamp=format_ms(ns)[:19] + "+00:00",
+               description=json.dumps({"note": record_id}))
+    return rec
+
+
+def _google_events(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One entry per event: the API's record fans out into an activity per event."""
+    return [{**r, "event": e, "_index": i} for r in records for i, e in enumerate(r["events"])]
+
+
+def _google_id(r: dict[str, Any]) -> str:
+    return f"{r['id']['applicationName']}:{r['id']['uniqueQualifier']}:{r.get('_index', 0)}"
+
+
+def _google_param(r: dict[str, Any], name: str) -> str | None:
+    event = r.get("event") or r["events"][0]
+    return next((p.get("value") for p in event.get("parameters", []) if p["name"] == name), None)
+
+
+def _google_new(rec: dict[str, Any], record_id: str, ns: int) -> dict[str, Any]:
+    event = rec.pop("event", None) or rec["events"][0]
+    rec.pop("_index", None)
+    rec.update(events=[event], id={**rec["id"], "time": format_ms(ns), "uniqueQualifier": str(int(record_id[:15], 16))})
+    return rec
+
+
+_GOOGLE_KEYS: dict[str, str] = {}
+
+
+def _google_key(emu: str) -> str:
+    """The test service account's key file, its token_uri this emulator's token endpoint."""
+    if emu not in _GOOGLE_KEYS:
+        key = json.loads(GOOGLE_KEY_FILE.read_text(encoding="utf-8"))
+        key["token_uri"] = emu + "/token"
+        handle = tempfile.NamedTemporaryFile("w", suffix=".json", delete=False)
+        with handle:
+            json.dump(key, handle)
+        _GOOGLE_KEYS[emu] = handle.name
+    return _GOOGLE_KEYS[emu]
+
+
+def _auth0_fault() -> dict[str, Any]:
+    # Auth0 says when its window resets (Unix seconds); here, two seconds from now.
+    import time as _time
+    return {"kind": "status", "status": 429, "times": 1,
+            "headers": {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": str(int(_time.time()) + 2)}}
+
+
+def _op(name: str, path: str, actor: Callable[[dict[str, Any]], str | None],
+        entity: Callable[[dict[str, Any]], str | None], action: Callable[[dict[str, Any]], str | None],
+        filters: list[tuple[str, ...]]) -> Provider:
+    return Provider(
+        name=name, settings=lambda u: ["--base-url", u], env={"OP_EVENTS_TOKEN": TOKEN},
+        records=fixture_records(name), rec_id=lambda r: r["uuid"], time=lambda r: parse_time(r["timestamp"]),
+        native_action=action, actor=actor, entity=entity, list_path=path,
+        bad_credentials={"OP_EVENTS_TOKEN": "wrong-token"}, names_in_refusal="OP_EVENTS_TOKEN",
+        rate_limit=lambda: {"kind": "status", "status": 429, "times": 1}, new_record=_op_new, filters=filters)
+
+
+DUO_ARGS = ("--now", "2024-06-01T00:00:00Z", "--duo-admin-page", "5")
+GOOGLE_ADMIN_EVENTS = _google_events([r for r in fixture_records("google-workspace")
+                                      if r["id"]["applicationName"] == "admin"])
+
+
 GITHUB_WEB = [r for r in fixture_records("github") if r.get("org") == GITHUB_ORG
               and not r["action"].startswith("git.")]
 
@@ -276,6 +391,76 @@ MATRIX: list[Provider] = [
         names_in_refusal="AZURE_CLIENT_ID/AZURE_CLIENT_SECRET",
         rate_limit=lambda: {"kind": "status", "status": 429, "times": 1}, new_record=_signin_new,
         get_id=fixture_records("entra-signins")[0]["id"], filters=[("--action", "login"), ("--action", "login_failed")]),
+    Provider(
+        name="slack", settings=lambda u: ["--base-url", u + "/audit/v1"], env={"SLACK_TOKEN": TOKEN},
+        records=fixture_records("slack"), rec_id=lambda r: r["id"], time=lambda r: r["date_create"] * SECOND,
+        native_action=lambda r: r.get("action"), actor=lambda r: at(r, "actor", "user", "id"),
+        entity=lambda r: first_present(r, *SLACK_ENTITIES), list_path="/audit/v1/logs",
+        bad_credentials={"SLACK_TOKEN": "wrong-token"}, names_in_refusal="SLACK_TOKEN",
+        rate_limit=lambda: {"kind": "status", "status": 429, "times": 1}, new_record=_slack_new,
+        filters=[("--action", "login"), ("--action", "user_updated"), ("--action", "login", "--action", "logout"),
+                 ("--action", "file_downloaded")]),
+    Provider(
+        name="zendesk", settings=lambda u: ["--subdomain", ZENDESK_SUBDOMAIN, "--base-url", u],
+        env={"ZENDESK_EMAIL": ZENDESK_EMAIL, "ZENDESK_API_TOKEN": TOKEN}, records=fixture_records("zendesk"),
+        rec_id=lambda r: str(r["id"]), time=lambda r: parse_time(r["created_at"]),
+        native_action=lambda r: r.get("action"), actor=lambda r: text(r.get("actor_id")),
+        entity=lambda r: text(r.get("source_id")), list_path="/api/v2/audit_logs",
+        bad_credentials={"ZENDESK_API_TOKEN": "wrong-token"}, names_in_refusal="ZENDESK_API_TOKEN",
+        rate_limit=lambda: {"kind": "status", "status": 429, "times": 1}, new_record=_zendesk_new,
+        get_id=str(fixture_records("zendesk")[0]["id"]),
+        filters=[("--action", "login"), ("--action", "user_created"), ("--action", "user_deleted"),
+                 ("--action", "exported"), ("--action", "user_updated", "--action", "login")]),
+    Provider(
+        name="google-workspace",
+        settings=lambda u: ["--application", "admin", "--subject", GOOGLE_ADMIN, "--credentials-file", _google_key(u),
+                            "--base-url", u],
+        env={}, records=GOOGLE_ADMIN_EVENTS, rec_id=_google_id, time=lambda r: parse_time(r["id"]["time"]),
+        native_action=lambda r: (r.get("event") or r["events"][0])["name"],
+        actor=lambda r: at(r, "actor", "profileId"), entity=lambda r: _google_param(r, "USER_EMAIL"),
+        list_path="/applications/admin", bad_credentials={"GOOGLE_ACCESS_TOKEN": "wrong-token"},
+        names_in_refusal="GOOGLE_ACCESS_TOKEN", rate_limit=lambda: {"kind": "status", "status": 429, "times": 1},
+        new_record=_google_new, emulator_name="google-workspace",
+        filters=[("--action", "user_created"), ("--action", "user_updated"), ("--action", "CREATE_GROUP")]),
+    Provider(
+        name="auth0",
+        settings=lambda u: ["--domain", AUTH0_DOMAIN, "--base-url", u + "/api/v2", "--token-url", u + "/oauth/token"],
+        env={"AUTH0_CLIENT_ID": CLIENT_ID, "AUTH0_CLIENT_SECRET": CLIENT_SECRET}, records=fixture_records("auth0"),
+        rec_id=lambda r: r["log_id"], time=lambda r: parse_time(r["date"]), native_action=lambda r: r.get("type"),
+        actor=lambda r: r.get("user_id") or r.get("client_id"), entity=lambda r: r.get("user_id") or r.get("client_id"),
+        list_path="/api/v2/logs", bad_credentials={"AUTH0_CLIENT_SECRET": "wrong-secret"},
+        names_in_refusal="AUTH0_CLIENT_ID/AUTH0_CLIENT_SECRET", rate_limit=_auth0_fault, new_record=_auth0_new,
+        get_id=fixture_records("auth0")[0]["log_id"],
+        filters=[("--action", "login"), ("--action", "login_failed"), ("--action", "sapi"),
+                 ("--action", "user_deleted", "--action", "logout")]),
+    _op("1password-audit", "/auditevents", actor=lambda r: r.get("actor_uuid"), entity=lambda r: r.get("object_uuid"),
+        action=lambda r: r.get("action"),
+        filters=[("--action", "user_created"), ("--action", "user_deactivated"), ("--action", "grant")]),
+    _op("1password-signins", "/signinattempts", actor=lambda r: at(r, "target_user", "uuid"),
+        entity=lambda r: at(r, "target_user", "uuid"), action=lambda r: r.get("category"),
+        filters=[("--action", "login"), ("--action", "login_failed")]),
+    _op("1password-item-usages", "/itemusages", actor=lambda r: at(r, "user", "uuid"),
+        entity=lambda r: r.get("item_uuid"), action=lambda r: r.get("action"),
+        filters=[("--action", "fill"), ("--action", "reveal", "--action", "secure-copy")]),
+    Provider(
+        name="duo-auth", settings=lambda u: ["--api-host", DUO_API_HOST, "--base-url", u],
+        env={"DUO_IKEY": DUO_IKEY, "DUO_SKEY": DUO_SKEY}, records=fixture_records("duo-auth"),
+        rec_id=lambda r: r["txid"], time=lambda r: parse_time(r["isotimestamp"]),
+        native_action=lambda r: r.get("event_type"), actor=lambda r: at(r, "user", "key"),
+        entity=lambda r: at(r, "application", "key"), list_path="/logs/authentication",
+        bad_credentials={"DUO_SKEY": "wrong-secret-key"}, names_in_refusal="DUO_IKEY/DUO_SKEY",
+        rate_limit=lambda: {"kind": "status", "status": 429, "times": 1}, new_record=_duo_auth_new,
+        emulator_args=DUO_ARGS, filters=[("--action", "login"), ("--action", "login_failed"), ("--action", "enrollment")]),
+    Provider(
+        name="duo-admin", settings=lambda u: ["--api-host", DUO_API_HOST, "--base-url", u],
+        env={"DUO_IKEY": DUO_IKEY, "DUO_SKEY": DUO_SKEY}, records=fixture_records("duo-admin"), rec_id=te_id,
+        act_id=lambda a: te_id(a["remote_data"]), time=lambda r: r["timestamp"] * SECOND,
+        native_action=lambda r: r.get("action"), actor=lambda r: r.get("username") or None,
+        entity=lambda r: r.get("object"), list_path="/logs/administrator",
+        bad_credentials={"DUO_SKEY": "wrong-secret-key"}, names_in_refusal="DUO_IKEY/DUO_SKEY",
+        rate_limit=lambda: {"kind": "status", "status": 429, "times": 1}, new_record=_duo_admin_new,
+        page_size=5, page_size_flag=False, emulator_args=DUO_ARGS,
+        filters=[("--action", "login"), ("--action", "user_updated"), ("--action", "group_create")]),
 ]
 
 
@@ -447,7 +632,8 @@ class MatrixCase:
 
 
 def _case(provider: Provider) -> type:
-    return type(f"{provider.name.replace('-', '_').title().replace('_', '')}MatrixTest", (MatrixCase, EmulatorTestCase),
+    title = provider.name.replace("1password", "one_password").replace("-", "_").title().replace("_", "")
+    return type(f"{title}MatrixTest", (MatrixCase, EmulatorTestCase),
                 {"provider": provider, "emulator_args": provider.emulator_args,
                  "__doc__": f"The matrix for {provider.name}."})
 

@@ -26,6 +26,10 @@ struct RateLimitSignals {
   // sometimes without either header).
   std::vector<int> statuses;
   std::string body_contains;
+  // A rate limit that says nothing of when to come back waits this long, doubling on each
+  // retry and never less (Duo and Google send no Retry-After; their clients start at 1 s).
+  // Zero: the policy's general backoff.
+  std::chrono::milliseconds backoff{0};
 };
 
 struct RetryPolicy {

@@ -28,6 +28,7 @@ struct Processed {
   // page's output is delivered, never before.
   std::vector<std::pair<std::string, Timestamp>> fresh;
   std::optional<Timestamp> newest; // of the fresh records
+  std::optional<Timestamp> oldest; // of every record mapped, seen before or not
   bool whole_page = true;          // false: the budget ran out before the page's end
 };
 

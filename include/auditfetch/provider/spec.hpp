@@ -56,8 +56,10 @@ struct WindowSpec {
   std::string until_param;
   const TimeFormat* format = nullptr;
   bool until_inclusive = false; // the API includes its upper bound
-  bool required = false;        // without --since, the last default_since is asked for
+  bool required = false;        // both bounds always: without --since, the last default_since
+  bool pair = false;            // one bound needs the other (Zendesk): since 1970, until now
   std::string default_since = "7d";
+  bool since_by_default = false; // default_since applies without `required` (until left open)
 };
 
 // A query parameter of every request; its value is a template ({setting}). A parameter whose

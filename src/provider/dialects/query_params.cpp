@@ -1,6 +1,7 @@
 // Each unified filter its own query parameter (Truto, ThousandEyes, Slack, Zendesk, Google):
 // fields maps a unified filter to the parameter's name. A parameter holds one value, so
-// several actions are only applied locally, unless the API takes a list ("separator": ",").
+// several actions are only applied locally, unless the API takes a list ("separator": ",") or
+// the parameter repeated ("repeat": true, Duo's event_types=a&event_types=b).
 // Times go in the definition's window parameters.
 #include "auditfetch/provider/dialect.hpp"
 
@@ -15,6 +16,7 @@ namespace {
 struct Options {
   std::map<std::string, std::string> fields;
   std::string separator; // empty: one value per parameter
+  bool repeat = false;   // several values as the parameter repeated
 };
 
 class QueryParams final : public FilterDialect {
@@ -29,7 +31,11 @@ public:
         out.pushed.push_back(name);
       }
     if (const auto it = m_options.fields.find("action"); it != m_options.fields.end() && terms.actions) {
-      if (terms.actions->size() == 1 || !m_options.separator.empty()) {
+      if (m_options.repeat) {
+        for (const auto& action : *terms.actions)
+          out.params.emplace_back(it->second, action);
+        out.pushed.push_back("action");
+      } else if (terms.actions->size() == 1 || !m_options.separator.empty()) {
         out.params.emplace_back(it->second,
                                 fmt::format("{}", fmt::join(*terms.actions, m_options.separator)));
         out.pushed.push_back("action");
@@ -55,6 +61,10 @@ private:
 std::unique_ptr<FilterDialect> make_query_params_dialect(DefObject& options) {
   Options o;
   o.separator = options.string_or("separator", "");
+  if (auto r = options.get("repeat"))
+    o.repeat = r->boolean();
+  if (o.repeat && !o.separator.empty())
+    options.node().fail("give \"separator\" or \"repeat\", not both");
   o.fields = read_filter_fields(options);
   return std::make_unique<QueryParams>(std::move(o));
 }

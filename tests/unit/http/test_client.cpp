@@ -106,6 +106,26 @@ TEST_SUITE("client") {
     CHECK(retry_delay(&r, 0, policy, now, rng) == milliseconds{3000});
   }
 
+  TEST_CASE("a rate limit without a wait starts at the definition's backoff and doubles") {
+    std::mt19937_64 rng(1);
+    const auto now = parse_rfc3339("2024-05-01T00:00:00Z");
+    RetryPolicy policy;
+    policy.rate_limit.backoff = milliseconds{1000};
+    HttpResponse r;
+    r.status = 429; // no Retry-After, no reset header: Duo
+    for (int attempt = 0; attempt < 3; ++attempt) {
+      const auto wait = retry_delay(&r, attempt, policy, now, rng);
+      REQUIRE(wait);
+      CHECK(*wait >= milliseconds{1000 << attempt});
+      CHECK(*wait <= milliseconds{1500 << attempt});
+    }
+    r.headers = {{"Retry-After", "3"}}; // what the server asks still wins
+    CHECK(retry_delay(&r, 0, policy, now, rng) == milliseconds{3000});
+    r.headers.clear();
+    r.status = 502; // not a rate limit: the general backoff
+    CHECK(*retry_delay(&r, 0, policy, now, rng) <= milliseconds{500});
+  }
+
   TEST_CASE("a 403 is a rate limit only when the definition says so and none remain") {
     std::mt19937_64 rng(1);
     const auto now = parse_rfc3339("2024-05-01T00:00:00Z");

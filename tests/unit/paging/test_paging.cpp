@@ -226,20 +226,32 @@ TEST_SUITE("pages: the styles of the direct providers") {
     CHECK(page->continuation->body == R"({"cursor":"c2"})");
   }
 
-  TEST_CASE("checkpoint: a searched first page, then from=LAST_ID&take=N, then the Link header") {
+  TEST_CASE("checkpoint: a searched first page, then from=SMALLEST_ID&take=N, then the Link header") {
     Scripted s{style(R"({"style":"checkpoint","id":"/log_id","param":"from","size_param":"take"})"),
                {}, {}, {}, {}};
     s.stop.next_is_current = true;
     s.setup.page_size = 2;
-    s.responses.push_back(ok(R"([{"log_id":"90"},{"log_id":"91"}])"));
+    // by time, as searched: the second was stored (and numbered) before the first
+    s.responses.push_back(ok(R"([{"log_id":"91"},{"log_id":"90"}])"));
     const std::string next = k_base + "/logs?from=93&take=2";
-    s.responses.push_back(ok(R"([{"log_id":"92"},{"log_id":"93"}])", {{"Link", "<" + next + ">; rel=\"next\""}}));
+    // from 90: 91 comes again and is dropped
+    s.responses.push_back(ok(R"([{"log_id":"91"},{"log_id":"93"}])", {{"Link", "<" + next + ">; rel=\"next\""}}));
     s.responses.push_back(ok("[]", {{"Link", "<" + next + ">; rel=\"next\""}}));
     auto listing = s.start(request(k_base + "/logs?q=date%3A%5B2024%20TO%20*%5D&sort=date%3A1&per_page=2"), "");
-    CHECK(s.drain(*listing) == std::vector<std::size_t>{2, 2, 0});
+    CHECK(s.drain(*listing) == std::vector<std::size_t>{2, 1, 0});
     // the search's parameters are dropped: the checkpoint endpoint takes only from and take
-    CHECK(s.sent[1].url == k_base + "/logs?from=91&take=2");
+    CHECK(s.sent[1].url == k_base + "/logs?from=90&take=2");
     CHECK(s.sent[2].url == next);
+  }
+
+  TEST_CASE("checkpoint: ids compare as numbers of one length") {
+    Scripted s{style(R"({"style":"checkpoint","id":"/id","param":"from","size_param":"take"})"), {}, {}, {}, {}};
+    s.setup.page_size = 5;
+    s.responses.push_back(ok(R"([{"id":100},{"id":99}])"));
+    s.responses.push_back(ok("[]"));
+    auto listing = s.start(request(k_base + "/logs"), "");
+    CHECK(s.drain(*listing) == std::vector<std::size_t>{2, 0});
+    CHECK(s.sent[1].url == k_base + "/logs?from=99&take=5");
   }
 
   TEST_CASE("checkpoint: an empty first page is the end; a record without an id is refused") {
@@ -253,7 +265,7 @@ TEST_SUITE("pages: the styles of the direct providers") {
                  {}, {}, {}, {}};
     bad.responses.push_back(ok(R"([{"date":"x"}])"));
     auto refused = bad.start(request(k_base + "/logs?q=x"), "");
-    CHECK_THROWS_WITH_AS(refused->next(), "page 1: the last record has no id at \"/log_id\" to continue from",
+    CHECK_THROWS_WITH_AS(refused->next(), "page 1: a record has no id at \"/log_id\" to continue from",
                          Error);
   }
 
