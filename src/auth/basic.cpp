@@ -30,6 +30,7 @@ public:
   BasicScheme(std::string user, std::vector<std::string> env) : m_user(std::move(user)) {
     m_needs.kind = CredentialNeeds::Kind::token;
     m_needs.token_env = std::move(env);
+    m_needs.settings = template_names(m_user);
   }
 
   const CredentialNeeds& needs() const override { return m_needs; }

@@ -184,9 +184,17 @@ std::string credential_help(const Schemes& schemes) {
         ways.push_back(fmt::format("set {} and {}", id, secret));
     }
   }
-  ways.push_back(token && pair ? "give a config profile a token or client-id and client-secret source"
-                 : token       ? "give a config profile a token source"
-                               : "give a config profile client-id and client-secret sources");
+  for (const auto& scheme : schemes)
+    if (scheme->needs().kind == Kind::none && !scheme->needs().settings.empty()) {
+      std::vector<std::string> flags;
+      for (const auto& setting : scheme->needs().settings)
+        flags.push_back("--" + setting);
+      ways.push_back(fmt::format("pass {} (or their environment variables)", fmt::join(flags, " and ")));
+    }
+  if (token || pair)
+    ways.push_back(token && pair ? "give a config profile a token or client-id and client-secret source"
+                   : token       ? "give a config profile a token source"
+                                 : "give a config profile client-id and client-secret sources");
   return fmt::format("{}", fmt::join(ways, ", or "));
 }
 
@@ -211,10 +219,18 @@ ResolvedCredentials resolve_credentials(const std::string& provider, const Schem
     return *r;
   if (auto r = from_profile(provider, schemes, flags, vars, env, read))
     return *r;
-  if (const auto index = first_of_kind(schemes, Kind::none)) {
-    ResolvedCredentials r{*index, {}};
+  // A scheme that reads its credentials from settings (a key file): when they are given.
+  for (std::size_t i = 0; i < schemes.size(); ++i) {
+    const auto& needs = schemes[i]->needs();
+    if (needs.kind != Kind::none ||
+        !std::all_of(needs.settings.begin(), needs.settings.end(), [&](const auto& s) { return vars.count(s); }))
+      continue;
+    ResolvedCredentials r{i, {}};
     r.credentials.kind = Kind::none;
-    r.credentials.source = schemes[*index]->describe();
+    std::vector<std::string> given;
+    for (const auto& setting : needs.settings)
+      given.push_back(fmt::format("--{} {}", setting, vars.at(setting)));
+    r.credentials.source = fmt::format("{}", fmt::join(given, " and "));
     return r;
   }
   std::string hint = credential_help(schemes);

@@ -145,6 +145,10 @@ class JwtBearerScheme final : public AuthScheme {
 public:
   explicit JwtBearerScheme(Settings settings) : m_settings(std::move(settings)) {
     m_needs.kind = CredentialNeeds::Kind::none;
+    m_needs.settings = template_names(m_settings.key_file);
+    for (const auto& [name, value] : m_settings.claims)
+      for (auto& setting : template_names(value))
+        m_needs.settings.push_back(std::move(setting));
   }
 
   const CredentialNeeds& needs() const override { return m_needs; }

@@ -92,10 +92,16 @@ std::string canonical_request_v2(const HttpRequest& request, std::string_view da
     for (const auto& p : body_params.params())
       params.emplace_back(p.key, p.has_value ? p.value : std::string());
   }
+  // Encoded first, then sorted (as Duo's clients and OAuth 1.0 do): the order of the bytes
+  // sent, not of the decoded text.
+  for (auto& [name, value] : params) {
+    name = percent_encode(name);
+    value = percent_encode(value);
+  }
   std::sort(params.begin(), params.end());
   std::string query;
   for (const auto& [name, value] : params)
-    query += (query.empty() ? "" : "&") + percent_encode(name) + "=" + percent_encode(value);
+    query += (query.empty() ? "" : "&") + name + "=" + value;
   std::string method = request.method;
   std::transform(method.begin(), method.end(), method.begin(),
                  [](unsigned char c) { return static_cast<char>(std::toupper(c)); });

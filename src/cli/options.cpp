@@ -51,31 +51,42 @@ void add_common(CLI::App& sub, CommonOptions& o, const Registry& registry) {
     for (const auto& setting : spec.settings) {
       if (!seen.insert(setting.name).second)
         continue;
-      // Every provider with a setting of this name, first the one whose help is shown.
-      std::vector<std::string> owners;
-      for (const auto& other : registry.all())
-        if (other.setting(setting.name))
-          owners.push_back(other.name);
-      std::string help = fmt::format("{}: {}", fmt::join(owners, ", "), setting.help);
-      for (const auto& group : spec.one_of)
-        if (std::find(group.begin(), group.end(), setting.name) != group.end()) {
-          std::vector<std::string> flags;
-          for (const auto& name : group)
-            flags.push_back("--" + name);
-          help += fmt::format("; exactly one of {}", fmt::join(flags, ", "));
+      // What each provider says of it (its help, variables, default, choices); providers that
+      // say the same are named together: "okta: ...; auth0: ...".
+      std::vector<std::pair<std::vector<std::string>, std::string>> texts;
+      for (const auto& owner : registry.all()) {
+        const auto* own = owner.setting(setting.name);
+        if (!own)
+          continue;
+        std::string text = own->help;
+        for (const auto& group : owner.one_of)
+          if (std::find(group.begin(), group.end(), setting.name) != group.end()) {
+            std::vector<std::string> flags;
+            for (const auto& name : group)
+              flags.push_back("--" + name);
+            text += fmt::format("; exactly one of {}", fmt::join(flags, ", "));
+          }
+        if (!own->env.empty())
+          text += "; env " + fmt::format("{}", fmt::join(own->env, ", "));
+        if (own->required)
+          text += "; required";
+        if (own->default_value)
+          text += "; default " + *own->default_value;
+        if (!own->choices.empty()) {
+          std::string names;
+          for (const auto& [name, vars] : own->choices)
+            names += (names.empty() ? "" : "|") + name;
+          text += "; one of " + names;
         }
-      if (!setting.env.empty())
-        help += "; env " + fmt::format("{}", fmt::join(setting.env, ", "));
-      if (setting.required)
-        help += "; required";
-      if (setting.default_value)
-        help += "; default " + *setting.default_value;
-      if (!setting.choices.empty()) {
-        std::string names;
-        for (const auto& [name, vars] : setting.choices)
-          names += (names.empty() ? "" : "|") + name;
-        help += "; one of " + names;
+        auto same = std::find_if(texts.begin(), texts.end(), [&](const auto& t) { return t.second == text; });
+        if (same == texts.end())
+          texts.push_back({{owner.name}, text});
+        else
+          same->first.push_back(owner.name);
       }
+      std::string help;
+      for (const auto& [owners, text] : texts)
+        help += fmt::format("{}{}: {}", help.empty() ? "" : ". ", fmt::join(owners, ", "), text);
       auto* settings = &o.settings;
       sub.add_option_function<std::string>(
              "--" + setting.name,

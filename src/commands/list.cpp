@@ -33,12 +33,15 @@ int run_list(const ListOptions& options, const Registry& registry, Environment& 
   const bool oldest_first = spec.list.order.order == Order::oldest_first;
   const bool page_by_page = oldest_first || spec.list.resume;
   Timestamp run_newest = Timestamp::min();
+  // The oldest record of a page partly delivered and kept as the resume point: the ids of that
+  // page stay in the checkpoint, whatever --overlap says, so that reading it again skips them.
+  std::optional<Timestamp> keep_from;
   auto save = [&](bool complete) {
     if (!checkpoint)
       return;
     if (complete && run_newest != Timestamp::min())
       checkpoint->record_high_water(run_newest);
-    checkpoint->prune(overlap);
+    checkpoint->prune(overlap, keep_from);
     stages->sink->sync();
     save_checkpoint(*options.state, *checkpoint);
   };
@@ -58,9 +61,11 @@ int run_list(const ListOptions& options, const Registry& registry, Environment& 
         run_newest = std::max(run_newest, *processed.newest);
       // Part of a page delivered (--limit): the next run reads that page again, and the ids
       // kept skip what was printed.
-      if (spec.list.resume)
+      if (spec.list.resume) {
         checkpoint->resume =
             resume_point(*stages, plan, processed.whole_page ? page.continuation : page.request);
+        keep_from = processed.whole_page ? std::nullopt : processed.oldest;
+      }
       if (page_by_page)
         save(false);
     }

@@ -46,6 +46,18 @@ std::unique_ptr<Stages> make_stages(const CommonOptions& options, const Registry
   auto resolved = resolve_credentials(spec.name, spec.auth, credential_flags, stages->context.vars,
                                       environment.env);
 
+  // The settings the chosen scheme's own templates need ("{email}/token"): named here, with
+  // where they can come from, before anything is sent.
+  for (const auto& name : spec.auth[resolved.scheme]->needs().settings)
+    if (!stages->context.vars.count(name)) {
+      const auto* setting = spec.setting(name);
+      throw Error(ErrorKind::usage,
+                  fmt::format("{}: credentials from {} also need --{}", spec.name, resolved.credentials.source, name),
+                  setting && !setting->env.empty()
+                      ? fmt::format("pass --{} or set {}", name, fmt::join(setting->env, " or "))
+                      : fmt::format("pass --{}", name));
+    }
+
   RetryPolicy policy;
   policy.retries = options.retries;
   policy.rate_limit = spec.rate_limit;
@@ -90,6 +102,13 @@ std::optional<HttpRequest> resume_request(const Stages& stages, const ListPlan& 
                                           Diagnostics& diagnostics) {
   if (!stages.spec().list.resume || !checkpoint || !checkpoint->resume)
     return std::nullopt;
+  // A window that ends (--until) starts from its time: the API's continuation reads on to now.
+  if (plan.effective_until && !stages.spec().list.window.required) {
+    diagnostics.verbose(fmt::format("{}: --until bounds this run; starting from the time, not the saved "
+                                    "resume point",
+                                    stages.spec().name));
+    return std::nullopt;
+  }
   const auto& point = *checkpoint->resume;
   if (point.query != plan.fingerprint) {
     diagnostics.verbose(fmt::format("{}: the saved resume point belongs to other filters or "
@@ -128,6 +147,10 @@ HttpRequest first_request(const Stages& stages, ListPlan& plan,
 std::optional<ResumePoint> resume_point(const Stages& stages, const ListPlan& plan,
                                         const std::optional<HttpRequest>& continuation) {
   if (!stages.spec().list.resume || !continuation)
+    return std::nullopt;
+  // The continuation of a window that ends (--until) stays bounded by it (1Password's cursor
+  // keeps its end_time, Okta's link its until): a later run must not resume there.
+  if (plan.effective_until && !stages.spec().list.window.required)
     return std::nullopt;
   return ResumePoint{continuation->method, continuation->url, continuation->body, plan.fingerprint};
 }

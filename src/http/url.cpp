@@ -205,6 +205,17 @@ std::string redact_url(std::string_view url) {
   return std::string(result.buffer());
 }
 
+std::vector<std::string> template_names(std::string_view text) {
+  std::vector<std::string> names;
+  for (auto open = text.find('{'); open != std::string_view::npos; open = text.find('{', open + 1)) {
+    const auto close = text.find('}', open);
+    if (close == std::string_view::npos)
+      break;
+    names.emplace_back(text.substr(open + 1, close - open - 1));
+  }
+  return names;
+}
+
 std::string expand_template(std::string_view text, const std::map<std::string, std::string>& vars,
                             Encoding encoding) {
   std::string out;

@@ -21,6 +21,12 @@ bool is_null_or_missing(const std::optional<JsonValue>& v) {
   return !v || v->is_null();
 }
 
+// What if_present does not count as present: nothing, null, or an empty string (Duo's
+// administrator log writes "" for an object it has none of).
+bool is_absent(const std::optional<JsonValue>& v) {
+  return is_null_or_missing(v) || (v->is_string() && v->get_string().value_unsafe().empty());
+}
+
 [[noreturn]] void wrong_type(std::string_view pointer, JsonValue value,
                              std::string_view expected) {
   const char* kind = value.is_object() ? "an object" : value.is_array() ? "an array" : "a value";
@@ -210,7 +216,7 @@ bool apply_map(const ProviderSpec& spec, const ValueSource& source, std::optiona
 
 bool conditions_hold(const ProviderSpec& spec, const ValueSource& source, const Record& record,
                      const std::optional<std::string>& native_action) {
-  if (source.if_present && is_null_or_missing(record.find(*source.if_present)))
+  if (source.if_present && is_absent(record.find(*source.if_present)))
     return false;
   if (!source.if_native_action.empty()) {
     if (!native_action)

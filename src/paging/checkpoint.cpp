@@ -1,9 +1,10 @@
-// A first page found by searching (it can filter and sort by time), then the API's checkpoint
-// paging by record id, following the Link header (Auth0: search is capped at 1,000 results,
-// `from=LOG_ID&take=N` is not). Ids grow with the time a record was stored, which may differ a
-// little from its time: the checkpoint starts from the smallest id of the searched page, and
-// records of that page that come again are dropped. Only a page without records ends the
-// search; in checkpoint mode an empty page's next link is itself, the end for now.
+// A first page found by searching (it can filter the window and sort by id), then the API's
+// checkpoint paging by record id, following the Link header (Auth0: search is capped at 1,000
+// results, `from=LOG_ID&take=N` is not). The search must be sorted by id, ascending (the
+// definition's order): its page then holds the smallest ids of the window, and the checkpoint
+// from its largest id misses nothing. Ids grow with the time a record was stored, which may
+// differ a little from its time; records are never sorted by time. Only a page without records
+// ends the search; in checkpoint mode an empty page's next link is itself, the end for now.
 #include "auditfetch/paging/style.hpp"
 #include "paging/link.hpp"
 
@@ -11,8 +12,6 @@
 #include "auditfetch/util/text.hpp"
 
 #include <fmt/format.h>
-
-#include <set>
 
 namespace auditfetch {
 
@@ -34,16 +33,6 @@ class Checkpoint final : public Paginator {
 public:
   Checkpoint(const Options& options, const PagingSetup& setup) : m_options(options), m_setup(setup) {}
 
-  void accept(Page& page) override {
-    if (page.number == 1)
-      return;
-    auto& records = *page.records;
-    std::erase_if(records, [this](JsonValue record) {
-      const auto id = id_of(record);
-      return id && m_searched.count(*id);
-    });
-  }
-
   std::optional<HttpRequest> next(const HttpRequest& sent, const Page& page) override {
     if (auto link = link_rel_next(page)) {
       HttpRequest request = sent;
@@ -58,9 +47,7 @@ public:
       if (!id)
         throw Error(ErrorKind::remote, fmt::format("page {}: a record has no id at \"{}\" to continue from",
                                                    page.number, m_options.id));
-      if (page.number == 1)
-        m_searched.insert(*id);
-      if (!from || id_less(*id, *from))
+      if (!from || id_less(*from, *id))
         from = *id;
     }
     // The same path, with nothing but the checkpoint: the API ignores other parameters there.
@@ -81,18 +68,18 @@ private:
 
   const Options& m_options;
   PagingSetup m_setup;
-  std::set<std::string> m_searched; // the ids of the searched page
 };
 
 class CheckpointStyle final : public PagingStyle {
 public:
   explicit CheckpointStyle(Options options) : m_options(std::move(options)) {}
+  bool query_on_first_page_only() const override { return true; }
   std::unique_ptr<Paginator> start(const PagingSetup& setup) const override {
     return std::make_unique<Checkpoint>(m_options, setup);
   }
   std::string describe() const override {
     return fmt::format("a first page by search (filters reach the server there only), then {}=ID&{}=N "
-                       "from its smallest id ({}), following the Link header's rel=\"next\"",
+                       "from its largest id ({}), following the Link header's rel=\"next\"",
                        m_options.param, m_options.size_param, m_options.id);
   }
 

@@ -1,8 +1,8 @@
 // No cursor at all: the next page is asked for again from the last record's time (Duo's
 // administrator log: `mintime`, "only the 1000 earliest events" a request). The records at that
 // time come again and those delivered are dropped by id. With `full_page`, a shorter page is the
-// last; without, the listing ends at the first page that brings nothing new (the API may send
-// fewer than its cap while more remain).
+// last; without (the API may send fewer than its cap while more remain), a page that brings
+// nothing past the time asked from goes on from just after it, and only an empty page ends.
 #include "auditfetch/paging/style.hpp"
 #include "paging/keyset_boundary.hpp"
 
@@ -31,14 +31,15 @@ public:
   }
 
   std::optional<HttpRequest> next(const HttpRequest& sent, const Page& page) override {
-    if (!m_boundary.seen_any())
+    if (!m_boundary.seen_any() || m_raw_count == 0)
       return std::nullopt;
-    if (m_options.full_page ? m_raw_count < m_options.full_page : page.records->empty())
+    if (m_options.full_page && m_raw_count < m_options.full_page)
       return std::nullopt;
     std::string from;
-    if (m_options.full_page == 0 && m_boundary.stuck())
-      // Asked again from one time, the page brought only that time: whatever the API holds
-      // there has come; go on strictly after it (Duo's own advice: mintime = last + 1).
+    if (!m_options.full_page && m_boundary.stuck())
+      // Asked again from one time, the page brought nothing later: whatever the API holds at
+      // that time has come; go on strictly after it (Duo's own advice: mintime = last + 1).
+      // Only an empty page ends the listing.
       from = m_options.format->format(*m_boundary.last_time() + std::chrono::milliseconds{1},
                                       Bound::upper_exclusive);
     else
@@ -63,7 +64,7 @@ public:
   }
   std::string describe() const override {
     if (m_options.full_page == 0)
-      return fmt::format("asks again with {} from the last record's time until a page brings nothing new",
+      return fmt::format("asks again with {} from the last record's time until a page is empty",
                          m_options.param);
     return fmt::format("a page of {} asks again with {} from its last record's time", m_options.full_page,
                        m_options.param);

@@ -110,6 +110,13 @@ ListPlan plan_list(const ProviderContext& context, const Query& query, Timestamp
     throw Error(ErrorKind::usage, fmt::format("--filter: {} has no native filter language", spec.name),
                 "use the unified filters (--action, --actor-id, --since, ...)");
 
+  if (!query.native_filters.empty() && list.paging->query_on_first_page_only())
+    throw Error(ErrorKind::usage,
+                fmt::format("--filter: {} sends its query with the first page only (later pages follow "
+                            "a checkpoint), so a native filter would not hold for the rest",
+                            spec.name),
+                "use the unified filters (--action, --actor-id, --entity, ...): they are also applied locally");
+
   std::vector<std::pair<std::string, std::string>> native_params;
   FilterTerms terms;
   if (plan.effective_since && !window.since_param.empty()) {
@@ -120,10 +127,15 @@ ListPlan plan_list(const ProviderContext& context, const Query& query, Timestamp
     terms.since = plan.effective_since;
   }
   if (plan.effective_until && !window.until_param.empty()) {
+    // An API that includes its upper bound gets the last instant before --until, unless that
+    // is not after the start (a window of one millisecond): then --until itself, a superset
+    // the local filter trims, for APIs that refuse an empty range.
+    const bool inclusive = window.until_inclusive &&
+                           !(plan.effective_since &&
+                             *plan.effective_until - std::chrono::milliseconds{1} <= *plan.effective_since);
     native_params.emplace_back(
         window.until_param,
-        window.format->format(*plan.effective_until,
-                              window.until_inclusive ? Bound::upper_inclusive : Bound::upper_exclusive));
+        window.format->format(*plan.effective_until, inclusive ? Bound::upper_inclusive : Bound::upper_exclusive));
     plan.pushed.emplace_back("until");
   } else {
     terms.until = plan.effective_until;
@@ -165,8 +177,9 @@ ListPlan plan_list(const ProviderContext& context, const Query& query, Timestamp
     throw Error(ErrorKind::usage,
                 fmt::format("--page-size {} is out of range for {}", plan.page_size, spec.name),
                 fmt::format("use 1 to {}", ps.max));
-  // With everything evaluated by the server, a small --limit needs only a small page.
-  if (!ps.param.empty() && query.limit && plan.local.empty())
+  // With everything evaluated by the server, a small --limit needs only a small page; not
+  // where the continuation is kept as a resume point (it would keep the small page size).
+  if (!ps.param.empty() && query.limit && plan.local.empty() && !list.resume)
     plan.page_size = std::min(plan.page_size, std::max<std::size_t>(*query.limit, 1));
 
   std::vector<std::pair<std::string, std::string>> params;

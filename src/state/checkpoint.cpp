@@ -73,10 +73,12 @@ void Checkpoint::record(const std::string& id, Timestamp at, bool advance) {
     record_high_water(at);
 }
 
-void Checkpoint::prune(std::chrono::milliseconds overlap) {
+void Checkpoint::prune(std::chrono::milliseconds overlap, std::optional<Timestamp> keep_from) {
   if (!high_water)
     return;
-  const auto horizon = *high_water - overlap;
+  auto horizon = *high_water - overlap;
+  if (keep_from)
+    horizon = std::min(horizon, *keep_from);
   std::erase_if(seen, [&](const auto& entry) { return entry.second < horizon; });
 }
 

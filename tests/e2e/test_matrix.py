@@ -245,7 +245,7 @@ def _google_events(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def _google_id(r: dict[str, Any]) -> str:
-    return f"{r['id']['applicationName']}:{r['id']['uniqueQualifier']}:{r.get('_index', 0)}"
+    return f"{r['id']['applicationName']}:{r['id']['time']}:{r['id']['uniqueQualifier']}:{r.get('_index', 0)}"
 
 
 def _google_param(r: dict[str, Any], name: str) -> str | None:

@@ -31,6 +31,9 @@ struct CredentialNeeds {
   std::vector<std::string> token_env;                          // kind token
   std::vector<std::pair<std::string, std::string>> pair_env;   // kind client_pair: (id, secret)
   bool token_url = false; // a token endpoint (template in the definition; --token-url replaces it)
+  // Settings the scheme's own templates name (Basic's "{email}/token", a key file's path):
+  // without them the scheme cannot be used.
+  std::vector<std::string> settings;
 };
 
 struct Credentials {

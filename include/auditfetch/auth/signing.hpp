@@ -24,9 +24,9 @@ std::string rs256_signature(std::string_view pem_private_key, std::string_view i
 std::string hmac_hex(std::string_view digest, std::string_view key, std::string_view data);
 
 // The canonical form of a request a Duo-style HMAC signs (canonicalisation version 2): the
-// date, the upper-case method, the lower-case host, the path, and the query parameters sorted
-// by name (then value), each name and value percent-encoded with only A-Z a-z 0-9 - _ . ~ left
-// as they are, joined by '&'; the five joined by '\n'. Form-encoded request bodies count as
+// date, the upper-case method, the lower-case host, the path, and the query parameters, each
+// name and value percent-encoded with only A-Z a-z 0-9 - _ . ~ left as they are, sorted by
+// encoded name (then value), joined by '&'; the five joined by '\n'. Form-encoded request bodies count as
 // parameters. Throws Error(usage) for a URL that is not absolute.
 std::string canonical_request_v2(const HttpRequest& request, std::string_view date);
 

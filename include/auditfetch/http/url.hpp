@@ -40,6 +40,9 @@ std::string encode_path_segment(std::string_view segment);
 // Replace each {name} in a template with vars[name]; with Encoding::path_segment values are
 // percent-encoded for a URL path. Throws Error(usage) naming a variable that has no value.
 enum class Encoding { none, path_segment };
+// The {name} placeholders of a template, in order.
+std::vector<std::string> template_names(std::string_view text);
+
 std::string expand_template(std::string_view text, const std::map<std::string, std::string>& vars,
                             Encoding encoding);
 

@@ -46,6 +46,9 @@ public:
   virtual std::unique_ptr<Paginator> start(const PagingSetup& setup) const = 0;
   // One line for `providers NAME` and --explain: "follows the Link header's rel=\"next\"".
   virtual std::string describe() const = 0;
+  // True when only the first request carries the query (later pages ignore it): a native
+  // --filter, which cannot be checked locally, would hold for the first page only.
+  virtual bool query_on_first_page_only() const { return false; }
 };
 
 // The style a definition's pagination names ({"style": NAME, ...}); the options the style

@@ -42,8 +42,9 @@ struct Checkpoint {
       high_water = at;
   }
 
-  // Forget ids older than high_water - overlap: no later query reaches back to them.
-  void prune(std::chrono::milliseconds overlap);
+  // Forget ids older than high_water - overlap (and than keep_from, the oldest record of a
+  // page a resume point reads again): no later query reaches back to them.
+  void prune(std::chrono::milliseconds overlap, std::optional<Timestamp> keep_from = std::nullopt);
 
   // Where the next run starts (inclusive): high_water - overlap, not before floor; nullopt
   // without a high-water mark.

@@ -99,6 +99,13 @@ TEST_SUITE("signing") {
                   "mintime=1&q=~%2A%20x%2Fy&users=a&users=b");
   }
 
+  TEST_CASE("canonical query: sorted as encoded, as Duo's clients sign it") {
+    HttpRequest r;
+    r.url = "https://api-x.duosecurity.com/admin/v2/logs/authentication?users=DUzz&users=DU%C3%AB&q=a-b&q=a%2Fb";
+    CHECK(canonical_request_v2(r, "D") ==
+          "D\nGET\napi-x.duosecurity.com\n/admin/v2/logs/authentication\nq=a%2Fb&q=a-b&users=DU%C3%AB&users=DUzz");
+  }
+
   TEST_CASE("a relative URL cannot be signed") {
     HttpRequest r;
     r.url = "/admin/v1/users";

@@ -226,32 +226,30 @@ TEST_SUITE("pages: the styles of the direct providers") {
     CHECK(page->continuation->body == R"({"cursor":"c2"})");
   }
 
-  TEST_CASE("checkpoint: a searched first page, then from=SMALLEST_ID&take=N, then the Link header") {
+  TEST_CASE("checkpoint: a searched first page, then from=LARGEST_ID&take=N, then the Link header") {
     Scripted s{style(R"({"style":"checkpoint","id":"/log_id","param":"from","size_param":"take"})"),
                {}, {}, {}, {}};
     s.stop.next_is_current = true;
     s.setup.page_size = 2;
-    // by time, as searched: the second was stored (and numbered) before the first
-    s.responses.push_back(ok(R"([{"log_id":"91"},{"log_id":"90"}])"));
+    s.responses.push_back(ok(R"([{"log_id":"90"},{"log_id":"91"}])"));
     const std::string next = k_base + "/logs?from=93&take=2";
-    // from 90: 91 comes again and is dropped
-    s.responses.push_back(ok(R"([{"log_id":"91"},{"log_id":"93"}])", {{"Link", "<" + next + ">; rel=\"next\""}}));
+    s.responses.push_back(ok(R"([{"log_id":"92"},{"log_id":"93"}])", {{"Link", "<" + next + ">; rel=\"next\""}}));
     s.responses.push_back(ok("[]", {{"Link", "<" + next + ">; rel=\"next\""}}));
-    auto listing = s.start(request(k_base + "/logs?q=date%3A%5B2024%20TO%20*%5D&sort=date%3A1&per_page=2"), "");
-    CHECK(s.drain(*listing) == std::vector<std::size_t>{2, 1, 0});
+    auto listing = s.start(request(k_base + "/logs?q=date%3A%5B2024%20TO%20*%5D&sort=log_id%3A1&per_page=2"), "");
+    CHECK(s.drain(*listing) == std::vector<std::size_t>{2, 2, 0});
     // the search's parameters are dropped: the checkpoint endpoint takes only from and take
-    CHECK(s.sent[1].url == k_base + "/logs?from=90&take=2");
+    CHECK(s.sent[1].url == k_base + "/logs?from=91&take=2");
     CHECK(s.sent[2].url == next);
   }
 
   TEST_CASE("checkpoint: ids compare as numbers of one length") {
     Scripted s{style(R"({"style":"checkpoint","id":"/id","param":"from","size_param":"take"})"), {}, {}, {}, {}};
     s.setup.page_size = 5;
-    s.responses.push_back(ok(R"([{"id":100},{"id":99}])"));
+    s.responses.push_back(ok(R"([{"id":99},{"id":100}])"));
     s.responses.push_back(ok("[]"));
     auto listing = s.start(request(k_base + "/logs"), "");
     CHECK(s.drain(*listing) == std::vector<std::size_t>{2, 0});
-    CHECK(s.sent[1].url == k_base + "/logs?from=99&take=5");
+    CHECK(s.sent[1].url == k_base + "/logs?from=100&take=5");
   }
 
   TEST_CASE("checkpoint: an empty first page is the end; a record without an id is refused") {
@@ -304,20 +302,26 @@ TEST_SUITE("pages: the styles of the direct providers") {
                          Error);
   }
 
-  TEST_CASE("keyset without a full page size reads until a page brings nothing new") {
+  TEST_CASE("keyset without a full page size reads until an empty page") {
     Scripted s{style(R"({"style":"keyset","param":"mintime","format":"epoch_seconds"})"), {}, {}, {}, {}};
     keyed(s);
     // a short page is not the end: the API may send fewer than its cap while more remain
     s.responses.push_back(ok(R"([{"id":"a","t":10},{"id":"b","t":11}])"));
     s.responses.push_back(ok(R"([{"id":"b","t":11},{"id":"c","t":11}])")); // c is new, at the same second
     s.responses.push_back(ok(R"([{"id":"d","t":14}])"));                   // so on after that second
-    s.responses.push_back(ok(R"([{"id":"d","t":14}])"));                   // nothing new: the end
+    s.responses.push_back(ok(R"([{"id":"d","t":14}])"));                   // only that second again
+    s.responses.push_back(ok(R"([{"id":"e","t":15},{"id":"f","t":16}])")); // after it: more
+    s.responses.push_back(ok(R"([{"id":"f","t":16}])"));
+    s.responses.push_back(ok("[]"));                                        // the end
     auto listing = s.start(request(k_base + "/admin"), "");
-    CHECK(s.drain(*listing) == std::vector<std::size_t>{2, 1, 1, 0});
-    REQUIRE(s.sent.size() == 4);
+    CHECK(s.drain(*listing) == std::vector<std::size_t>{2, 1, 1, 0, 2, 0, 0});
+    REQUIRE(s.sent.size() == 7);
     CHECK(s.sent[1].url == k_base + "/admin?mintime=11");
     CHECK(s.sent[2].url == k_base + "/admin?mintime=12");
     CHECK(s.sent[3].url == k_base + "/admin?mintime=14");
+    CHECK(s.sent[4].url == k_base + "/admin?mintime=15");
+    CHECK(s.sent[5].url == k_base + "/admin?mintime=16");
+    CHECK(s.sent[6].url == k_base + "/admin?mintime=17");
   }
 }
 
