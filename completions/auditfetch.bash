@@ -5,7 +5,7 @@
 # and profile names from `auditfetch config profiles` (with --config FILE), so new providers
 # and profiles complete without editing this file; the built-in providers' settings
 # (--domain, --org, --enterprise, --tenant-id, --environment-id, --region, --tenant, --aid,
-# --integrated-account-id, ...) are listed here.
+# --integrated-account-id, --application, --subdomain, --api-host, ...) are listed here.
 
 # Print the provider names, user definitions from --providers-dir DIR on the line included.
 _auditfetch_providers() {
@@ -45,6 +45,31 @@ _auditfetch_profiles() {
     command auditfetch config profiles "${config[@]}" 2>/dev/null
 }
 
+# Print the provider the line names (-p NAME, --provider NAME, --provider=NAME), else
+# AUDITFETCH_PROVIDER's.
+_auditfetch_provider() {
+    local i word provider=${AUDITFETCH_PROVIDER-}
+    for ((i = 1; i < COMP_CWORD; i++)); do
+        word=${COMP_WORDS[i]}
+        if [[ $word == -p || $word == --provider ]]; then
+            provider=${COMP_WORDS[i + 1]}
+            [[ $provider == = ]] && provider=${COMP_WORDS[i + 2]} # "--provider=NAME", split at "="
+        elif [[ $word == --provider=?* ]]; then
+            provider=${word#--provider=}
+        fi
+    done
+    printf '%s\n' "$provider"
+}
+
+# Print the values of --region for the provider on the line; all of them without one.
+_auditfetch_regions() {
+    case $(_auditfetch_provider) in
+        pingone) echo na eu asia ca au sg ;;
+        1password-*) echo com ent ca eu ;;
+        *) echo na eu asia ca au sg com ent ;;
+    esac
+}
+
 _auditfetch() {
     local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
     COMPREPLY=()
@@ -81,6 +106,9 @@ _auditfetch() {
         --tenant --requested-for --requested-by --regarding-identity
         --aid --use-all-permitted-aids
         --integrated-account-id --organization-id
+        --application --user-key --credentials-file --subject
+        --subdomain --email
+        --api-host
         --token-file --token-url --ca-file --timeout --retries
         -o --output --fields --no-remote-data -v --verbose -q --quiet
         --config --profile'
@@ -149,14 +177,20 @@ _auditfetch() {
                 return
                 ;;
             --region)
-                mapfile -t COMPREPLY < <(compgen -W 'na eu asia ca au sg' -- "$cur")
+                mapfile -t COMPREPLY < <(compgen -W "$(_auditfetch_regions)" -- "$cur")
+                return
+                ;;
+            --application)
+                mapfile -t COMPREPLY < <(compgen -W 'login admin token saml drive groups user_accounts
+                    mobile rules chrome context_aware_access access_transparency calendar meet gcp
+                    jamboard data_studio' -- "$cur")
                 return
                 ;;
             --use-all-permitted-aids)
                 mapfile -t COMPREPLY < <(compgen -W 'true false' -- "$cur")
                 return
                 ;;
-            --token-file | --ca-file | --state | --config)
+            --token-file | --ca-file | --state | --config | --credentials-file)
                 compopt -o filenames 2>/dev/null
                 mapfile -t COMPREPLY < <(compgen -f -- "$cur")
                 return
@@ -164,6 +198,7 @@ _auditfetch() {
             --base-url | --domain | --org | --enterprise | --tenant-id | \
                 --environment-id | --tenant | --requested-for | --requested-by | \
                 --regarding-identity | --aid | --integrated-account-id | --organization-id | \
+                --user-key | --subject | --subdomain | --email | --api-host | \
                 --token-url | --timeout | --retries | --fields | \
                 --since | --until | --action | --actor-id | --entity | --entity-type | \
                 --filter | --param | --limit | --page-size | --overlap | --interval)

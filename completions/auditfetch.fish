@@ -36,6 +36,33 @@ function __auditfetch_profiles
     command auditfetch config profiles $config 2>/dev/null
 end
 
+# The values of --region for the provider on the line (else AUDITFETCH_PROVIDER's); all of
+# them without one.
+function __auditfetch_regions
+    set -l provider $AUDITFETCH_PROVIDER
+    set -l words (commandline -opc)
+    for i in (seq (count $words))
+        if contains -- $words[$i] -p --provider; and test $i -lt (count $words)
+            set provider $words[(math $i + 1)]
+        else if string match -q -- '--provider=?*' $words[$i]
+            set provider (string replace -- --provider= '' $words[$i])
+        end
+    end
+    set -l pingone na\tapi.pingone.com eu\tapi.pingone.eu asia\tapi.pingone.asia ca\tapi.pingone.ca \
+        au\tapi.pingone.com.au sg\tapi.pingone.sg
+    set -l onepassword com\tevents.1password.com ent\tevents.ent.1password.com ca\tevents.1password.ca \
+        eu\tevents.1password.eu
+    switch "$provider"
+        case pingone
+            printf '%s\n' $pingone
+        case '1password-*'
+            printf '%s\n' $onepassword
+        case '*'
+            printf '%s\n' na\tpingone eu\t'pingone, 1password-*' asia\tpingone ca\t'pingone, 1password-*' \
+                au\tpingone sg\tpingone com\t'1password-*' ent\t'1password-*'
+    end
+end
+
 # config show|check take the options of list
 function __auditfetch_config_fetching
     __fish_seen_subcommand_from config; and __fish_seen_subcommand_from show check
@@ -60,12 +87,12 @@ complete -c auditfetch -n "not __fish_seen_subcommand_from $commands" -l version
 complete -c auditfetch -n $fetching -s p -l provider -x -a '(__auditfetch_providers)' -d Provider
 complete -c auditfetch -n $fetching -l base-url -x -d 'Replace the API base URL'
 complete -c auditfetch -n "__fish_seen_subcommand_from $commands" -l providers-dir -x -a '(__fish_complete_directories)' -d 'Also load provider definitions from DIR'
-complete -c auditfetch -n $fetching -l domain -x -d 'okta: Okta org domain, e.g. acme.okta.com'
+complete -c auditfetch -n $fetching -l domain -x -d "auth0: Auth0 tenant domain, e.g. acme.eu.auth0.com (or the tenant's custom domain); okta: Okta org domain, e.g. acme.okta.com"
 complete -c auditfetch -n $fetching -l org -x -d 'github: organization login (not with --enterprise)'
 complete -c auditfetch -n $fetching -l enterprise -x -d 'github: enterprise slug or id (not with --org)'
 complete -c auditfetch -n $fetching -l tenant-id -x -d 'entra-audits, entra-signins: Microsoft Entra tenant id'
 complete -c auditfetch -n $fetching -l environment-id -x -d 'pingone: PingOne environment ID'
-complete -c auditfetch -n $fetching -l region -x -a 'na eu asia ca au sg' -d 'pingone: PingOne region'
+complete -c auditfetch -n $fetching -l region -x -a '(__auditfetch_regions)' -d "1password-audit, 1password-item-usages, 1password-signins: the 1Password account's region: com (1password.com), ent (ent.1password.com), ca, eu; pingone: PingOne region: the API and auth host"
 complete -c auditfetch -n $fetching -l tenant -x -d 'sailpoint: SailPoint tenant name'
 complete -c auditfetch -n $fetching -l requested-for -x -d 'sailpoint: only activities requested for this identity id (or me)'
 complete -c auditfetch -n $fetching -l requested-by -x -d 'sailpoint: only activities requested by this identity id (or me)'
@@ -74,6 +101,13 @@ complete -c auditfetch -n $fetching -l aid -x -d 'thousandeyes: ThousandEyes acc
 complete -c auditfetch -n $fetching -l use-all-permitted-aids -x -a 'true false' -d 'thousandeyes: also read every other permitted account group'
 complete -c auditfetch -n $fetching -l integrated-account-id -x -d 'truto: Truto integrated account ID'
 complete -c auditfetch -n $fetching -l organization-id -x -d 'truto: organization to read'
+complete -c auditfetch -n $fetching -l application -x -a 'login admin token saml drive groups user_accounts mobile rules chrome context_aware_access access_transparency calendar meet gcp jamboard data_studio' -d 'google-workspace: the application whose activities to read: login, admin, token, saml, drive, groups, user_accounts, ...'
+complete -c auditfetch -n $fetching -l user-key -x -d "google-workspace: whose activities: all, a user's primary email or profile id"
+complete -c auditfetch -n $fetching -l credentials-file -r -F -d "google-workspace: the service account's JSON key file (its private key signs the token request)"
+complete -c auditfetch -n $fetching -l subject -x -d 'google-workspace: the admin the service account acts for (domain-wide delegation), e.g. admin@example.com'
+complete -c auditfetch -n $fetching -l subdomain -x -d 'zendesk: Zendesk subdomain: acme for https://acme.zendesk.com'
+complete -c auditfetch -n $fetching -l email -x -d "zendesk: the admin's email address the API token belongs to (Basic {email}/token)"
+complete -c auditfetch -n $fetching -l api-host -x -d "duo-admin, duo-auth: the Duo account's API hostname, e.g. api-deadbeef.duosecurity.com"
 
 # Credentials
 complete -c auditfetch -n $fetching -l token-file -r -F -d 'Read the bearer token from FILE'

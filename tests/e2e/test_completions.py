@@ -60,6 +60,13 @@ def defined_options(text: str) -> set[str]:
     return options
 
 
+def region_choices(binary: Path, provider: str) -> set[str]:
+    """The values `auditfetch providers PROVIDER` allows for --region (none without it)."""
+    text = run([str(binary), "providers", provider]).stdout
+    match = re.search(r"^  --region .*one of ([a-z|]+)\)$", text, re.MULTILINE)
+    return set(match.group(1).split("|")) if match else set()
+
+
 def shell_environment(path_first: str | None, home: str, extra: dict[str, str] | None = None) -> dict[str, str]:
     """A clean environment: its own HOME and XDG directories (no user config or definitions),
     PATH with `path_first` (where `auditfetch` is) in front."""
@@ -273,6 +280,18 @@ class CompletionChecks:
         self.assertEqual(set(self.complete("auditfetch tail --output ")), FORMATS)
         self.assertEqual(set(self.complete("auditfetch list -o nd")), {"ndjson"})
 
+    def test_region_offers_the_regions_of_the_provider_on_the_line(self) -> None:
+        """pingone and the 1Password streams have different regions; without -p, all of them."""
+        names = run([str(self.binary), "providers", "--names"]).stdout.split()
+        pingone, onepassword = region_choices(self.binary, "pingone"), region_choices(self.binary, "1password-audit")
+        self.assertEqual(pingone, {"na", "eu", "asia", "ca", "au", "sg"})
+        self.assertEqual(onepassword, {"com", "ent", "ca", "eu"})
+        self.assertEqual(set(self.complete("auditfetch list -p pingone --region ")), pingone)
+        self.assertEqual(set(self.complete("auditfetch tail --provider 1password-signins --region ")), onepassword)
+        self.assertEqual(set(self.complete("auditfetch get -p 1password-audit --region e")), {"ent", "eu"})
+        everything = set().union(*(region_choices(self.binary, name) for name in names))
+        self.assertEqual(set(self.complete("auditfetch list --region ")), everything)
+
     def test_profile_names_come_from_the_config_file(self) -> None:
         if "--profile" not in self.list_options():
             self.skipTest("this auditfetch has no --profile")
@@ -333,8 +352,6 @@ class BashTest(ShellTestCase):
     def test_output_after_an_equals_sign_offers_the_formats(self) -> None:
         self.assertEqual(set(self.completer.complete(["auditfetch", "list", "--output", "=", ""])), FORMATS)
 
-    def test_region_offers_the_regions(self) -> None:
-        self.assertEqual(set(self.complete("auditfetch list --region ")), {"na", "eu", "asia", "ca", "au", "sg"})
 
     def test_file_options_complete_files(self) -> None:
         self.assertIn("CMakeLists.txt", self.complete("auditfetch list --token-file CMake"))
@@ -364,8 +381,6 @@ class ZshTest(ShellTestCase):
         finally:
             other.close()
 
-    def test_region_offers_the_regions(self) -> None:
-        self.assertEqual(set(self.complete("auditfetch list --region ")), {"na", "eu", "asia", "ca", "au", "sg"})
 
 
 class FishTest(ShellTestCase):
@@ -379,8 +394,6 @@ class FishTest(ShellTestCase):
         offered = self.completer.complete("auditfetch list -p ", env={"AUDITFETCH_PROVIDERS_DIR": str(self.definitions)})
         self.assertIn("pingtwo", offered)
 
-    def test_region_offers_the_regions(self) -> None:
-        self.assertEqual(set(self.complete("auditfetch list --region ")), {"na", "eu", "asia", "ca", "au", "sg"})
 
 
 del ShellTestCase  # a base, not a test of its own
