@@ -18,6 +18,7 @@ int run_list(const ListOptions& options, const Registry& registry, Environment& 
   auto query = make_query(options.query, now);
   const auto overlap = parse_duration(options.overlap, "--overlap");
   auto checkpoint = open_checkpoint(options, *stages);
+  query.keeps_continuation = checkpoint && spec.list.resume;
   // A checkpoint takes precedence over --since: the run starts where the last one stopped.
   if (checkpoint && checkpoint->high_water)
     query.since = checkpoint->resume_from(overlap);

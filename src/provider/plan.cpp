@@ -179,7 +179,7 @@ ListPlan plan_list(const ProviderContext& context, const Query& query, Timestamp
                 fmt::format("use 1 to {}", ps.max));
   // With everything evaluated by the server, a small --limit needs only a small page; not
   // where the continuation is kept as a resume point (it would keep the small page size).
-  if (!ps.param.empty() && query.limit && plan.local.empty() && !list.resume)
+  if (!ps.param.empty() && query.limit && plan.local.empty() && !query.keeps_continuation)
     plan.page_size = std::min(plan.page_size, std::max<std::size_t>(*query.limit, 1));
 
   std::vector<std::pair<std::string, std::string>> params;

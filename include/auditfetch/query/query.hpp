@@ -38,6 +38,9 @@ struct Query {
   std::vector<std::pair<std::string, std::string>> params; // raw query passthrough
   std::optional<std::size_t> limit;
   std::optional<std::size_t> page_size;
+  // The API's continuation will be kept as a resume point (--state): the page size it carries
+  // must not shrink to a small --limit, or every later run would read pages that small.
+  bool keeps_continuation = false;
 };
 
 // The query the flags describe; relative times count back from `now`. Throws Error(usage)
