@@ -60,3 +60,56 @@ class LayeringTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+def code_only(text: str) -> str:
+    """C++ source without comments and string literals: what decides behaviour."""
+    out, i, n = [], 0, len(text)
+    while i < n:
+        if text.startswith("//", i):
+            i = text.find("\n", i) if "\n" in text[i:] else n
+        elif text.startswith("/*", i):
+            end = text.find("*/", i + 2)
+            i = n if end < 0 else end + 2
+        elif text.startswith('R"(', i):
+            end = text.find(')"', i + 3)
+            i = n if end < 0 else end + 2
+        elif text[i] in "\"'":
+            quote, i = text[i], i + 1
+            while i < n and text[i] != quote:
+                i += 2 if text[i] == "\\" else 1
+            i += 1
+        else:
+            out.append(text[i])
+            i += 1
+    return "".join(out)
+
+
+class NoProviderInEngineTest(unittest.TestCase):
+    """Providers are definitions: no built-in provider's name decides anything in src/ or
+    include/ (it may appear in comments, help examples and messages only)."""
+
+    def names(self) -> list[str]:
+        import json
+        words = set()
+        for path in (REPO / "providers").glob("*.json"):
+            name = json.loads(path.read_text(encoding="utf-8"))["name"]
+            words.update({name, name.split("-")[0]})  # google-workspace and google, duo-auth and duo
+        return sorted(words | {"onepassword"})
+
+    def test_no_built_in_provider_is_named_in_engine_code(self) -> None:
+        import re
+        pattern = re.compile(r"\b(" + "|".join(re.escape(n) for n in self.names()) + r")\b", re.IGNORECASE)
+        found = []
+        for path in sorted([*(REPO / "src").rglob("*.[ch]pp"), *(REPO / "include").rglob("*.hpp")]):
+            code = code_only(path.read_text(encoding="utf-8"))
+            for number, line in enumerate(code.splitlines(), 1):
+                if pattern.search(line):
+                    found.append(f"{path.relative_to(REPO)}:{number}: {line.strip()}")
+        self.assertEqual(found, [])
+
+    def test_the_check_sees_a_name_in_code(self) -> None:
+        # The stripping keeps code: a provider named in a condition is found.
+        code = code_only('if (spec.name == "okta") { /* okta */ } // okta\nbool okta_mode = true;\n')
+        self.assertNotIn('"okta"', code)
+        self.assertIn("okta_mode", code)
