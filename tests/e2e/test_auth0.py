@@ -5,10 +5,13 @@ with a JSON body carrying the audience https://{domain}/api/v2/; GET /api/v2/log
 token. Two modes: a search (`q` in Lucene syntax, `sort`, `per_page`, capped at 1,000 results),
 and checkpoint paging (`from=<log_id>&take=N`, ascending by log_id, every other parameter
 ignored, unlimited, the Link header's rel="next"; an empty page links to itself). The definition
-asks for the first page by search (`date:[SINCE TO UNTIL}` and the type codes, `sort=date:1`),
-then pages by checkpoint from the smallest log_id of that page, and keeps the checkpoint link as
-the resume point of --state. log_id grows with the time Auth0 stored a record, which may differ
-from its `date`.
+asks for the first page by search (`date:[SINCE TO UNTIL}` and the type codes, `sort=log_id:1`),
+then pages by checkpoint from the largest log_id of that page (the search's page holds the
+smallest ids of the window, so nothing is passed over and nothing read twice), and keeps the
+checkpoint link as the resume point of --state (not after a run bounded by --until, whose
+continuation would stay bounded). Records therefore come in log_id order. log_id grows with the
+time Auth0 stored a record, which may differ from its `date`. Only the first page carries `q`,
+so --filter (a native query no later page would honour) is refused.
 
 Expected values come from tests/fixtures/auth0/activities.json, Auth0's type codes and the
 emulator's parser of Auth0's query syntax, never from auditfetch's own output.
@@ -39,6 +42,7 @@ from test_tail import TailProcess
 sys.dont_write_bytecode = True  # keep tests/emulator free of __pycache__
 sys.path.insert(0, str(harness.REPO / "tests" / "emulator"))
 import auth0_query  # noqa: E402  (the emulator's parser: what Auth0's log search would accept)
+import auth0 as auth0_emulator  # noqa: E402  (Auth0's schema of the logs parameters, as the emulator keeps it)
 
 LOGS = "/api/v2/logs"
 TOKEN_PATH = "/oauth/token"
@@ -99,16 +103,21 @@ def expected_activity(r: dict[str, Any], remote_data: bool = True) -> dict[str, 
 
 
 def by_date(records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The search's order for sort=date:1 (ties by log_id)."""
+    """Records by date (ties by log_id)."""
     return sorted(records, key=lambda r: (parse_time(r["date"]) // 1_000_000, r["log_id"]))
+
+
+def by_log_id(records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The listing's order: the search's for sort=log_id:1, then checkpoint pages ascending by log_id."""
+    return sorted(records, key=lambda r: r["log_id"])
 
 
 def truth(records: Iterable[dict[str, Any]] = RECORDS, since: str | None = SINCE, until: str | None = UNTIL,
           actions: Iterable[str] = (), actor: str | None = None) -> list[str]:
-    """Ids, by date, of the records the unified filters select (since inclusive, until exclusive)."""
+    """Ids, by log_id, of the records the unified filters select (since inclusive, until exclusive)."""
     wanted = set(actions)
     out = []
-    for r in by_date(records):
+    for r in by_log_id(records):
         t = parse_time(r["date"])
         if (since and t < parse_time(since)) or (until and t >= parse_time(until)):
             continue
@@ -185,7 +194,7 @@ class Auth0Case(ProviderCase):
 class MappingTest(Auth0Case):
     def test_every_record_maps_to_the_unified_schema_field_by_field(self) -> None:
         activities = self.activities(self.list())
-        self.assertEqual([a["id"] for a in activities], truth())  # one searched page, by date
+        self.assertEqual([a["id"] for a in activities], truth())  # one searched page, by log_id
         for activity in activities:
             with self.subTest(activity["id"], type=BY_ID[activity["id"]]["type"]):
                 self.assertUnifiedShape(activity, "auth0")
@@ -264,13 +273,16 @@ class RequestTest(Auth0Case):
         self.assertEqual(self.ids(result), truth()[:1])
         self.assertEqual(self.emu.requests(TOKEN_PATH), [])
         self.assertEqual([r["headers"]["Authorization"] for r in self.logs()], [f"Bearer {TOKEN}"])
+        # no --state keeps a resume point, so the page shrinks to the --limit
+        self.assertEqual(self.logs()[0]["params"]["per_page"], ["1"])
 
-    def test_the_first_request_is_a_search_by_date_oldest_first(self) -> None:
+    def test_the_first_request_is_a_search_of_the_window_by_log_id_oldest_first(self) -> None:
         result = self.list("-v")
         self.assertEqual(self.ids(result), truth())
+        self.assertNotEqual(truth(), [r["log_id"] for r in by_date(BY_ID[i] for i in truth())])  # not by date
         first_request = self.logs()[0]
         q = "date:[2024-05-01T00:00:00.000Z TO 2024-06-01T00:00:00.000Z}"
-        self.assertEqual(first_request["params"], {"q": [q], "per_page": ["100"], "sort": ["date:1"]})
+        self.assertEqual(first_request["params"], {"q": [q], "per_page": ["100"], "sort": ["log_id:1"]})
         self.assertEqual(auth0_query.parse(q), auth0_query.Range("date", "2024-05-01T00:00:00.000Z",
                                                                  "2024-06-01T00:00:00.000Z", True, False))
         self.assertEqual(self.pushdown(result, "auth0"), ({"since", "until"}, set()))
@@ -281,7 +293,7 @@ class RequestTest(Auth0Case):
         self.emu.clear_requests()
         result = self.list(since=None, until=None)
         self.assertIdsOnce(self.activities(result), truth(since=None, until=None))
-        self.assertEqual(self.logs()[0]["params"], {"per_page": ["100"], "sort": ["date:1"]})
+        self.assertEqual(self.logs()[0]["params"], {"per_page": ["100"], "sort": ["log_id:1"]})
 
     def test_actions_become_type_clauses_anded_with_the_window(self) -> None:
         window = "date:[2024-05-01T00:00:00.000Z TO 2024-06-01T00:00:00.000Z}"
@@ -306,15 +318,24 @@ class RequestTest(Auth0Case):
                 self.assertEqual(q.startswith(window + " AND ("), len(types) > 1)
                 auth0_query.parse(q)  # what Auth0 accepts
 
-    def test_a_native_filter_selects_only_what_it_says(self) -> None:
-        # --filter is AND-ed into the search's q; the checkpoint pages that follow ignore q, and
-        # auditfetch cannot evaluate Lucene itself: records the filter excludes must not come
-        window = "date:[2024-05-01T00:00:00.000Z TO 2024-06-01T00:00:00.000Z}"
-        result = self.list("--action", "login", "--filter", 'connection:"google-oauth2"')
-        expected = [i for i in truth(actions=["login"]) if BY_ID[i]["connection"] == "google-oauth2"]
-        self.assertEqual(len(expected), 2)
-        self.assertEqual(self.logs()[0]["params"]["q"], [f'{window} AND type:"s" AND (connection:"google-oauth2")'])
-        self.assertEqual(self.ids(result), expected)
+    def test_a_native_filter_is_refused_without_a_request(self) -> None:
+        # --filter could reach the search's q only; the checkpoint pages that follow ignore q, and
+        # auditfetch cannot evaluate Lucene itself: records the filter excludes would come anyway
+        bearer = self.bearer()
+        self.emu.clear_requests()
+        checkpoint = self.replay({"path": LOGS, "query": f"from={'0' * 56}&take=100&q=type%3A%22s%22"}, bearer)
+        self.assertNotEqual({r["type"] for r in checkpoint.json()}, {"s"})  # q is ignored there
+        self.emu.clear_requests()
+        for native in ('connection:"google-oauth2"', "type:s~", "nosuch:x"):
+            with self.subTest(filter=native):
+                result = self.list("--action", "login", "--filter", native)
+                self.assertOneErrorLine(result, 2, "sends its query with the first page only")
+                self.assertEqual(self.errorLine(result), (
+                    "auditfetch: error: --filter: auth0 sends its query with the first page only (later pages "
+                    "follow a checkpoint), so a native filter would not hold for the rest (use the unified filters "
+                    "(--action, --actor-id, --entity, ...): they are also applied locally)"))
+                self.assertEqual(result.stdout, "")
+                self.assertEqual(self.emu.requests(), [])
 
     def test_actor_and_entity_are_applied_locally(self) -> None:
         actor = "auth0|6634a1f0c2e5b7d9e1f00001"
@@ -340,17 +361,19 @@ class RequestTest(Auth0Case):
 
 
 class PagingTest(Auth0Case):
-    def test_search_then_checkpoint_from_the_smallest_log_id_then_the_link_header(self) -> None:
+    def test_search_then_checkpoint_from_the_largest_log_id_then_the_link_header(self) -> None:
         bearer = self.bearer()
         result = self.list("--page-size", "10", until=None)
-        self.assertIdsOnce(self.activities(result), truth(until=None))
+        self.assertEqual(self.ids(result), truth(until=None))  # each once, by log_id
         requests = self.logs()
-        # the search, then the 43 other ids by tens (10, 10, 10, 10, 3), then the empty page
-        self.assertEqual(len(requests), 7)
+        # the search, then the other ids by tens (no id of the searched page again), then the empty page
+        others = len(truth(until=None)) - 10
+        self.assertEqual(others, 34)
+        self.assertEqual(len(requests), 1 + -(-others // 10) + 1)
         searched = self.replay(requests[0], bearer).json()
         self.assertEqual([r["log_id"] for r in searched], truth(until=None)[:10])
-        smallest = min(r["log_id"] for r in searched)
-        self.assertEqual(requests[1]["params"], {"from": [smallest], "take": ["10"]})
+        largest = max(r["log_id"] for r in searched)
+        self.assertEqual(requests[1]["params"], {"from": [largest], "take": ["10"]})
         for number in range(1, len(requests)):
             reply = self.replay(requests[number], bearer)
             if number + 1 < len(requests):
@@ -380,8 +403,8 @@ class PagingTest(Auth0Case):
                 self.assertIdsOnce(self.activities(self.list("--page-size", str(size))), truth())
 
     def test_a_record_dated_after_the_first_page_but_stored_before_it_is_not_lost(self) -> None:
-        # 09:00:01.2 (stored 09:00:04.1) is the first page of one; 09:00:02 was stored at 09:00:02.5,
-        # before it, so a checkpoint from the first page's log_id passes over it
+        # 09:00:01.2 was stored at 09:00:04.1, after 09:00:02 (stored 09:00:02.5): by date the first
+        # page of one would be 09:00:01.2, and a checkpoint from its log_id would pass over 09:00:02
         window = ("2024-05-20T09:00:00Z", "2024-05-20T10:00:00Z")
         expected = truth(since=window[0], until=window[1])
         self.assertEqual(len(expected), 3)
@@ -393,7 +416,7 @@ class PagingTest(Auth0Case):
 
     def test_a_busy_tenant_loses_no_record_stored_sooner_than_a_full_first_page(self) -> None:
         # 100 logins in the first tenth of a second, each stored 5 s later; one more at 0.2 s,
-        # stored at once: its log_id is below every id of the (full) searched page
+        # stored at once: its log_id is below every id of the burst, though its date is after them
         burst = batch("2024-06-10T00:00:00Z", 100, 1, step_ms=1, stored_after_ms=5000)
         quick = new_record(LOGIN, "2024-06-10T00:00:00.200Z", 500, stored="2024-06-10T00:00:00.300Z")
         self.emu.add_activities("auth0", burst + [quick])
@@ -409,24 +432,25 @@ class PagingTest(Auth0Case):
         # the search's cap (page * per_page past 1,000) is never reached: one searched page only
         self.assertEqual([r for r in requests if "q" in r["params"]], requests[:1])
         self.assertTrue(all("page" not in r["params"] for r in requests))
-        self.assertEqual(len(requests), 14)  # the search, 1,149 more by hundreds (12 pages), the empty page
+        self.assertEqual(len(requests), 13)  # the search, 1,050 more by hundreds (11 pages), the empty page
 
     def test_until_ends_the_checkpoint_paging_at_a_page_entirely_past_it(self) -> None:
         later = batch("2024-06-05T00:00:00Z", 300, 3000, step_ms=1000)
         self.emu.add_activities("auth0", later)
         until = "2024-05-14T00:00:00Z"
         expected = truth(since=SINCE, until=until)
-        # the oracle: checkpoint pages of five from the searched page's smallest id, in log_id
-        # order, up to and including the first whose every date is at or past --until
+        # the oracle: checkpoint pages of five from the searched page's largest id (the window's
+        # five smallest ids), in log_id order, up to and including the first whose every date is
+        # at or past --until
         ordered = sorted(RECORDS + later, key=lambda r: r["log_id"])
-        start = min(expected[:5])
+        start = max(expected[:5])
         rest = [r for r in ordered if r["log_id"] > start]
         pages = 0
         for i in range(0, len(rest), 5):
             pages += 1
             if all(parse_time(r["date"]) >= parse_time(until) for r in rest[i:i + 5]):
                 break
-        self.assertEqual(pages, 6)
+        self.assertEqual(pages, 5)
         result = self.list("--page-size", "5", until=until)
         self.assertIdsOnce(self.activities(result), expected)
         requests = self.logs()
@@ -527,19 +551,22 @@ class ErrorTest(Auth0Case):
             "credentials from AUTH0_CLIENT_ID/AUTH0_CLIENT_SECRET work but may not read audit activity; check the "
             "role or scopes granted to them)"))
 
-    def test_a_query_auth0_refuses_exits_2_with_its_message(self) -> None:
-        for native in ("type:s~", "nosuch:x"):
-            with self.subTest(filter=native):
+    def test_a_request_auth0_refuses_exits_2_with_its_message(self) -> None:
+        # --filter is refused before any request (RequestTest); a parameter Auth0's schema rejects
+        # still reaches it: its 400 invalid_query_string is a usage error
+        cases = [("include_totals=maybe", "Expected type boolean but found type string", "include_totals"),
+                 ("take=0", "Value 0 is less than minimum 1", "take")]
+        for param, detail, name in cases:
+            with self.subTest(param=param):
                 self.emu.clear_requests()
-                result = self.list("--filter", native)
-                q = self.logs()[0]["params"]["q"][0]
-                with self.assertRaises(auth0_query.QueryError) as refusal:
-                    auth0_query.parse(q)
+                result = self.list("--param", param)
                 self.assertOneErrorLine(result, 2, "invalid_query_string")
                 self.assertEqual(self.errorLine(result), self.page1(
-                    f"the API rejected the request (400): invalid_query_string: The search query string has an "
-                    f"error: {refusal.exception} (check --filter, --param and the filter flags; -v shows the request)"))
+                    f"the API rejected the request (400): invalid_query_string: Query validation error: '{detail}' "
+                    f"on property {name} ({auth0_emulator.PARAMS[name][1]}). (check --filter, --param and the "
+                    f"filter flags; -v shows the request)"))
                 self.assertEqual(len(self.logs()), 1)
+                self.assertEqual(self.logs()[0]["params"][name], [param.partition("=")[2]])
 
     def test_the_x_ratelimit_reset_of_a_429_is_waited_for(self) -> None:
         reset = int(time.time()) + 3
@@ -721,10 +748,67 @@ class StateTest(Auth0Case):
         until = "2024-05-14T00:00:00Z"
         first = self.run_state("--page-size", "5", until=until)
         self.assertIdsOnce(self.activities(first), truth(until=until))
-        self.assertLessEqual(parse_time(self.state()["high_water"]), parse_time(until))
-        second = self.run_state("--page-size", "5")
+        state = self.state()
+        self.assertLessEqual(parse_time(state["high_water"]), parse_time(until))
+        # its continuation stays bounded by --until: no resume point; what it read past --until
+        # (a page of five goes past it) is not remembered
+        self.assertNotIn("resume", state)
+        self.assertTrue(any(parse_time(r["date"]) >= parse_time(until) for r in by_log_id(RECORDS)
+                            if r["log_id"] <= self.logs()[-1]["params"]["from"][0]))
+        self.assertLessEqual(set(state["seen"]), set(truth(until=until)))
+        self.emu.clear_requests()
+        second = self.run_state("--page-size", "5", "-v")
         # everything from --until on that the first run read but did not print must come now
         self.assertIdsOnce(self.activities(second), truth(since=until, until=None))
+        since = format_ms(parse_time(state["high_water"]) - OVERLAP_NS)
+        self.assertEqual(self.logs()[0]["params"]["q"], [f"date:[{since} TO *]"])  # from the time
+
+    def test_a_run_with_until_starts_from_the_time_not_the_saved_resume_point(self) -> None:
+        self.assertIdsOnce(self.activities(self.run_state()), truth(until=None))
+        state = self.state()
+        saved = state["resume"]["url"]
+        inside = new_record(LOGIN, "2024-06-02T00:00:00.000Z", 1, stored="2024-06-02T00:00:00.000Z")
+        past = new_record(LOGIN, "2024-06-04T00:00:00.000Z", 2, stored="2024-06-04T00:00:00.000Z")
+        self.emu.add_activities("auth0", [inside, past])
+        self.emu.clear_requests()
+        until = "2024-06-03T00:00:00Z"
+        result = self.run_state("-v", until=until)
+        self.assertEqual(self.activities(result), [expected_activity(inside)])
+        self.assertIn("auditfetch: auth0: --until bounds this run; starting from the time, not the saved resume "
+                      "point", result.stderr.splitlines())
+        requests = self.logs()
+        self.assertNotEqual(self.url_of(requests[0]), saved)
+        since = format_ms(parse_time(state["high_water"]) - OVERLAP_NS)
+        self.assertEqual(requests[0]["params"]["q"], [f"date:[{since} TO {format_ms(parse_time(until))}}}"])
+        after = self.state()
+        self.assertNotIn("resume", after)
+        self.assertEqual(after["high_water"], ms(inside["date"]))  # not moved to the record past --until
+        self.assertNotIn(past["log_id"], after["seen"])
+        # a later run with a later --until prints what this one read past its end
+        self.assertEqual(self.ids(self.run_state(until="2024-06-05T00:00:00Z")), [past["log_id"]])
+
+    def test_the_ids_of_a_partly_printed_page_stay_until_the_resume_point_moves(self) -> None:
+        everything = truth(until=None)
+        first = self.run_state("--limit", "5")
+        self.assertEqual(self.ids(first), everything[:5])
+        [search] = self.logs()
+        self.assertEqual(search["params"]["per_page"], ["100"])  # the resume point keeps the page size
+        state = self.state()
+        self.assertEqual(state["resume"]["url"], self.url_of(search))  # that page, to be read again
+        # the five printed ids stay, though they span more than the overlap before the high-water mark
+        printed = [BY_ID[i] for i in everything[:5]]
+        self.assertLess(min(parse_time(r["date"]) for r in printed),
+                        max(parse_time(r["date"]) for r in printed) - OVERLAP_NS)
+        self.assertLessEqual(set(everything[:5]), set(state["seen"]))
+        self.emu.clear_requests()
+        second = self.run_state("-v")
+        self.assertEqual(self.ids(second), everything[5:])
+        self.assertEqual(self.url_of(self.logs()[0]), self.url_of(search))
+        # the resume point has moved on: ids are kept for the overlap only
+        after = self.state()
+        self.assertNotEqual(after["resume"]["url"], self.url_of(search))
+        horizon = parse_time(after["high_water"]) - OVERLAP_NS
+        self.assertEqual(set(after["seen"]), {i for i in everything if parse_time(BY_ID[i]["date"]) >= horizon})
 
     def test_tail_continues_from_the_link_list_saved(self) -> None:
         self.assertIdsOnce(self.activities(self.run_state()), truth(until=None))

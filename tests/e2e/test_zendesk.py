@@ -43,9 +43,11 @@ ENV = {"ZENDESK_EMAIL": ZENDESK_EMAIL, "ZENDESK_API_TOKEN": TOKEN}
 BASIC = "Basic " + base64.b64encode(f"{ZENDESK_EMAIL}/token:{TOKEN}".encode()).decode()
 CREATED = "filter[created_at][]"
 
-# The definition's action table, as PROVIDERS-DIRECT.md section 6 states it: login, and the
-# user lifecycle from create/update/destroy on a source of type "user".
+# The definition's action table, as PROVIDERS-DIRECT.md section 6 states it: login, the user
+# lifecycle from create/update/destroy on a source of type "user", and the same on any other
+# source (and exported) as the unified create/updated/destroy/exported.
 USER_ACTIONS = {"create": "user_created", "update": "user_updated", "destroy": "user_deleted"}
+OTHER_ACTIONS = {"create": "create", "update": "updated", "destroy": "destroy", "exported": "exported"}
 
 
 # --------------------------------------------------------------------------- oracles
@@ -56,7 +58,7 @@ def expected_action(r: dict[str, Any]) -> str:
         return "login"
     if r.get("source_type") == "user" and r["action"] in USER_ACTIONS:
         return USER_ACTIONS[r["action"]]
-    return r["action"]
+    return OTHER_ACTIONS.get(r["action"], r["action"])
 
 
 def text(value: Any) -> str | None:
@@ -196,7 +198,7 @@ class MappingTest(ZendeskCase):
             by_kind[(BY_ID[i]["action"], BY_ID[i]["source_type"] == "user")].add(a["action"])
         self.assertEqual(by_kind, {
             ("login", True): {"login"}, ("create", True): {"user_created"}, ("update", True): {"user_updated"},
-            ("destroy", True): {"user_deleted"}, ("create", False): {"create"}, ("update", False): {"update"},
+            ("destroy", True): {"user_deleted"}, ("create", False): {"create"}, ("update", False): {"updated"},
             ("destroy", False): {"destroy"}, ("exported", False): {"exported"}})
 
     def test_descriptions_fall_back_when_parts_are_missing(self) -> None:
@@ -293,7 +295,7 @@ class RequestTest(ZendeskCase):
         admin = str(ZENDESK_ADMIN_ID)
         cases = [
             (("--action", "login"), {"filter[action]": ["login"]}, truth(actions=["login"])),
-            # a native value outside the table is sent as it is and matches user and other sources
+            # a native value (no unified name) is sent as it is and matches user and other sources
             (("--action", "update"), {"filter[action]": ["update"]}, truth(actions=["update"])),
             # a rule with a condition pushes its native value, the condition is checked locally
             (("--action", "user_created"), {"filter[action]": ["create"]}, truth(actions=["user_created"])),
@@ -317,17 +319,23 @@ class RequestTest(ZendeskCase):
                 self.assertEqual(request["params"], {CREATED: ["2024-05-01T00:00:00Z", "2024-05-31T23:59:59Z"],
                                                      "page[size]": ["100"], **native})
 
-    def test_unified_actions_the_table_does_not_name_are_applied_locally(self) -> None:
-        # "destroy" and "exported" are unified names the table never produces from a rule, so the
-        # engine cannot know their native values: every record is read and the action checked here
-        for action in ("destroy", "exported"):
+    def test_unified_actions_of_other_sources_push_their_native_value(self) -> None:
+        # create/updated/destroy/exported come from rules without a condition, after the user rules:
+        # their native value is pushed down, and a user record the user rules claim is no "updated"
+        for action, native in (("create", "create"), ("updated", "update"), ("destroy", "destroy"),
+                               ("exported", "exported")):
             with self.subTest(action=action):
                 self.emu.clear_requests()
                 result = self.list("-v", "--action", action)
-                self.assertEqual(self.ids(result), truth(actions=[action]))
-                self.assertTrue(self.ids(result))
-                self.assertEqual(self.pushdown(result, "zendesk"), ({"since", "until"}, {"action"}))
-                self.assertNotIn("filter[action]", self.logs()[0]["params"])
+                expected = truth(actions=[action])
+                self.assertTrue(expected)
+                self.assertEqual(self.ids(result), expected)
+                self.assertEqual(self.pushdown(result, "zendesk"), ({"since", "until", "action"}, set()))
+                self.assertEqual(self.logs()[0]["params"]["filter[action]"], [native])
+        # what Zendesk answers to filter[action]=update holds user updates too; they are not "updated"
+        natives = truth(actions=["update"])
+        self.assertLess(set(truth(actions=["updated"])), set(natives))
+        self.assertTrue(all(BY_ID[i]["source_type"] == "user" for i in set(natives) - set(truth(actions=["updated"]))))
 
     def test_the_pushdown_line_and_the_entity_applied_locally(self) -> None:
         result = self.list("-v", "--entity", "9182736", "--actor-id", str(ZENDESK_ADMIN_ID))
@@ -359,6 +367,12 @@ class RequestTest(ZendeskCase):
 
     def test_limit_asks_for_a_page_of_that_size(self) -> None:
         result = self.list("--limit", "3")
+        self.assertEqual(self.ids(result), truth()[:3])
+        self.assertEqual([r["params"]["page[size]"] for r in self.logs()], [["3"]])
+        # with --state too: the definition keeps no resume point that would keep the small page size
+        with tempfile.TemporaryDirectory() as tmp:
+            self.emu.clear_requests()
+            result = self.list("--limit", "3", "--state", str(Path(tmp) / "zendesk.json"))
         self.assertEqual(self.ids(result), truth()[:3])
         self.assertEqual([r["params"]["page[size]"] for r in self.logs()], [["3"]])
 
@@ -451,6 +465,23 @@ class TimeTest(ZendeskCase):
         self.assertEqual(sent, ["2024-05-24T07:29:59Z", "2024-05-24T13:59:59Z"])
         self.assertEqual(ids, ["29184730004343", "29184730004242", "29184730004141", "29184730004040"])
 
+    def test_a_one_millisecond_window_sends_until_itself_and_is_exact_locally(self) -> None:
+        # the last second before --until would not be after the start: --until itself is sent (up to
+        # the next whole second as an end that must hold it), and the local filter trims the rest
+        pair = ["29184730004141", "29184730004040"]  # both at 2024-05-24T07:30:00Z
+        ids, sent = self.window("2024-05-24T07:30:00.000Z", "2024-05-24T07:30:00.001Z")
+        self.assertEqual(sent, ["2024-05-24T07:30:00Z", "2024-05-24T07:30:01Z"])
+        self.assertEqual(ids, pair)
+        # the pair is what Zendesk sends for the second before --until: one millisecond and ending at it
+        ids, sent = self.window("2024-05-24T07:29:59.999Z", "2024-05-24T07:30:00.000Z")
+        self.assertEqual(sent, ["2024-05-24T07:29:59Z", "2024-05-24T07:30:00Z"])
+        self.assertEqual([str(r["id"]) for r in self.replay(self.logs()[0])["audit_logs"]], pair)
+        self.assertEqual(ids, [])
+        # two milliseconds: the last second before --until is after the start again
+        ids, sent = self.window("2024-05-24T07:30:00.000Z", "2024-05-24T07:30:00.002Z")
+        self.assertEqual(sent, ["2024-05-24T07:30:00Z", "2024-05-24T07:30:00Z"])
+        self.assertEqual(ids, pair)
+
     def test_offsets_are_sent_in_utc(self) -> None:
         ids, sent = self.window("2024-05-24T09:30:00+02:00", "2024-05-24T10:00:00-04:00")
         self.assertEqual(sent, ["2024-05-24T07:30:00Z", "2024-05-24T13:59:59Z"])
@@ -506,8 +537,10 @@ class ErrorTest(ZendeskCase):
 
     def test_an_api_token_without_an_email_names_the_email_setting(self) -> None:
         result = self.list(env={"ZENDESK_EMAIL": None})
-        self.assertOneErrorLine(result, 2, "(set --email)")
-        self.assertIn("{email}", self.errorLine(result))
+        self.assertOneErrorLine(result, 2, "also need --email")
+        self.assertEqual(self.errorLine(result), "auditfetch: error: zendesk: credentials from ZENDESK_API_TOKEN "
+                                                 "also need --email (pass --email or set ZENDESK_EMAIL)")
+        self.assertEqual(result.stdout, "")
         self.assertEqual(self.emu.requests(), [])
 
     def test_no_credentials_name_both_token_variables(self) -> None:
@@ -692,6 +725,24 @@ class StateTest(ZendeskCase):
         self.emu.clear_requests()
         self.assertEqual(self.ids(self.list("--state", str(self.path), until=None)), [])
         self.assertEqual(len(self.logs()), 1)
+
+    def test_records_at_or_after_until_are_not_remembered(self) -> None:
+        # a one-millisecond window ending at 07:30:00 asks Zendesk up to 07:30:00 itself: the pair at
+        # 07:30:00 comes back, is not printed, not remembered and does not move the mark
+        pair = ["29184730004141", "29184730004040"]
+        since = "2024-05-24T07:29:59.999Z"
+        first = self.list("--state", str(self.path), since=since, until="2024-05-24T07:30:00.000Z")
+        self.assertEqual(self.ids(first), [])
+        self.assertEqual([str(r["id"]) for r in self.replay(self.logs()[0])["audit_logs"]], pair)
+        state = self.state()
+        self.assertIsNone(state["high_water"])
+        self.assertEqual(state["seen"], {})
+        # a later run with a later --until prints them
+        self.emu.clear_requests()
+        second = self.list("--state", str(self.path), since=since, until="2024-05-24T07:30:01Z")
+        self.assertEqual(self.ids(second), pair)
+        self.assertEqual(self.state()["high_water"], "2024-05-24T07:30:00.000Z")
+        self.assertEqual(set(self.state()["seen"]), set(pair))
 
     def test_a_run_failing_on_a_later_page_keeps_the_mark_and_skips_what_it_printed(self) -> None:
         self.emu.faults({"path": LOGS + "$", "kind": "status", "status": 500, "skip": 1, "times": 1})
