@@ -1,6 +1,6 @@
 // Fuzz filter-expression building: flag values → Query → each built-in provider's plan, so
 // every dialect a built-in definition names (SCIM, collection `filters`, OData, a search
-// phrase, query parameters) and every time format of its window.
+// phrase, Lucene, query parameters) and every time format of its window.
 //
 // Input: lines "FLAG VALUE" as on the command line, e.g. "--actor-id u-1"; flags: --since,
 // --until, --action, --actor-id, --entity, --entity-type, --filter, --param, --limit,
@@ -10,6 +10,7 @@
 #include "auditfetch/provider/plan.hpp"
 #include "auditfetch/query/query.hpp"
 
+#include <boost/json.hpp>
 #include <boost/url/parse.hpp>
 #include <boost/url/url_view.hpp>
 
@@ -87,7 +88,7 @@ bool has_pair(const Params& params, const std::pair<std::string, std::string>& p
   return false;
 }
 
-// The string literals of an expression quoted with `quote` (SCIM and collection filters: "..." with
+// The string literals of an expression quoted with `quote` (SCIM, collection filters, Lucene: "..." with
 // backslash escapes; OData: '...' with '' for a quote; a search phrase: "..." with backslash
 // escapes, or a bare word after a colon), unescaped; false for an unterminated one.
 bool literals(std::string_view expression, char quote, bool doubled, std::vector<std::string>& out) {
@@ -129,7 +130,17 @@ void check_plan(const ProviderContext& context, const Query& q, const ListPlan& 
   if (!base || parsed->scheme() != base->scheme() || parsed->encoded_host() != base->encoded_host() ||
       parsed->port() != base->port())
     fail("the planned URL left the provider's origin");
-  const auto params = decoded_params(*parsed);
+  auto params = decoded_params(*parsed);
+  if (spec.list.json_body) {
+    // Parameters in a JSON body (1Password): each a member, the page size a number.
+    boost::system::error_code ec;
+    const auto body = boost::json::parse(plan.first.body, ec);
+    if (ec || !body.is_object())
+      fail("a JSON-body listing's body is not a JSON object");
+    for (const auto& [key, value] : body.as_object())
+      params.emplace_back(std::string(key), value.is_string() ? std::string(value.as_string())
+                                                              : boost::json::serialize(value));
+  }
 
   // Every --param arrives as given, and so does every native parameter the plan made.
   for (const auto& p : q.params)
