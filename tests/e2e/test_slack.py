@@ -60,7 +60,8 @@ def at(record: Any, *path: Any) -> Any:
 
 
 ACTIONS = {"user_login": "login", "user_login_failed": "login_failed", "user_logout": "logout",
-           "user_created": "user_created", "user_deactivated": "user_deactivated",
+           "user_created": "user_created", "guest_created": "user_created",
+           "user_deactivated": "user_deactivated", "guest_deactivated": "user_deactivated",
            "user_email_updated": "user_updated", "user_profile_updated": "user_updated",
            "user_reactivated": "user_updated"}
 
@@ -262,17 +263,22 @@ class MappingTest(SlackCase):
                          ({"type": "system", "user": {"id": None}}, "user_session_invalidated"))
 
     def test_the_action_table(self) -> None:
+        # a guest deactivated (no fixture entry has one) is a user deactivated, as a guest created is a user created
+        guest_gone = new_entry("f7255389-984c-5d8c-a896-4cfd31e42f09", 50, seconds("2024-05-20T00:00:00Z"),
+                               action="guest_deactivated")
+        self.emu.add_activities(PROVIDER, [guest_gone])
         activities = {a["id"]: a["action"] for a in self.activities(self.list())}
         by_native: dict[str, set[str]] = {}
-        for r in RECORDS:
+        for r in RECORDS + [guest_gone]:
             by_native.setdefault(r["action"], set()).add(activities[r["id"]])
         self.assertEqual({n: a for n, a in by_native.items() if n in ACTIONS or n.startswith("role_change_to_")}, {
             "user_login": {"login"}, "user_login_failed": {"login_failed"}, "user_logout": {"logout"},
-            "user_created": {"user_created"}, "user_deactivated": {"user_deactivated"},
+            "user_created": {"user_created"}, "guest_created": {"user_created"},
+            "user_deactivated": {"user_deactivated"}, "guest_deactivated": {"user_deactivated"},
             "user_email_updated": {"user_updated"}, "user_profile_updated": {"user_updated"},
             "user_reactivated": {"user_updated"}, "role_change_to_admin": {"user_updated"},
             "role_change_to_user": {"user_updated"}})
-        for raw in ("file_downloaded", "guest_created", "anomaly", "pref.two_factor_auth_changed", "emoji_added"):
+        for raw in ("file_downloaded", "anomaly", "pref.two_factor_auth_changed", "emoji_added"):
             self.assertEqual(by_native[raw], {raw})
 
 
@@ -325,13 +331,14 @@ class RequestTest(SlackCase):
              {"action": ["user_login,user_logout"]}),
             (("--action", "file_downloaded", "--action", "login_failed"),
              {"actions": ["file_downloaded", "login_failed"]}, {"action": ["file_downloaded,user_login_failed"]}),
+            # a unified action is sent as every native name it stands for (guests are users too)
             (("--action", "user_deactivated", "--action", "anomaly", "--action", "user_created"),
              {"actions": ["user_deactivated", "anomaly", "user_created"]},
-             {"action": ["anomaly,user_created,user_deactivated"]}),
+             {"action": ["anomaly,guest_created,guest_deactivated,user_created,user_deactivated"]}),
             (("--actor-id", SLACK_ADMIN_ID), {"actor": SLACK_ADMIN_ID}, {"actor": [SLACK_ADMIN_ID]}),
             (("--action", "user_created", "--actor-id", SLACK_ADMIN_ID),
              {"actions": ["user_created"], "actor": SLACK_ADMIN_ID},
-             {"action": ["user_created"], "actor": [SLACK_ADMIN_ID]}),
+             {"action": ["guest_created,user_created"], "actor": [SLACK_ADMIN_ID]}),
         ]
         for args, selection, filters in cases:
             with self.subTest(args=args):
@@ -424,6 +431,12 @@ class PagingTest(SlackCase):
     def test_limit_asks_for_that_many_and_prints_no_more(self) -> None:
         self.assertEqual(self.ids(self.list("--limit", "3")), truth()[:3])
         self.assertEqual([r["params"]["limit"] for r in self.logs()], [["3"]])
+        # Slack keeps no resume point (its next run starts from a time), so --state changes nothing here
+        self.emu.clear_requests()
+        with tempfile.TemporaryDirectory() as tmp:
+            self.assertEqual(self.ids(self.list("--limit", "3", "--state", str(Path(tmp) / "slack.json"))),
+                             truth()[:3])
+        self.assertEqual([r["params"]["limit"] for r in self.logs()], [["3"]])
         self.emu.clear_requests()
         # a page can hold more than asked (the whole second); --limit still prints only one
         result = self.list("--limit", "1", since="2024-05-14T12:00:00Z", until="2024-05-14T12:00:01Z")
@@ -494,6 +507,23 @@ class TimeTest(SlackCase):
                 oldest, latest = self.window_sent()
                 self.assertIn(oldest, (TIED, TIED + 1))
                 self.assertEqual(latest, TIED)
+
+    def test_a_one_millisecond_window_asks_up_to_until_itself_and_trims_locally(self) -> None:
+        # latest is inclusive, but the last second before --until would not be after --since:
+        # --until itself is asked for, and what the API brings at or after --until is left out here
+        tied = truth(since="2024-05-14T12:00:00Z", until="2024-05-14T12:00:01Z")
+        result = self.list(since="2024-05-14T11:59:59.999Z", until="2024-05-14T12:00:00Z")
+        self.assertEqual(self.ids(result), [])
+        self.assertEqual(self.window_sent(), (TIED - 1, TIED))
+        request = self.logs()[-1]
+        reply = http(f"{self.emu.url}{request['path']}?{request['query']}",
+                     headers={"Authorization": f"Bearer {TOKEN}"}).json()
+        self.assertEqual(sorted(e["id"] for e in reply["entries"]), sorted(tied))  # brought, then trimmed
+        result = self.list(since="2024-05-14T12:00:00Z", until="2024-05-14T12:00:00.001Z")
+        self.assertEqual(self.ids(result), tied)
+        oldest, latest = self.window_sent()
+        self.assertEqual(oldest, TIED)
+        self.assertIn(latest, (TIED, TIED + 1))  # --until itself, in whole seconds
 
     def test_offsets_are_converted_to_epoch_seconds(self) -> None:
         result = self.list(since="2024-05-14T14:00:00+02:00", until="2024-05-14T08:00:01-04:00")
@@ -709,6 +739,22 @@ class StateTest(SlackCase):
         self.emu.clear_requests()
         self.assertEqual(self.ids(self.list("--state", str(self.path), until=None)), [])
         self.assertEqual(self.sent()["oldest"], [str(later["date_create"] - OVERLAP_S)])
+
+    def test_entries_at_or_after_until_are_not_remembered_and_a_later_until_prints_them(self) -> None:
+        # a one-millisecond window before TIED: Slack is asked up to TIED itself and brings its entries
+        since = "2024-05-14T11:59:59.999Z"
+        tied = truth(since="2024-05-14T12:00:00Z", until="2024-05-14T12:00:01Z")
+        self.assertEqual(len(tied), 3)
+        first = self.list("--state", str(self.path), since=since, until="2024-05-14T12:00:00Z")
+        self.assertEqual(self.ids(first), [])
+        self.assertEqual(self.logs()[-1]["params"]["latest"], [str(TIED)])
+        saved = json.loads(self.path.read_text()) if self.path.exists() else {}
+        self.assertFalse(set(saved.get("seen", {})) & set(tied), saved)  # past --until: not this run's
+        self.assertNotEqual(saved.get("high_water"), format_ms(TIED * SECOND), saved)
+        second = self.list("--state", str(self.path), since=since, until="2024-05-14T12:00:01Z")
+        self.assertEqual(self.ids(second), tied)
+        saved = json.loads(self.path.read_text())
+        self.assertEqual((saved["high_water"], sorted(saved["seen"])), (format_ms(TIED * SECOND), sorted(tied)))
 
 
 class TailTest(SlackCase):
