@@ -8,8 +8,9 @@ at its root):
   as next_offset=<ms>,<txid>. Records newer than now - 2 minutes are withheld (Duo's delay).
 - duo-admin: GET /admin/v1/logs/administrator. mintime in epoch seconds only; the oldest records
   first, at most a page (the emulator's --duo-admin-page 5, Duo's 1000), a second never split;
-  no cursor: asked again from the last record's second. The records have no id: auditfetch
-  derives one from their content.
+  no cursor: asked again from the last record's second (a page that brings nothing later than the
+  second asked from goes on from the next one; only an empty page ends the listing). The records
+  have no id: auditfetch derives one from their content.
 
 Every request is signed as Duo documents it (HMAC-SHA1 of Date, method, host, path and the
 sorted, percent-encoded parameters; `Authorization: Basic base64(ikey:hex)` plus that Date).
@@ -38,7 +39,7 @@ import urllib.parse
 from pathlib import Path
 from typing import Any, Iterable
 
-from harness import DUO_API_HOST, DUO_IKEY, DUO_SKEY, fixture_records, run_auditfetch
+from harness import DUO_API_HOST, DUO_IKEY, DUO_SKEY, REPO, fixture_records, run_auditfetch
 from provider_case import ProviderCase, csv_rows, format_ms, ms, ndjson, parse_time
 from test_tail import TailProcess
 
@@ -185,8 +186,17 @@ def iso_micro(ns: int) -> str:
 
 ADMIN_ACTIONS = {"admin_login": "login", "admin_login_error": "login_failed", "user_create": "user_created",
                  "user_update": "user_updated", "user_delete": "user_deleted"}
+# after those: the other objects' changes, by the action's suffix (the table's *_create, ...)
+ADMIN_SUFFIXES = {"_create": "create", "_update": "updated", "_delete": "destroy"}
 ENTITY_TYPES = {"user_": "user", "admin_": "administrator", "group_": "group", "integration_": "integration",
                 "phone_": "phone", "bypass_": "bypass_code"}
+
+
+def admin_action(native: str) -> str:
+    """duo-admin's action table, first match wins; an action it does not name keeps its name."""
+    if native in ADMIN_ACTIONS:
+        return ADMIN_ACTIONS[native]
+    return next((unified for suffix, unified in ADMIN_SUFFIXES.items() if native.endswith(suffix)), native)
 
 
 def admin_id(rec: dict[str, Any]) -> str:
@@ -213,7 +223,7 @@ def admin_description(rec: dict[str, Any]) -> str:
 
 
 def admin_entity_type(rec: dict[str, Any]) -> str | None:
-    if rec.get("object") is None:
+    if not filled(rec.get("object")):  # if_present: null and "" are no object
         return None
     return next((kind for prefix, kind in ENTITY_TYPES.items() if rec["action"].startswith(prefix)), None)
 
@@ -228,7 +238,7 @@ def expected_admin(rec: dict[str, Any], remote_data: bool = True) -> dict[str, A
         "organization": DUO_API_HOST,
         "group": None,
         "description": admin_description(rec),
-        "action": ADMIN_ACTIONS.get(rec["action"], rec["action"]),
+        "action": admin_action(rec["action"]),
         "entity": rec.get("object") or None,
         "entity_type": admin_entity_type(rec),
         "context": {"ip_address": None, "user_agent": None, "authentication_method": None},
@@ -260,19 +270,16 @@ def admin_page(records: list[dict[str, Any]], mintime: int | None, cap: int = PA
 def admin_walk(records: list[dict[str, Any]], since: int | None) -> list[int | None]:
     """The mintime of each request a client needs to read the log from `since` to its end, asking
     again from the last record's second (its records come again and are dropped); a page that
-    brings only records of that second already read goes on from the next second."""
-    mintimes, seen, mintime = [since], set(), since
+    brings nothing later than the second asked from goes on from the next second, and only an
+    empty page ends the listing (its request is the last)."""
+    mintimes, mintime = [since], since
     while True:
         page = admin_page(records, mintime)
-        new = [r for r in page if admin_id(r) not in seen]
         if not page:
             return mintimes
-        if not new:
-            if mintime is None or page[-1]["timestamp"] != mintime:
-                return mintimes
+        if mintime is not None and page[-1]["timestamp"] <= mintime:
             mintime += 1  # the whole second has come: go on after it
         else:
-            seen.update(admin_id(r) for r in new)
             mintime = page[-1]["timestamp"]
         mintimes.append(mintime)
 
@@ -287,7 +294,7 @@ def admin_truth(since: str | None = SINCE, until: str | None = None, records: li
             continue
         if until is not None and t >= parse_time(until):
             continue
-        if wanted and ADMIN_ACTIONS.get(r["action"], r["action"]) not in wanted and r["action"] not in wanted:
+        if wanted and admin_action(r["action"]) not in wanted and r["action"] not in wanted:
             continue
         out.append(admin_id(r))
     return out
@@ -608,6 +615,22 @@ class AuthTimeTest(DuoCase):
         self.assertEqual(self.ids(self.list(since=since, until=until)), expected)
         self.assertEqual(self.params(), [auth_params(1715679012346, 1716211225812)])
 
+    def test_a_one_millisecond_window_sends_until_itself_and_trims_here(self) -> None:
+        # maxtime includes its bound: the last millisecond before --until would be the start
+        # itself, so --until itself is sent and what Duo returns at it is dropped here.
+        at_until = new_auth(AUTH_SORTED[0], "0f0f0f0f-0000-4000-8000-000000000001", "2024-05-14T09:30:12.346500+00:00")
+        self.emu.add_activities("duo-auth", [at_until])
+        since, until = "2024-05-14T09:30:12.345Z", "2024-05-14T09:30:12.346Z"
+        result = self.list(since=since, until=until)
+        self.assertEqual(self.ids(result), auth_truth(since=since, until=until))
+        self.assertEqual(self.ids(result), [AUTH_SORTED[20]["txid"], AUTH_SORTED[21]["txid"]])
+        self.assertEqual(self.params(), [auth_params(1715679012345, 1715679012346)])
+        # two milliseconds: the last one before --until again, which holds the record added
+        self.emu.clear_requests()
+        result = self.list(since=since, until="2024-05-14T09:30:12.347Z")
+        self.assertEqual(self.ids(result), [AUTH_SORTED[20]["txid"], AUTH_SORTED[21]["txid"], at_until["txid"]])
+        self.assertEqual(self.params(), [auth_params(1715679012345, 1715679012346)])
+
     def test_without_since_the_last_seven_days_up_to_now(self) -> None:
         before = time.time_ns() // 1_000_000
         result = self.list(since=None, until=None)
@@ -686,6 +709,21 @@ class ErrorTest(DuoCase):
         self.assertOneErrorLine(result, 2, "auditfetch: error: duo-admin: --api-host is required (pass --api-host or "
                                            "set DUO_API_HOST)")
         self.assertEqual(self.emu.requests(), [])
+
+    def test_list_help_gives_each_provider_s_own_text_for_api_host(self) -> None:
+        helps = {}
+        for path in sorted((REPO / "providers").glob("*.json")):
+            definition = json.loads(path.read_text(encoding="utf-8"))
+            for setting in definition.get("settings", []):
+                if setting["name"] == "api-host":
+                    helps[definition["name"]] = setting["help"]
+        self.assertLessEqual({"duo-auth", "duo-admin"}, set(helps))
+        result = run_auditfetch("list", "--help")
+        self.assertEqual(result.returncode, 0, result.stderr)
+        (line,) = [l for l in result.stdout.splitlines() if l.lstrip().startswith("--api-host ")]
+        for name, text in helps.items():
+            with self.subTest(provider=name):
+                self.assertRegex(line, rf"(^|[.;] |\s){re.escape(name)}(, [a-z0-9-]+)*: {re.escape(text)}")
 
     def test_the_generic_pair_signs_as_well(self) -> None:
         env = {"DUO_IKEY": None, "DUO_SKEY": None, "AUDITFETCH_CLIENT_ID": DUO_IKEY, "AUDITFETCH_CLIENT_SECRET": DUO_SKEY}
@@ -875,17 +913,18 @@ class AdminTest(DuoCase):
         login = got[(1714638942, "admin_login")]
         self.assertEqual((login["action"], login["actor"], login["entity"], login["entity_type"]),
                          ("login", {"type": "user", "user": {"id": "Dana Whitfield"}}, None, None))
-        # every object kind the log names, by its action's prefix; unlisted actions keep their name
+        # every object kind the log names, by its action's prefix; a user's changes are user_*, any
+        # other object's create, updated or destroy
         kinds = {(a["remote_data"]["action"], a["action"], a["entity_type"]) for a in got.values()
                  if a["remote_data"]["object"] is not None}
         self.assertEqual(kinds, {("user_create", "user_created", "user"), ("user_update", "user_updated", "user"),
-                                 ("user_delete", "user_deleted", "user"), ("phone_create", "phone_create", "phone"),
-                                 ("phone_delete", "phone_delete", "phone"),
-                                 ("integration_create", "integration_create", "integration"),
-                                 ("integration_update", "integration_update", "integration"),
-                                 ("group_create", "group_create", "group"), ("group_update", "group_update", "group"),
-                                 ("bypass_create", "bypass_create", "bypass_code"),
-                                 ("admin_create", "admin_create", "administrator")})
+                                 ("user_delete", "user_deleted", "user"), ("phone_create", "create", "phone"),
+                                 ("phone_delete", "destroy", "phone"),
+                                 ("integration_create", "create", "integration"),
+                                 ("integration_update", "updated", "integration"),
+                                 ("group_create", "create", "group"), ("group_update", "updated", "group"),
+                                 ("bypass_create", "create", "bypass_code"),
+                                 ("admin_create", "create", "administrator")})
 
     def test_ids_are_stable_across_runs_and_pages(self) -> None:
         first = self.ids(self.list(until=None))
@@ -905,9 +944,11 @@ class AdminTest(DuoCase):
         sent = [p.get("mintime", [None])[0] for p in self.params(ADMIN_LOG)]
         expected = [str(m) for m in admin_walk(ADMINS, 1714521600)]
         self.assertEqual(expected[:4], ["1714521600", "1714728184", "1715077574", "1715242996"])
-        # a final look past the last second (asking from the next one) is allowed, nothing more
-        self.assertIn(sent, (expected, expected[:-1]))
-        self.assertEqual(expected[-2:], ["1717063385", "1717063386"])
+        # the last second asked again brings only itself: on from the next second, whose empty
+        # page (and only that) ends the listing
+        self.assertEqual(sent, expected)
+        self.assertEqual(expected[-3:], ["1716801476", "1717063385", "1717063386"])
+        self.assertEqual([len(admin_page(ADMINS, int(m))) for m in expected[-2:]], [1, 0])
         for params in self.params(ADMIN_LOG):
             self.assertEqual(set(params), {"mintime"})  # no maxtime, no limit, no cursor
 
@@ -915,6 +956,8 @@ class AdminTest(DuoCase):
         result = self.list(since=None, until=None)
         self.assertEqual(self.ids(result), ALL_ADMIN_IDS)
         self.assertEqual(self.params(ADMIN_LOG)[0], {})
+        self.assertEqual([p.get("mintime", [None])[0] for p in self.params(ADMIN_LOG)],
+                         [None if m is None else str(m) for m in admin_walk(ADMINS, None)])
 
     def test_a_second_holding_more_records_than_a_page_is_read_past(self) -> None:
         # Six changes in one second (a bulk edit) with a page of five: the emulator sends the
@@ -928,6 +971,22 @@ class AdminTest(DuoCase):
         self.assertEqual(self.ids(result), admin_truth(since="2024-05-16T00:00:00Z", records=records))
         sent = [p["mintime"][0] for p in self.params(ADMIN_LOG)]
         self.assertEqual(sent[:3], ["1715817600", "1716000000", "1716000001"])
+        self.assertEqual(sent, [str(m) for m in admin_walk(records, 1715817600)])
+
+    def test_a_page_bringing_nothing_later_goes_on_and_only_an_empty_page_ends(self) -> None:
+        # The log's newest second holds more records than a page: asked from it, the page brings
+        # that second alone (already read). The listing goes on from the next second and ends
+        # with the empty page that answers it.
+        bulk = [new_admin("user_update", 1717100000, f"bulk.user{i}") for i in range(6)]
+        self.emu.add_activities("duo-admin", bulk)
+        records = ADMINS + bulk
+        result = self.list(since="2024-05-30T00:00:00Z", until=None)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertEqual(self.ids(result), admin_truth(since="2024-05-30T00:00:00Z", records=records))
+        sent = [p["mintime"][0] for p in self.params(ADMIN_LOG)]
+        self.assertEqual(sent, [str(m) for m in admin_walk(records, 1717027200)])
+        self.assertEqual(sent, ["1717027200", "1717100000", "1717100001"])
+        self.assertEqual([len(admin_page(records, int(m))) for m in sent], [7, 6, 0])
 
     def test_until_is_applied_here_and_the_listing_ends_at_a_page_past_it(self) -> None:
         since, until = "2024-05-10T00:00:00Z", "2024-05-16T00:00:00Z"
@@ -957,6 +1016,13 @@ class AdminTest(DuoCase):
         cases = [(("--action", "login"), admin_truth(actions=["login"])),
                  (("--action", "user_updated", "--action", "group_create"),
                   admin_truth(actions=["user_updated", "group_create"])),
+                 # the unified actions of other objects' changes
+                 (("--action", "create"), [admin_id(r) for r in ADMIN_SORTED if r["action"] in
+                                           ("phone_create", "integration_create", "group_create", "bypass_create",
+                                            "admin_create")]),
+                 (("--action", "updated", "--action", "destroy"),
+                  [admin_id(r) for r in ADMIN_SORTED if r["action"] in ("integration_update", "group_update",
+                                                                         "phone_delete")]),
                  (("--actor-id", "Sofía Ortega"), [admin_id(r) for r in ADMIN_SORTED if r["username"] == "Sofía Ortega"]),
                  (("--entity", "zoë.müller"), [admin_id(r) for r in ADMIN_SORTED if r["object"] == "zoë.müller"]),
                  (("--entity-type", "integration"), [admin_id(r) for r in ADMIN_SORTED
@@ -986,11 +1052,16 @@ class AdminTest(DuoCase):
 
     def test_requests_are_signed_and_a_record_without_object_or_description(self) -> None:
         bare = new_admin("admin_logout", 1717120000, None, description=None)  # 2024-05-31T01:46:40Z
-        self.emu.add_activities("duo-admin", [bare])
-        (activity,) = self.activities(self.list(since="2024-05-31T00:00:00Z", until=None))
+        # Duo writes "" for an object it has none of: no entity, and so no entity type either
+        empty = new_admin("user_update", 1717120001, "", description='{"status": "Disabled"}')
+        self.emu.add_activities("duo-admin", [bare, empty])
+        activity, emptied = self.activities(self.list(since="2024-05-31T00:00:00Z", until=None))
         self.assertEqual(activity, expected_admin(bare))
         self.assertEqual((activity["description"], activity["actor"]),
                          ("admin_logout by Dana Whitfield", {"type": "user", "user": {"id": "Dana Whitfield"}}))
+        self.assertEqual(emptied, expected_admin(empty))
+        self.assertEqual((emptied["action"], emptied["entity"], emptied["entity_type"], emptied["description"]),
+                         ("user_updated", None, None, 'user_update by Dana Whitfield: {"status": "Disabled"}'))
         for request in self.logs(ADMIN_LOG):
             self.assertEqual(request["headers"]["Authorization"], expected_authorization(request))
 
@@ -1042,6 +1113,54 @@ class StateTest(DuoCase):
         self.assertEqual(self.ids(self.list("--state", str(self.path), until=None)), [late["txid"]])
         self.assertEqual(self.ids(self.list("--state", str(self.path), "--overlap", "10m", until=None)),
                          [too_late["txid"]])
+
+    def test_auth_records_at_or_after_until_are_not_remembered(self) -> None:
+        # A one-millisecond window sends --until itself as maxtime (the last millisecond before it
+        # would be the start), so Duo returns a record at --until; it is not printed, and neither
+        # kept in the state file nor moving its high-water mark: a later run prints it.
+        at_until = new_auth(AUTH_SORTED[0], "0f0f0f0f-0000-4000-8000-000000000002", "2024-05-14T09:30:12.346500+00:00")
+        self.emu.add_activities("duo-auth", [at_until])
+        since, until = "2024-05-14T09:30:12.345Z", "2024-05-14T09:30:12.346Z"
+        first = self.ids(self.list("--state", str(self.path), since=since, until=until))
+        self.assertEqual(first, [AUTH_SORTED[20]["txid"], AUTH_SORTED[21]["txid"]])
+        self.assertEqual(self.params()[0]["maxtime"], ["1715679012346"])
+        state = self.state()
+        self.assertEqual(state["high_water"], "2024-05-14T09:30:12.345Z")
+        self.assertNotIn(at_until["txid"], state["seen"])
+        self.assertLessEqual(set(state["seen"]), set(first))
+        self.emu.clear_requests()
+        second = self.ids(self.list("--state", str(self.path), since=since, until=None))
+        expected = [r["txid"] for r in sorted(AUTHS + [at_until], key=auth_key)
+                    if auth_ms(r) >= 1715679012345 and r["txid"] not in first]
+        self.assertEqual(expected[0], at_until["txid"])
+        self.assertEqual(second, expected)
+        self.assertEqual(self.params()[0]["mintime"], ["1715679012345"])  # the floor: the first run's --since
+        self.assertEqual(self.state()["high_water"], ms(AUTH_SORTED[-1]["isotimestamp"]))
+
+    def test_admin_records_at_or_after_until_are_not_remembered(self) -> None:
+        # --until is applied here for the administrator log: the page that reaches past it brings
+        # the three changes of 2024-05-16T11:00:00, which are neither printed nor remembered, so
+        # a run with a later --until prints them.
+        until = "2024-05-16T11:00:00Z"
+        first = self.ids(self.list("--state", str(self.path), until=until, provider="duo-admin"))
+        self.assertEqual(first, admin_truth(until=until))
+        at_until = [r for r in ADMINS if r["timestamp"] == 1715857200]
+        self.assertEqual(len(at_until), 3)
+        self.assertIn({"mintime": ["1715857200"]}, self.params(ADMIN_LOG))  # they were fetched
+        newest = next(r for r in ADMINS if admin_id(r) == first[-1])
+        self.assertEqual(newest["action"], "bypass_create")
+        state = self.state()
+        self.assertEqual(state["high_water"], format_ms(newest["timestamp"] * SECOND_NS))
+        self.assertEqual(state["seen"], {admin_id(r): format_ms(r["timestamp"] * SECOND_NS) for r in ADMINS
+                                         if newest["timestamp"] - OVERLAP_MS // 1000 <= r["timestamp"]
+                                         and admin_id(r) in first})
+        self.assertFalse({admin_id(r) for r in at_until} & set(state["seen"]))
+        self.emu.clear_requests()
+        later = "2024-05-21T00:00:00Z"
+        second = self.ids(self.list("--state", str(self.path), until=later, provider="duo-admin"))
+        self.assertEqual(second, admin_truth(since=until, until=later))
+        self.assertEqual(second[:3], [admin_id(r) for r in at_until])
+        self.assertEqual(self.params(ADMIN_LOG)[0], {"mintime": [str(newest["timestamp"] - OVERLAP_MS // 1000)]})
 
     def test_admin_state_keeps_the_derived_ids_and_asks_from_the_overlap_in_seconds(self) -> None:
         self.assertEqual(self.ids(self.list("--state", str(self.path), until=None, provider="duo-admin")),

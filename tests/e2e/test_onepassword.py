@@ -34,7 +34,7 @@ import unittest
 from pathlib import Path
 from typing import Any, Callable
 
-from harness import (ONEPASSWORD_ACCOUNT_UUID, ONEPASSWORD_ADMIN_UUID, ONEPASSWORD_SIGNINS_TOKEN, TOKEN,
+from harness import (ONEPASSWORD_ACCOUNT_UUID, ONEPASSWORD_ADMIN_UUID, ONEPASSWORD_SIGNINS_TOKEN, REPO, TOKEN,
                      auditfetch_bin, fixture_records, http, run_auditfetch)
 from provider_case import ProviderCase, csv_rows, format_ms, ms, ndjson, parse_time
 from test_tail import TailProcess
@@ -52,9 +52,14 @@ MINUTE = 60 * 1_000_000_000
 DAY = 24 * 60 * MINUTE
 OVERLAP_NS = 5 * MINUTE  # --overlap's default
 
-# The audit definition's action table: native action → unified, for user objects only.
-AUDIT_USER_ACTIONS = {"create": "user_created", "join": "user_created", "update": "user_updated",
-                      "reactive": "user_updated", "suspend": "user_deactivated", "delete": "user_deleted"}
+# The audit definition's action table, first match wins: (native action, object type) →
+# unified for users and invites, then native action → unified for any other object.
+AUDIT_OBJECT_ACTIONS = {("create", "invite"): "user_invited", ("create", "user"): "user_created",
+                        ("join", "user"): "user_joined", ("update", "user"): "user_updated",
+                        ("reactive", "user"): "user_updated", ("suspend", "user"): "user_deactivated",
+                        ("delete", "user"): "user_deleted"}
+AUDIT_ACTIONS = {"create": "create", "update": "updated", "delete": "destroy", "export": "exported"}
+USAGE_ACTIONS = {"export": "exported"}  # the item-usage table; fill, reveal, ... keep their name
 SIGNIN_SUCCESS = {"success", "firewall_reported_success"}  # every other category is login_failed
 
 
@@ -73,34 +78,41 @@ def ids(records: list[dict[str, Any]]) -> list[str]:
     return [r["uuid"] for r in records]
 
 
+def filled(*values: Any) -> bool:
+    """A template fills only when each of its placeholders has a value, neither null nor ""."""
+    return all(v is not None and v != "" for v in values)
+
+
 def user_agent(client: dict[str, Any] | None) -> str | None:
     """The definitions' template: app/version (os version; platform), else app/version."""
     c = client or {}
-    if all(c.get(k) is not None for k in ("app_name", "app_version", "os_name", "os_version", "platform_name")):
+    if filled(*(c.get(k) for k in ("app_name", "app_version", "os_name", "os_version", "platform_name"))):
         return f"{c['app_name']}/{c['app_version']} ({c['os_name']} {c['os_version']}; {c['platform_name']})"
-    if c.get("app_name") is not None and c.get("app_version") is not None:
+    if filled(c.get("app_name"), c.get("app_version")):
         return f"{c['app_name']}/{c['app_version']}"
     return None
 
 
 def audit_action(r: dict[str, Any]) -> str:
-    if r.get("object_type") == "user" and r["action"] in AUDIT_USER_ACTIONS:
-        return AUDIT_USER_ACTIONS[r["action"]]
-    return r["action"]
+    key = (r["action"], r.get("object_type"))
+    if key in AUDIT_OBJECT_ACTIONS:
+        return AUDIT_OBJECT_ACTIONS[key]
+    return AUDIT_ACTIONS.get(r["action"], r["action"])
 
 
 def audit_actor_type(r: dict[str, Any]) -> str:
     if r.get("actor_type") is not None:  # v2: user, or another kind of actor
         return "user" if r["actor_type"] == "user" else "system"
-    return "user" if r.get("actor_uuid") else "system"  # v1 shape: an actor uuid is a user
+    return "user" if filled(r.get("actor_uuid")) else "system"  # v1 shape: an actor uuid is a user
 
 
-def audit_description(r: dict[str, Any]) -> str:
-    head = f"{r['action']} {r['object_type']}"
-    email = at(r, "actor_details", "email")
-    if email is None:
-        return head
-    return f"{head} by {email}: {r['aux_info']}" if r.get("aux_info") is not None else f"{head} by {email}"
+def audit_description(r: dict[str, Any]) -> str | None:
+    action, kind, email, aux = r.get("action"), r.get("object_type"), at(r, "actor_details", "email"), r.get("aux_info")
+    if filled(action, kind, email, aux):
+        return f"{action} {kind} by {email}: {aux}"
+    if filled(action, kind, email):
+        return f"{action} {kind} by {email}"
+    return f"{action} {kind}" if filled(action, kind) else None
 
 
 def expected_audit(r: dict[str, Any], remote_data: bool = True) -> dict[str, Any]:
@@ -120,25 +132,28 @@ def expected_audit(r: dict[str, Any], remote_data: bool = True) -> dict[str, Any
     }
 
 
-def signin_description(r: dict[str, Any]) -> str:
-    head = f"{r['category']} ({r['type']})"
+def signin_description(r: dict[str, Any]) -> str | None:
+    category, kind = r.get("category"), r.get("type")
     email, app = at(r, "target_user", "email"), at(r, "client", "app_name")
-    if email is not None and app is not None:
+    if not filled(category, kind):
+        return None
+    head = f"{category} ({kind})"
+    if filled(email, app):
         return f"{head} for {email} from {app}"
-    return f"{head} for {email}" if email is not None else head
+    return f"{head} for {email}" if filled(email) else head
 
 
 def expected_signin(r: dict[str, Any], remote_data: bool = True) -> dict[str, Any]:
     user = at(r, "target_user", "uuid")
     return {
         "id": r["uuid"],
-        "actor": {"type": "user" if user else "anonymous", "user": {"id": user}},
+        "actor": {"type": "user" if filled(user) else "anonymous", "user": {"id": user}},
         "organization": r.get("account_uuid"),
         "group": None,
         "description": signin_description(r),
         "action": "login" if r["category"] in SIGNIN_SUCCESS else "login_failed",
         "entity": user,
-        "entity_type": "user" if user else None,
+        "entity_type": "user" if filled(user) else None,
         "context": {"ip_address": at(r, "client", "ip_address"), "user_agent": user_agent(r.get("client")),
                     "authentication_method": r.get("type")},
         "created_at": ms(r["timestamp"]),
@@ -147,23 +162,25 @@ def expected_signin(r: dict[str, Any], remote_data: bool = True) -> dict[str, An
     }
 
 
-def usage_description(r: dict[str, Any]) -> str:
-    head = f"{r['action']} of item {r['item_uuid']} in vault {r['vault_uuid']}"
-    email = at(r, "user", "email")
-    return f"{head} by {email}" if email is not None else head
+def usage_description(r: dict[str, Any]) -> str | None:
+    action, item, vault, email = r.get("action"), r.get("item_uuid"), r.get("vault_uuid"), at(r, "user", "email")
+    if not filled(action, item, vault):
+        return None
+    head = f"{action} of item {item} in vault {vault}"
+    return f"{head} by {email}" if filled(email) else head
 
 
 def expected_usage(r: dict[str, Any], remote_data: bool = True) -> dict[str, Any]:
     user = at(r, "user", "uuid")
     return {
         "id": r["uuid"],
-        "actor": {"type": "user" if user else "system", "user": {"id": user}},
+        "actor": {"type": "user" if filled(user) else "system", "user": {"id": user}},
         "organization": r.get("account_uuid"),
         "group": r.get("vault_uuid"),
         "description": usage_description(r),
-        "action": r["action"],  # item usages have no action table: fill, reveal, ... as they are
+        "action": USAGE_ACTIONS.get(r["action"], r["action"]),
         "entity": r.get("item_uuid"),
-        "entity_type": "item" if r.get("item_uuid") else None,
+        "entity_type": "item" if filled(r.get("item_uuid")) else None,
         "context": {"ip_address": at(r, "client", "ip_address"), "user_agent": user_agent(r.get("client")),
                     "authentication_method": None},
         "created_at": ms(r["timestamp"]),
@@ -265,34 +282,41 @@ class MappingTest(OnePasswordCase):
             "actor": {"type": "user", "user": {"id": ONEPASSWORD_ADMIN_UUID}},
             "organization": ONEPASSWORD_ACCOUNT_UUID, "group": None,
             "description": "create invite by morgan.reyes@acme.example: erin.walsh@acme.example",
-            "action": "create", "entity": "T3XHU7TH4PMQTGLECDC6ZD5E64", "entity_type": "invite",
+            "action": "user_invited", "entity": "T3XHU7TH4PMQTGLECDC6ZD5E64", "entity_type": "invite",
             "context": {"ip_address": "203.0.113.10", "user_agent": None, "authentication_method": None},
             "created_at": "2024-05-13T08:02:11.123Z", "remote_data": None, "provider": AUDIT})
         joined = got["R6L3V7NCHX3FV7TTXIPHLIW3YN"]  # Dev Patel joins: actor and object are the same user
         self.assertEqual((joined["actor"]["user"]["id"], joined["entity"], joined["action"],
                           joined["context"]["ip_address"], joined["created_at"]),
-                         ("DEVP2KXQ7ZRN5VTWJ3HGYLMBCA", "DEVP2KXQ7ZRN5VTWJ3HGYLMBCA", "user_created", "192.0.2.55",
+                         ("DEVP2KXQ7ZRN5VTWJ3HGYLMBCA", "DEVP2KXQ7ZRN5VTWJ3HGYLMBCA", "user_joined", "192.0.2.55",
                           "2024-05-13T09:30:00.000Z"))
 
-    def test_the_audit_table_maps_user_actions_only_on_user_objects(self) -> None:
+    def test_the_audit_table_maps_user_actions_on_users_and_invites_and_generic_ones_elsewhere(self) -> None:
         activities = {a["id"]: a for a in self.activities(self.list(AUDIT))}
         pairs: dict[tuple[str, str], set[str]] = {}
         for r in RECORDS[AUDIT]:
             pairs.setdefault((r["action"], r["object_type"]), set()).add(activities[r["uuid"]]["action"])
-        self.assertEqual({k: v for k, v in pairs.items() if k[1] == "user"}, {
-            ("join", "user"): {"user_created"}, ("create", "user"): {"user_created"},
+        self.assertEqual({k: v for k, v in pairs.items() if k[1] in ("user", "invite")}, {
+            ("create", "invite"): {"user_invited"},
+            ("join", "user"): {"user_joined"}, ("create", "user"): {"user_created"},
             ("update", "user"): {"user_updated"}, ("reactive", "user"): {"user_updated"},
             ("suspend", "user"): {"user_deactivated"}, ("delete", "user"): {"user_deleted"},
             ("activate", "user"): {"activate"}, ("beginr", "user"): {"beginr"}, ("completr", "user"): {"completr"}})
-        # the same native actions on other objects keep their raw value
-        for native in (("create", "invite"), ("create", "vault"), ("join", "gm"), ("update", "item"),
-                       ("delete", "vault"), ("grant", "uva"), ("export", "items")):
-            self.assertEqual(pairs[native], {native[0]}, native)
-        for action, natives in (("user_deactivated", ["suspend"]), ("user_deleted", ["delete"]),
-                                ("user_created", ["create", "join"]), ("user_updated", ["reactive", "update"])):
+        # on other objects: create, updated, destroy and exported; the rest keep their raw value
+        for native, unified in ((("create", "vault"), "create"), (("create", "device"), "create"),
+                                (("update", "item"), "updated"), (("update", "sso"), "updated"),
+                                (("delete", "vault"), "destroy"), (("export", "items"), "exported"),
+                                (("join", "gm"), "join"), (("grant", "uva"), "grant"), (("leave", "gm"), "leave")):
+            self.assertEqual(pairs[native], {unified}, native)
+        for action, wanted_pairs in (
+                ("user_deactivated", {("suspend", "user")}), ("user_deleted", {("delete", "user")}),
+                ("user_created", {("create", "user")}), ("user_joined", {("join", "user")}),
+                ("user_invited", {("create", "invite")}), ("user_updated", {("reactive", "user"), ("update", "user")}),
+                ("updated", {("update", o) for o in ("item", "account", "sso")}),
+                ("destroy", {("delete", "vault")}), ("exported", {("export", "items")})):
             with self.subTest(action=action):
                 result = self.list(AUDIT, "--action", action)
-                wanted = [r for r in served(RECORDS[AUDIT]) if r["object_type"] == "user" and r["action"] in natives]
+                wanted = [r for r in served(RECORDS[AUDIT]) if (r["action"], r["object_type"]) in wanted_pairs]
                 self.assertTrue(wanted)
                 self.assertEqual(self.ids_of(result), ids(wanted))
 
@@ -328,7 +352,7 @@ class MappingTest(OnePasswordCase):
             "organization": ONEPASSWORD_ACCOUNT_UUID, "group": "fjnrnq6ngmovf6wbx2plfvp46o",
             "description": "export of item xbwh54np33rdnv55dorzssxbsu in vault fjnrnq6ngmovf6wbx2plfvp46o by "
                            "alice.chen@acme.example",
-            "action": "export", "entity": "xbwh54np33rdnv55dorzssxbsu", "entity_type": "item",
+            "action": "exported", "entity": "xbwh54np33rdnv55dorzssxbsu", "entity_type": "item",
             "context": {"ip_address": "203.0.113.24", "authentication_method": None,
                         "user_agent": "1Password Browser Extension/20297 (MacOSX 14.4.1; Chrome)"},
             "created_at": "2024-05-15T16:05:50.718Z", "remote_data": None, "provider": USAGES})
@@ -337,6 +361,9 @@ class MappingTest(OnePasswordCase):
         self.assertEqual(self.ids_of(in_vault), ids([r for r in served(RECORDS[USAGES])
                                                      if r["user"]["uuid"] == "ERNW3QZX5KRN7VTJ2HGYLBMDCA"]))
         self.assertEqual({a["group"] for a in self.activities(in_vault)}, {vault})
+        exports = self.list(USAGES, "--action", "exported")
+        self.assertEqual(self.ids_of(exports), ids([r for r in served(RECORDS[USAGES]) if r["action"] == "export"]))
+        self.assertEqual(len(self.ids_of(exports)), 2)
 
     def test_missing_parts_fall_back_as_the_definitions_say(self) -> None:
         service = new_record(AUDIT, 2, 1, "2024-05-20T09:00:00.5-03:00", actor_type="service_account")
@@ -346,14 +373,19 @@ class MappingTest(OnePasswordCase):
         anonymous = new_record(AUDIT, 2, 3, "2024-05-20T12:00:02Z", aux_info="note")
         for key in ("actor_uuid", "actor_details", "actor_type", "session"):
             del anonymous[key]
-        self.emu.add_activities(AUDIT, [service, v1_shape, anonymous])
+        # empty strings count as missing: for if_present (no actor uuid: system) and in templates
+        emptied = new_record(AUDIT, 2, 8, "2024-05-20T12:00:03Z", actor_uuid="", aux_info="")
+        del emptied["actor_type"]
+        self.emu.add_activities(AUDIT, [service, v1_shape, anonymous, emptied])
         got = self.activities(self.list(AUDIT, since="2024-05-20T00:00:00Z", until="2024-05-21T00:00:00Z"))
-        self.assertEqual(got, [expected_audit(r) for r in (service, v1_shape, anonymous)])
+        self.assertEqual(got, [expected_audit(r) for r in (service, v1_shape, anonymous, emptied)])
         self.assertEqual([(a["actor"]["type"], a["organization"], a["description"], a["created_at"]) for a in got], [
             ("system", ONEPASSWORD_ACCOUNT_UUID, "create vault by morgan.reyes@acme.example", "2024-05-20T12:00:00.500Z"),
             ("user", None, "create vault by morgan.reyes@acme.example", "2024-05-20T12:00:01.000Z"),
-            ("system", ONEPASSWORD_ACCOUNT_UUID, "create vault", "2024-05-20T12:00:02.000Z")])
+            ("system", ONEPASSWORD_ACCOUNT_UUID, "create vault", "2024-05-20T12:00:02.000Z"),
+            ("system", ONEPASSWORD_ACCOUNT_UUID, "create vault by morgan.reyes@acme.example", "2024-05-20T12:00:03.000Z")])
         self.assertEqual(got[2]["context"]["ip_address"], None)
+        self.assertEqual([a["action"] for a in got], ["create"] * 4)
 
         bare_client = new_record(SIGNINS, 0, 4, "2024-05-20T12:00:00Z",
                                  client={"app_name": "1Password CLI", "app_version": "2270001", "ip_address": "192.0.2.9"})
@@ -361,9 +393,13 @@ class MappingTest(OnePasswordCase):
                                   category="credentials_failed", type="password_secret_bad")
         no_client = new_record(SIGNINS, 1, 6, "2024-05-20T12:00:02Z", category="some_future_category")
         del no_client["client"], no_client["target_user"]
-        self.emu.add_activities(SIGNINS, [bare_client, unknown_user, no_client])
+        blank_user = new_record(SIGNINS, 1, 9, "2024-05-20T12:00:03Z", target_user={"uuid": "", "email": ""})
+        self.emu.add_activities(SIGNINS, [bare_client, unknown_user, no_client, blank_user])
         got = self.activities(self.list(SIGNINS, since="2024-05-20T00:00:00Z", until="2024-05-21T00:00:00Z"))
-        self.assertEqual(got, [expected_signin(r) for r in (bare_client, unknown_user, no_client)])
+        self.assertEqual(got, [expected_signin(r) for r in (bare_client, unknown_user, no_client, blank_user)])
+        self.assertEqual((got[3]["actor"]["type"], got[3]["entity_type"], got[3]["description"]),
+                         ("anonymous", None, f"{blank_user['category']} ({blank_user['type']})"))
+        got = got[:3]
         self.assertEqual([(a["actor"], a["action"], a["context"]["user_agent"], a["description"]) for a in got], [
             ({"type": "user", "user": {"id": ONEPASSWORD_ADMIN_UUID}}, "login", "1Password CLI/2270001",
              "success (mfa_ok) for morgan.reyes@acme.example from 1Password CLI"),
@@ -374,9 +410,13 @@ class MappingTest(OnePasswordCase):
 
         no_user = new_record(USAGES, 0, 7, "2024-05-20T12:00:00Z")
         del no_user["user"]
-        self.emu.add_activities(USAGES, [no_user])
+        blank = new_record(USAGES, 0, 10, "2024-05-20T12:00:01Z", item_uuid="", user={"uuid": "", "email": ""},
+                           client={"app_name": "1Password CLI", "app_version": "", "ip_address": "192.0.2.9"})
+        self.emu.add_activities(USAGES, [no_user, blank])
         got = self.activities(self.list(USAGES, since="2024-05-20T00:00:00Z", until="2024-05-21T00:00:00Z"))
-        self.assertEqual(got, [expected_usage(no_user)])
+        self.assertEqual(got, [expected_usage(no_user), expected_usage(blank)])
+        self.assertEqual((got[1]["actor"]["type"], got[1]["entity_type"], got[1]["description"],
+                          got[1]["context"]["user_agent"]), ("system", None, None, None))
         self.assertEqual((got[0]["actor"], got[0]["description"]),
                          ({"type": "system", "user": {"id": None}},
                           "fill of item lfzkklhcrj3hk2dpuogvow3qug in vault fjnrnq6ngmovf6wbx2plfvp46o"))
@@ -477,6 +517,23 @@ class RequestTest(OnePasswordCase):
                     self.emu.clear_requests()
                     self.assertEqual(len(self.ids_of(self.list(SIGNINS, "--limit", "1", *args, env=env))), 1)
                     self.assertEqual([r["headers"].get("Authorization") for r in self.posts(SIGNINS)], [BEARER])
+
+    def test_list_help_gives_each_provider_s_own_text_for_region(self) -> None:
+        # --region is a setting of the three streams and of PingOne, each with its own help
+        helps = {}
+        for path in sorted((REPO / "providers").glob("*.json")):
+            definition = json.loads(path.read_text(encoding="utf-8"))
+            for setting in definition.get("settings", []):
+                if setting["name"] == "region":
+                    helps[definition["name"]] = setting["help"]
+        self.assertLessEqual(set(STREAMS), set(helps))
+        self.assertIn("pingone", helps)
+        result = run_auditfetch("list", "--help")
+        self.assertEqual(result.returncode, 0, result.stderr)
+        (line,) = [l for l in result.stdout.splitlines() if l.lstrip().startswith("--region ")]
+        for name, text in helps.items():
+            with self.subTest(provider=name):
+                self.assertRegex(line, rf"(^|[.;] |\s){re.escape(name)}(, [a-z0-9-]+)*: {re.escape(text)}")
 
     def test_region_picks_the_events_host(self) -> None:
         description = run_auditfetch("providers", AUDIT)
@@ -842,15 +899,32 @@ class StateTest(OnePasswordCase):
         self.assertEqual(self.posts(USAGES)[0]["body"], failed)
 
     def test_limit_with_state_loses_nothing_between_runs(self) -> None:
+        # The resume point is the request of the page partly printed: it keeps the page size of
+        # every run (1000, not --limit's 2), and the ids printed from that page stay in the state
+        # file, however old, until the resume point moves on.
+        everything = served(RECORDS[AUDIT])
         got = []
         for _ in range(3):
             got += self.ids_of(self.run_state(AUDIT, "--limit", "2"))
-        self.assertEqual(got, ids(served(RECORDS[AUDIT])[:6]))
+        self.assertEqual(got, ids(everything[:6]))
+        first = {"start_time": "2024-05-01T00:00:00.000Z", "limit": 1000}
+        self.assertEqual(self.bodies(AUDIT), [first] * 3)
+        self.assertEqual(json.loads(self.state()["resume"]["body"]), first)
+        self.assertLessEqual(set(got), set(self.state()["seen"]))
+        self.assertGreater(parse_time(everything[5]["timestamp"]) - parse_time(everything[0]["timestamp"]), OVERLAP_NS)
+        # a run without --limit reads on: the resume point moves, and the state keeps the overlap only
+        self.assertEqual(self.ids_of(self.run_state(AUDIT)), ids(everything[6:]))
+        state = self.state()
+        self.assertEqual(state["high_water"], "2024-05-17T15:59:59.999Z")
+        self.assertNotEqual(json.loads(state["resume"]["body"]), first)
+        horizon = parse_time(state["high_water"]) - OVERLAP_NS
+        self.assertEqual(set(state["seen"]), {r["uuid"] for r in everything if parse_time(r["timestamp"]) >= horizon})
+        self.assertFalse(set(got) & set(state["seen"]))
 
     def test_limit_with_a_local_filter_and_state_prints_each_activity_once(self) -> None:
-        # Engine bug: the resume point of a partly printed page is that page's own request, but the
-        # ids printed from it are pruned to --overlap, so the next run prints the older ones again
-        # (and, once the saved state stops moving, the same ones on every run).
+        # The resume point of a partly printed page is that page's own request: the ids printed
+        # from it stay in the state file whatever --overlap says (they are days apart), so each
+        # later run skips them and prints the next ones.
         updates = ids([r for r in served(RECORDS[AUDIT]) if audit_action(r) == "user_updated"])
         self.assertEqual(len(updates), 5)
         got = []
@@ -887,14 +961,43 @@ class StateTest(OnePasswordCase):
         self.assertEqual(len(self.ids_of(self.run_state(AUDIT, "--limit", "1", "--region", "COM"))), 1)
 
     def test_a_bounded_run_s_cursor_does_not_end_later_runs_at_its_until(self) -> None:
-        # Engine bug: a run with --until keeps the cursor of a window that ends there (1Password
-        # always returns a cursor), and the fingerprint of the filters leaves --until out, so every
-        # later run without --until resumes from it and never sees what comes after.
+        # 1Password's cursor keeps the end_time of the window it began with: a run bounded by
+        # --until keeps no resume point, and the next run starts from the time.
         until = "2024-05-17T00:00:00Z"
-        self.assertEqual(self.ids_of(self.run_state(AUDIT, until=until)), ids(in_window(served(RECORDS[AUDIT]), SINCE, until)))
+        before = in_window(served(RECORDS[AUDIT]), SINCE, until)
+        self.assertEqual(self.ids_of(self.run_state(AUDIT, until=until)), ids(before))
+        state = self.state()
+        self.assertNotIn("resume", state)
+        self.assertEqual(state["high_water"], ms(before[-1]["timestamp"]))
         later = ids(in_window(served(RECORDS[AUDIT]), until))
         self.assertEqual(len(later), 5)
+        self.emu.clear_requests()
         self.assertEqual(self.ids_of(self.run_state(AUDIT)), later)
+        self.assertEqual(self.bodies(AUDIT)[0], {"start_time": format_ms(parse_time(before[-1]["timestamp"]) - OVERLAP_NS),
+                                                 "limit": 1000})
+        self.assertIn("resume", self.state())  # unbounded: the cursor is kept again
+
+    def test_a_run_with_until_starts_from_the_time_not_the_saved_cursor(self) -> None:
+        # The saved cursor reads on to now; a run bounded by --until starts from the time (the
+        # high-water mark less --overlap) with a ResetCursor ending at --until, and keeps no cursor.
+        self.assertEqual(self.ids_of(self.run_state(AUDIT)), ids(served(RECORDS[AUDIT])))
+        self.assertIn("resume", self.state())
+        inside = new_record(AUDIT, 14, 60, "2024-05-20T00:00:00.5Z")
+        outside = new_record(AUDIT, 14, 61, "2024-05-22T00:00:00Z")
+        self.emu.add_activities(AUDIT, [outside, inside])
+        self.emu.clear_requests()
+        until = "2024-05-21T00:00:00Z"
+        result = self.run_state(AUDIT, "-v", until=until)
+        self.assertIn(f"{AUDIT}: --until bounds this run; starting from the time, not the saved resume point",
+                      result.stderr)
+        self.assertEqual(self.ids_of(result), [inside["uuid"]])  # the overlap's records are in the state
+        self.assertEqual(self.bodies(AUDIT), [{"start_time": "2024-05-17T15:54:59.999Z", "end_time": until.replace(
+            "Z", ".000Z"), "limit": 1000}])
+        state = self.state()
+        self.assertNotIn("resume", state)
+        self.assertEqual(state["high_water"], "2024-05-20T00:00:00.500Z")
+        self.assertNotIn(outside["uuid"], state["seen"])
+        self.assertEqual(self.ids_of(self.run_state(AUDIT)), [outside["uuid"]])
 
 
 # --------------------------------------------------------------------------- tail
