@@ -34,7 +34,8 @@ std::string endpoint_of(const std::string& url) {
 }
 
 // The request as it would go out: the transport's headers, the request's own, the
-// credentials (masked), and Content-Length where a body goes, in that order.
+// credentials (masked), and Content-Length where Beast's prepare_payload sets it (a body, or
+// a method that takes one), in that order.
 std::vector<Header> wire_headers(const Explanation& e, Timestamp now) {
   const auto& basis = *e.basis;
   HttpRequest request = e.first;
@@ -43,7 +44,7 @@ std::vector<Header> wire_headers(const Explanation& e, Timestamp now) {
     request.set_header(header.name, std::move(header.value));
   auto headers = transport_headers(request, basis.transport);
   headers.insert(headers.end(), request.headers.begin(), request.headers.end());
-  if (!request.body.empty() || request.method == "POST" || request.method == "PUT" || request.method == "PATCH")
+  if (!request.body.empty() || request.method == "POST" || request.method == "PUT" || request.method == "OPTIONS")
     headers.push_back({"Content-Length", std::to_string(request.body.size())});
   return headers;
 }

@@ -100,7 +100,7 @@ int explain_verify(const VerifyOptions& options, const CommonOptions& common, co
 
 } // namespace
 
-int run_verify(VerifyOptions& options, const Registry& registry, Environment& environment) {
+int run_verify(const VerifyOptions& options, const Registry& registry, Environment& environment) {
   const auto common = verify_common(options);
   // Before any credential is read (a command may run for it) or file opened.
   if (!common.provider.empty())

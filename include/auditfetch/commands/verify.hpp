@@ -20,6 +20,6 @@ struct VerifyOptions {
 
 // Returns 0 when every activity the API serves in the window is in the files exactly once;
 // throws Error(incomplete) (exit 5) when one is missing or repeated, other failures as Error.
-int run_verify(VerifyOptions& options, const Registry& registry, Environment& environment);
+int run_verify(const VerifyOptions& options, const Registry& registry, Environment& environment);
 
 } // namespace auditfetch
