@@ -93,7 +93,7 @@ _auditfetch() {
         if [[ $cur == -* ]]; then
             mapfile -t COMPREPLY < <(compgen -W '-h --help --version' -- "$cur")
         else
-            mapfile -t COMPREPLY < <(compgen -W 'list get tail providers config' -- "$cur")
+            mapfile -t COMPREPLY < <(compgen -W 'list get tail verify providers config' -- "$cur")
         fi
         return
     fi
@@ -112,9 +112,11 @@ _auditfetch() {
         --token-file --token-url --ca-file --timeout --retries
         -o --output --fields --no-remote-data -v --verbose -q --quiet
         --config --profile'
-    local filters='--since --until --action --actor-id --entity --entity-type
-        --filter --param --limit --page-size'
+    local selection='--since --until --action --actor-id --entity --entity-type
+        --filter --param --page-size'
+    local filters="$selection --limit"
     local checkpoint='--state --overlap'
+    local explain=--explain # not on config show|check
     # config show|check take the options of list; config profiles only --config.
     if [[ $command == config ]]; then
         local sub=''
@@ -133,7 +135,7 @@ _auditfetch() {
                 fi
                 return
                 ;;
-            show | check) command=list ;;
+            show | check) command=list explain= ;;
             profiles)
                 if [[ $prev == --config ]]; then
                     compopt -o filenames 2>/dev/null
@@ -149,9 +151,10 @@ _auditfetch() {
 
     local options
     case $command in
-        list) options="$common $filters $checkpoint" ;;
-        get) options=$common ;;
-        tail) options="$common $filters $checkpoint --interval" ;;
+        list) options="$common $filters $checkpoint $explain" ;;
+        get) options="$common $explain" ;;
+        tail) options="$common $filters $checkpoint --interval $explain" ;;
+        verify) options="$common $selection $explain --print-missing" ;;
         providers) options='-h --help --names --providers-dir' ;;
         *) return ;;
     esac
@@ -209,6 +212,9 @@ _auditfetch() {
 
     if [[ $cur == -* || $command == list || $command == tail ]]; then
         mapfile -t COMPREPLY < <(compgen -W "$options" -- "$cur")
+    elif [[ $command == verify ]]; then # the NDJSON files to check
+        compopt -o filenames 2>/dev/null
+        mapfile -t COMPREPLY < <(compgen -f -- "$cur")
     elif [[ $command == providers ]]; then
         for ((i = at + 1; i < COMP_CWORD; i++)); do
             case ${COMP_WORDS[i]} in

@@ -68,9 +68,10 @@ function __auditfetch_config_fetching
     __fish_seen_subcommand_from config; and __fish_seen_subcommand_from show check
 end
 
-set -l commands list get tail providers config
-set -l fetching '__fish_seen_subcommand_from list get tail; or __auditfetch_config_fetching'
-set -l filtering '__fish_seen_subcommand_from list tail; or __auditfetch_config_fetching'
+set -l commands list get tail verify providers config
+set -l fetching '__fish_seen_subcommand_from list get tail verify; or __auditfetch_config_fetching'
+set -l filtering '__fish_seen_subcommand_from list tail verify; or __auditfetch_config_fetching'
+set -l limiting '__fish_seen_subcommand_from list tail; or __auditfetch_config_fetching'
 
 complete -c auditfetch -f
 
@@ -78,6 +79,7 @@ complete -c auditfetch -f
 complete -c auditfetch -n "not __fish_seen_subcommand_from $commands" -a list -d 'List activities, streamed page by page'
 complete -c auditfetch -n "not __fish_seen_subcommand_from $commands" -a get -d 'Print one activity by id'
 complete -c auditfetch -n "not __fish_seen_subcommand_from $commands" -a tail -d 'Follow new activities as they appear'
+complete -c auditfetch -n "not __fish_seen_subcommand_from $commands" -a verify -d 'Check that NDJSON files hold every activity of a window once'
 complete -c auditfetch -n "not __fish_seen_subcommand_from $commands" -a providers -d 'List providers, or describe one'
 complete -c auditfetch -n "not __fish_seen_subcommand_from $commands" -a config -d 'Show or check the settings and profiles of config.toml'
 complete -c auditfetch -s h -l help -d 'Print help and exit'
@@ -124,6 +126,9 @@ complete -c auditfetch -n $fetching -l fields -x -d 'Only these unified fields, 
 complete -c auditfetch -n $fetching -l no-remote-data -d 'Print remote_data as null'
 complete -c auditfetch -n $fetching -s v -l verbose -d 'Print each request to stderr, secrets redacted'
 complete -c auditfetch -n $fetching -s q -l quiet -d 'No progress line and no warnings on stderr'
+complete -c auditfetch -n '__fish_seen_subcommand_from list get tail verify' -l explain -d 'Print the plan and send nothing'
+complete -c auditfetch -n '__fish_seen_subcommand_from verify' -l print-missing -d 'Print the missing activities as NDJSON'
+complete -c auditfetch -n '__fish_seen_subcommand_from verify' -F -d 'NDJSON file'
 
 # Filters
 complete -c auditfetch -n $filtering -l since -x -d 'From this time, inclusive (RFC 3339, 24h, now)'
@@ -134,12 +139,12 @@ complete -c auditfetch -n $filtering -l entity -x -d 'Only activities on this en
 complete -c auditfetch -n $filtering -l entity-type -x -d 'Only activities on entities of this type'
 complete -c auditfetch -n $filtering -l filter -x -d 'Provider-native filter expression'
 complete -c auditfetch -n $filtering -l param -x -d 'Raw query parameter, key=value'
-complete -c auditfetch -n $filtering -l limit -x -d 'Stop after N activities'
+complete -c auditfetch -n $limiting -l limit -x -d 'Stop after N activities'
 complete -c auditfetch -n $filtering -l page-size -x -d 'Activities per request'
 
 # Checkpoint
-complete -c auditfetch -n $filtering -l state -r -F -d 'Checkpoint file: start where the last run stopped'
-complete -c auditfetch -n $filtering -l overlap -x -d 'Re-read this much before the checkpoint (default 5m)'
+complete -c auditfetch -n $limiting -l state -r -F -d 'Checkpoint file: start where the last run stopped'
+complete -c auditfetch -n $limiting -l overlap -x -d 'Re-read this much before the checkpoint (default 5m)'
 complete -c auditfetch -n '__fish_seen_subcommand_from tail' -l interval -x -d 'Time between polls, at least 1s (default 30s)'
 
 # Configuration

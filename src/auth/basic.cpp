@@ -39,6 +39,10 @@ public:
     return fmt::format("HTTP Basic, user {} and the token as the password", m_user);
   }
 
+  std::vector<Header> masked_headers(std::string_view) const override {
+    return {{"Authorization", "Basic ****"}};
+  }
+
   std::unique_ptr<Authorizer> authorizer(Credentials credentials, const Vars& vars,
                                          HttpClient&) const override {
     return std::make_unique<BasicAuthorizer>(expand_template(m_user, vars, Encoding::none),

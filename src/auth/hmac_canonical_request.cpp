@@ -45,6 +45,10 @@ public:
                        ascii_lower(m_digest) == "sha1" ? "SHA1" : m_digest == "sha256" ? "SHA256" : "SHA512");
   }
 
+  std::vector<Header> masked_headers(std::string_view date) const override {
+    return {{"Date", std::string(date)}, {"Authorization", "Basic ****"}};
+  }
+
   std::unique_ptr<Authorizer> authorizer(Credentials credentials, const Vars&, HttpClient&) const override {
     return std::make_unique<HmacAuthorizer>(m_digest, std::move(credentials));
   }

@@ -162,6 +162,15 @@ public:
                        m_settings.key_file, claims, m_settings.prefix);
   }
 
+  std::vector<Header> masked_headers(std::string_view) const override {
+    return {{"Authorization", m_settings.prefix + " ****"}};
+  }
+
+  std::string token_exchange(const Credentials&, const Vars& vars) const override {
+    return fmt::format("POST to the token_uri of the key file '{}' (the file is not read)",
+                       expand_template(m_settings.key_file, vars, Encoding::none));
+  }
+
   std::unique_ptr<Authorizer> authorizer(Credentials, const Vars& vars,
                                          HttpClient& http) const override {
     return std::make_unique<JwtBearerAuthorizer>(m_settings, vars, http);

@@ -123,6 +123,15 @@ public:
                        fields, m_settings.prefix);
   }
 
+  std::vector<Header> masked_headers(std::string_view) const override {
+    return {{"Authorization", m_settings.prefix + " ****"}};
+  }
+
+  std::string token_exchange(const Credentials& credentials, const Vars&) const override {
+    return fmt::format("POST {} (token URL from {})", redact_url(credentials.token_url),
+                       credentials.token_url_source);
+  }
+
   std::unique_ptr<Authorizer> authorizer(Credentials credentials, const Vars& vars,
                                          HttpClient& http) const override {
     return std::make_unique<ClientCredentialsAuthorizer>(m_settings, std::move(credentials), vars,

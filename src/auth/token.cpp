@@ -36,6 +36,10 @@ public:
                             : fmt::format("a token in {}: {} TOKEN", m_header, m_prefix);
   }
 
+  std::vector<Header> masked_headers(std::string_view) const override {
+    return {{m_header, m_prefix.empty() ? "****" : m_prefix + " ****"}};
+  }
+
   std::unique_ptr<Authorizer> authorizer(Credentials credentials, const Vars&,
                                          HttpClient&) const override {
     auto value = m_prefix.empty() ? credentials.token : m_prefix + " " + credentials.token;

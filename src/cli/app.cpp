@@ -53,6 +53,7 @@ std::unique_ptr<ParsedCommandLine> parse_command_line(const std::vector<std::str
   app.footer("Examples:\n"
              "  auditfetch list -p pingone --environment-id ENV --since 24h --action login -o ndjson\n"
              "  auditfetch get -p pingone --environment-id ENV a4a0a8c0-2d47-4efe-a8a5-463684f79f1c\n"
+             "  auditfetch verify -p okta --domain acme.okta.com --since 2024-05-01T00:00:00Z --until 2024-05-02T00:00:00Z okta.ndjson\n"
              "  auditfetch providers pingone\n"
              "\nRun 'auditfetch COMMAND --help' for a command's options; 'man auditfetch' for more.\n" +
              exit_status_footer());
@@ -60,6 +61,7 @@ std::unique_ptr<ParsedCommandLine> parse_command_line(const std::vector<std::str
   setup_list(app, parsed, registry);
   setup_get(app, parsed, registry);
   setup_tail(app, parsed, registry);
+  setup_verify(app, parsed, registry);
   setup_providers(app, parsed, registry);
   setup_config(app, parsed, registry);
 

@@ -8,6 +8,7 @@ void setup_get(CLI::App& app, ParsedCommandLine& parsed, const Registry& registr
   auto& o = parsed.get;
   auto* sub = app.add_subcommand("get", "Print one activity by id");
   add_common(*sub, o.common, registry);
+  add_explain(*sub, o.common);
   sub->add_option("id", o.id, "Activity id")->required();
   sub->footer("Examples:\n"
               "  auditfetch get -p pingone --environment-id ENV a4a0a8c0-2d47-4efe-a8a5-463684f79f1c -o json\n"

@@ -152,7 +152,20 @@ void record_given(const CLI::App& sub, CommonOptions& o) {
 }
 
 void add_filters(CLI::App& sub, ListOptions& o) {
-  auto& q = o.query;
+  add_selection(sub, o.query, true);
+  add_optional(sub, "--state", o.state,
+               "Checkpoint file: start after what the last run printed (takes precedence over --since), "
+               "save progress after output is flushed")
+      ->option_text("FILE")
+      ->group("Checkpoint");
+  sub.add_option("--overlap", o.overlap,
+                 "Re-read this much before the checkpoint so late events are printed once (default 5m)")
+      ->option_text("DURATION")
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast)
+      ->group("Checkpoint");
+}
+
+void add_selection(CLI::App& sub, QueryOptions& q, bool limit) {
   add_optional(sub, "--since", q.since,
                "From this time, inclusive: RFC 3339, an age (30s 15m 12h 7d 2w) or now")
       ->option_text("TIME")
@@ -182,22 +195,21 @@ void add_filters(CLI::App& sub, ListOptions& o) {
       ->option_text("K=V")
       ->expected(1)->allow_extra_args(false)->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
       ->group("Filters");
-  add_optional(sub, "--limit", q.limit, "Stop after N activities (no request is sent once N are in hand)")
-      ->option_text("N")
-      ->group("Filters");
+  if (limit)
+    add_optional(sub, "--limit", q.limit, "Stop after N activities (no request is sent once N are in hand)")
+        ->option_text("N")
+        ->group("Filters");
   add_optional(sub, "--page-size", q.page_size, "Activities per request (provider default and maximum apply)")
       ->option_text("N")
       ->group("Filters");
-  add_optional(sub, "--state", o.state,
-               "Checkpoint file: start after what the last run printed (takes precedence over --since), "
-               "save progress after output is flushed")
-      ->option_text("FILE")
-      ->group("Checkpoint");
-  sub.add_option("--overlap", o.overlap,
-                 "Re-read this much before the checkpoint so late events are printed once (default 5m)")
-      ->option_text("DURATION")
-      ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast)
-      ->group("Checkpoint");
+}
+
+void add_explain(CLI::App& sub, CommonOptions& o) {
+  sub.add_flag("--explain", o.explain,
+               "Print the plan and send nothing: provider, endpoint, the first request (credentials as "
+               "****), filters pushed down and local, paging, order, window, state, credential source; "
+               "-o json for JSON")
+      ->group("Output");
 }
 
 void configure(StderrDiagnostics& diagnostics, const CommonOptions& o) {

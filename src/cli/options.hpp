@@ -30,6 +30,10 @@ void add_common(CLI::App& sub, CommonOptions& o, const Registry& registry);
 
 // The filter, limit and checkpoint flags of list, tail and config show/check.
 void add_filters(CLI::App& sub, ListOptions& o);
+// The filters alone (--since ... --page-size), with --limit or without (verify).
+void add_selection(CLI::App& sub, QueryOptions& q, bool limit);
+// --explain (list, tail, get, verify).
+void add_explain(CLI::App& sub, CommonOptions& o);
 
 // Remember the long names the command line gave, so that a profile fills only the others.
 void record_given(const CLI::App& sub, CommonOptions& o);
@@ -41,6 +45,7 @@ void configure(StderrDiagnostics& diagnostics, const CommonOptions& o);
 void setup_list(CLI::App& app, ParsedCommandLine& parsed, const Registry& registry);
 void setup_get(CLI::App& app, ParsedCommandLine& parsed, const Registry& registry);
 void setup_tail(CLI::App& app, ParsedCommandLine& parsed, const Registry& registry);
+void setup_verify(CLI::App& app, ParsedCommandLine& parsed, const Registry& registry);
 void setup_providers(CLI::App& app, ParsedCommandLine& parsed, const Registry& registry);
 void setup_config(CLI::App& app, ParsedCommandLine& parsed, const Registry& registry);
 

@@ -8,6 +8,7 @@ void setup_tail(CLI::App& app, ParsedCommandLine& parsed, const Registry& regist
   auto& o = parsed.tail;
   auto* sub = app.add_subcommand("tail", "Follow new activities as they appear, oldest first");
   add_common(*sub, o.list.common, registry);
+  add_explain(*sub, o.list.common);
   add_filters(*sub, o.list);
   sub->add_option("--interval", o.interval, "Time between polls, at least 1s (default 30s)")
       ->option_text("DURATION")

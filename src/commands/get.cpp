@@ -2,6 +2,7 @@
 
 #include "auditfetch/paging/page.hpp"
 #include "auditfetch/util/error.hpp"
+#include "explain.hpp"
 #include "stages.hpp"
 
 #include <fmt/format.h>
@@ -9,6 +10,8 @@
 namespace auditfetch {
 
 int run_get(const GetOptions& options, const Registry& registry, Environment& environment) {
+  if (options.common.explain)
+    return explain_get(options, registry, environment);
   auto stages = make_stages(options.common, registry, environment, Shape::single_object);
   const auto& spec = stages->spec();
   const auto request = plan_get(stages->context, options.id);

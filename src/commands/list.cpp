@@ -4,6 +4,7 @@
 #include "auditfetch/pipeline/page_loop.hpp"
 #include "auditfetch/util/error.hpp"
 #include "auditfetch/util/interrupt.hpp"
+#include "explain.hpp"
 #include "stages.hpp"
 
 #include <fmt/format.h>
@@ -11,21 +12,19 @@
 namespace auditfetch {
 
 int run_list(const ListOptions& options, const Registry& registry, Environment& environment) {
+  if (options.common.explain)
+    return explain_list(options, registry, environment);
   auto stages = make_stages(options.common, registry, environment, Shape::stream);
   const auto& spec = stages->spec();
   auto& diagnostics = *environment.diagnostics;
   const auto now = environment.now();
-  auto query = make_query(options.query, now);
   const auto overlap = parse_duration(options.overlap, "--overlap");
-  auto checkpoint = open_checkpoint(options, *stages);
-  query.keeps_continuation = checkpoint && spec.list.resume;
-  // A checkpoint takes precedence over --since: the run starts where the last one stopped.
-  if (checkpoint && checkpoint->high_water)
-    query.since = checkpoint->resume_from(overlap);
-  auto plan = plan_list(stages->context, query, now);
-  auto first = first_request(*stages, plan, checkpoint, diagnostics);
-  if (checkpoint && !checkpoint->high_water)
-    checkpoint->floor = plan.effective_since;
+  // Query, checkpoint, plan and first request: what --explain shows.
+  auto start = start_list(stages->context, options, now, diagnostics);
+  auto& query = start.query;
+  auto& checkpoint = start.checkpoint;
+  auto& plan = start.plan;
+  auto first = std::move(start.first);
   report_plan(diagnostics, spec, query, plan);
 
   // Oldest-first APIs, and APIs whose next request is a resume point, move the checkpoint page

@@ -8,18 +8,18 @@
 
 namespace auditfetch {
 
-std::unique_ptr<Stages> make_stages(const CommonOptions& options, const Registry& registry,
-                                    Environment& environment, Shape shape) {
-  auto stages = std::make_unique<Stages>();
+RunBasis resolve_run(const CommonOptions& options, const Registry& registry,
+                     Environment& environment, Shape shape, bool read_credentials) {
+  RunBasis basis;
   if (options.provider.empty())
     throw Error(ErrorKind::usage, "no provider given",
                 "pass -p NAME, set AUDITFETCH_PROVIDER or use a config profile with a provider "
                 "(see 'auditfetch providers')");
   const auto& spec = registry.find(options.provider);
-  stages->context =
+  basis.context =
       resolve_context(spec, options.settings, options.base_url, environment.env, &options.profile);
 
-  WriterOptions writer_options;
+  auto& writer_options = basis.writer;
   writer_options.format = options.output ? parse_format(*options.output)
                           : environment.stdout_is_terminal ? Format::table
                                                            : Format::ndjson;
@@ -29,9 +29,9 @@ std::unique_ptr<Stages> make_stages(const CommonOptions& options, const Registry
   writer_options.terminal_width = environment.terminal_width;
   writer_options.color = writer_options.format == Format::table &&
                          environment.stdout_is_terminal && !environment.env("NO_COLOR");
-  stages->map_options.remote_data = !options.no_remote_data;
+  basis.map.remote_data = !options.no_remote_data;
 
-  TransportOptions transport_options;
+  auto& transport_options = basis.transport;
   transport_options.timeout = parse_duration(options.timeout, "--timeout");
   if (transport_options.timeout.count() <= 0)
     throw Error(ErrorKind::usage, "--timeout must be more than 0");
@@ -43,32 +43,43 @@ std::unique_ptr<Stages> make_stages(const CommonOptions& options, const Registry
   read_proxy_environment(transport_options);
 
   const CredentialFlags credential_flags{options.token_file, options.token_url, &options.profile};
-  auto resolved = resolve_credentials(spec.name, spec.auth, credential_flags, stages->context.vars,
-                                      environment.env);
+  basis.credentials = resolve_credentials(spec.name, spec.auth, credential_flags, basis.context.vars,
+                                          environment.env, read_credentials);
 
   // The settings the chosen scheme's own templates need ("{email}/token"): named here, with
   // where they can come from, before anything is sent.
-  for (const auto& name : spec.auth[resolved.scheme]->needs().settings)
-    if (!stages->context.vars.count(name)) {
+  for (const auto& name : spec.auth[basis.credentials.scheme]->needs().settings)
+    if (!basis.context.vars.count(name)) {
       const auto* setting = spec.setting(name);
       throw Error(ErrorKind::usage,
-                  fmt::format("{}: credentials from {} also need --{}", spec.name, resolved.credentials.source, name),
+                  fmt::format("{}: credentials from {} also need --{}", spec.name,
+                              basis.credentials.credentials.source, name),
                   setting && !setting->env.empty()
                       ? fmt::format("pass --{} or set {}", name, fmt::join(setting->env, " or "))
                       : fmt::format("pass --{}", name));
     }
 
-  RetryPolicy policy;
-  policy.retries = options.retries;
-  policy.rate_limit = spec.rate_limit;
-  stages->transport = environment.make_transport(transport_options);
-  stages->http = std::make_unique<HttpClient>(*stages->transport, *environment.diagnostics, policy);
+  basis.policy.retries = options.retries;
+  basis.policy.rate_limit = spec.rate_limit;
+  return basis;
+}
+
+std::unique_ptr<Stages> make_stages(const CommonOptions& options, const Registry& registry,
+                                    Environment& environment, Shape shape) {
+  auto basis = resolve_run(options, registry, environment, shape, true);
+  auto stages = std::make_unique<Stages>();
+  stages->context = std::move(basis.context);
+  stages->map_options = basis.map;
+  const auto& spec = stages->spec();
+  auto& resolved = basis.credentials;
+  stages->transport = environment.make_transport(basis.transport);
+  stages->http = std::make_unique<HttpClient>(*stages->transport, *environment.diagnostics, basis.policy);
   stages->authorizer =
       spec.auth[resolved.scheme]->authorizer(resolved.credentials, stages->context.vars, *stages->http);
   stages->api = std::make_unique<ApiSession>(stages->context, *stages->http, *stages->authorizer,
                                              std::move(resolved.credentials));
   stages->sink = std::make_unique<FdSink>(environment.stdout_fd);
-  stages->writer = make_writer(writer_options, *stages->sink);
+  stages->writer = make_writer(basis.writer, *stages->sink);
   return stages;
 }
 
@@ -86,41 +97,45 @@ void report_plan(Diagnostics& diagnostics, const ProviderSpec& spec, const Query
 }
 
 std::optional<Checkpoint> open_checkpoint(const ListOptions& options, const Stages& stages) {
+  return open_checkpoint(options, stages.context);
+}
+
+std::optional<Checkpoint> open_checkpoint(const ListOptions& options, const ProviderContext& context) {
   if (!options.state)
     return std::nullopt;
-  const auto account = account_of(stages.context);
-  if (auto loaded = load_checkpoint(*options.state, stages.spec().name, account))
+  const auto account = account_of(context);
+  if (auto loaded = load_checkpoint(*options.state, context.spec->name, account))
     return loaded;
   Checkpoint fresh;
-  fresh.provider = stages.spec().name;
+  fresh.provider = context.spec->name;
   fresh.account = account;
   return fresh;
 }
 
-std::optional<HttpRequest> resume_request(const Stages& stages, const ListPlan& plan,
+std::optional<HttpRequest> resume_request(const ProviderSpec& spec, const ListPlan& plan,
                                           const std::optional<Checkpoint>& checkpoint,
                                           Diagnostics& diagnostics) {
-  if (!stages.spec().list.resume || !checkpoint || !checkpoint->resume)
+  if (!spec.list.resume || !checkpoint || !checkpoint->resume)
     return std::nullopt;
   // A window that ends (--until) starts from its time: the API's continuation reads on to now.
-  if (plan.effective_until && !stages.spec().list.window.required) {
+  if (plan.effective_until && !spec.list.window.required) {
     diagnostics.verbose(fmt::format("{}: --until bounds this run; starting from the time, not the saved "
                                     "resume point",
-                                    stages.spec().name));
+                                    spec.name));
     return std::nullopt;
   }
   const auto& point = *checkpoint->resume;
   if (point.query != plan.fingerprint) {
     diagnostics.verbose(fmt::format("{}: the saved resume point belongs to other filters or "
                                     "settings; starting from the time instead",
-                                    stages.spec().name));
+                                    spec.name));
     return std::nullopt;
   }
   try {
     if (origin_of(point.url) != origin_of(plan.first.url)) {
       diagnostics.verbose(fmt::format("{}: the saved resume point is on another origin; starting "
                                       "from the time instead",
-                                      stages.spec().name));
+                                      spec.name));
       return std::nullopt;
     }
   } catch (const Error&) {
@@ -130,18 +145,46 @@ std::optional<HttpRequest> resume_request(const Stages& stages, const ListPlan& 
   request.method = point.method;
   request.url = point.url;
   request.body = point.body;
-  diagnostics.verbose(fmt::format("{}: resuming from the API's resume point {}", stages.spec().name,
+  diagnostics.verbose(fmt::format("{}: resuming from the API's resume point {}", spec.name,
                                   redact_url(point.url)));
   return request;
 }
 
 HttpRequest first_request(const Stages& stages, ListPlan& plan,
                           const std::optional<Checkpoint>& checkpoint, Diagnostics& diagnostics) {
-  auto resumed = resume_request(stages, plan, checkpoint, diagnostics);
+  return first_request(stages.spec(), plan, checkpoint, diagnostics);
+}
+
+HttpRequest first_request(const ProviderSpec& spec, ListPlan& plan,
+                          const std::optional<Checkpoint>& checkpoint, Diagnostics& diagnostics,
+                          bool* resumed_out) {
+  auto resumed = resume_request(spec, plan, checkpoint, diagnostics);
+  if (resumed_out)
+    *resumed_out = resumed.has_value();
   if (!resumed)
     return plan.first;
   plan.filter.since.reset();
   return std::move(*resumed);
+}
+
+ListStart start_list(const ProviderContext& context, const ListOptions& options, Timestamp now,
+                     Diagnostics& diagnostics) {
+  const auto& spec = *context.spec;
+  ListStart start;
+  auto& query = start.query;
+  auto& checkpoint = start.checkpoint;
+  query = make_query(options.query, now);
+  const auto overlap = parse_duration(options.overlap, "--overlap");
+  checkpoint = open_checkpoint(options, context);
+  query.keeps_continuation = checkpoint && spec.list.resume;
+  // A checkpoint takes precedence over --since: the run starts where the last one stopped.
+  if (checkpoint && checkpoint->high_water)
+    query.since = checkpoint->resume_from(overlap);
+  start.plan = plan_list(context, query, now);
+  start.first = first_request(spec, start.plan, checkpoint, diagnostics, &start.resumed);
+  if (checkpoint && !checkpoint->high_water)
+    checkpoint->floor = start.plan.effective_since;
+  return start;
 }
 
 std::optional<ResumePoint> resume_point(const Stages& stages, const ListPlan& plan,

@@ -18,6 +18,22 @@ namespace auditfetch {
 
 enum class Shape { stream, single_object };
 
+// What a run settles before anything is built: the provider bound to its settings, the scheme
+// and source of its credentials, and how it would send and print.
+struct RunBasis {
+  ProviderContext context;
+  ResolvedCredentials credentials; // the secrets only when read (see resolve_run)
+  WriterOptions writer;
+  TransportOptions transport;
+  RetryPolicy policy;
+  MapOptions map;
+};
+
+// Validate every option. With `read_credentials` false no secret is read: no credentials
+// file, no credentials command (--explain). Throws Error(usage) for anything wrong.
+RunBasis resolve_run(const CommonOptions& options, const Registry& registry,
+                     Environment& environment, Shape shape, bool read_credentials);
+
 // Validate every option and build the stages. Throws Error(usage) for anything wrong, before
 // any request is sent.
 std::unique_ptr<Stages> make_stages(const CommonOptions& options, const Registry& registry,
@@ -33,10 +49,11 @@ void report_plan(Diagnostics& diagnostics, const ProviderSpec& spec, const Query
 // The checkpoint named by --state: loaded (checked against provider and account), new, or
 // nullopt without --state.
 std::optional<Checkpoint> open_checkpoint(const ListOptions& options, const Stages& stages);
+std::optional<Checkpoint> open_checkpoint(const ListOptions& options, const ProviderContext& context);
 
 // The checkpoint's resume point as a request, when the definition offers resuming and the
 // point belongs to this query (same filters and settings, same origin); nullopt otherwise.
-std::optional<HttpRequest> resume_request(const Stages& stages, const ListPlan& plan,
+std::optional<HttpRequest> resume_request(const ProviderSpec& spec, const ListPlan& plan,
                                           const std::optional<Checkpoint>& checkpoint,
                                           Diagnostics& diagnostics);
 
@@ -44,6 +61,23 @@ std::optional<HttpRequest> resume_request(const Stages& stages, const ListPlan& 
 // resume point everything the API serves is new: the time no longer filters locally.
 HttpRequest first_request(const Stages& stages, ListPlan& plan,
                           const std::optional<Checkpoint>& checkpoint, Diagnostics& diagnostics);
+// `resumed`, when given, says whether the resume point was taken.
+HttpRequest first_request(const ProviderSpec& spec, ListPlan& plan,
+                          const std::optional<Checkpoint>& checkpoint, Diagnostics& diagnostics,
+                          bool* resumed = nullptr);
+
+// Where `list` starts, computed once for the run and for --explain: the query, the checkpoint
+// of --state (read, never locked), the plan (a checkpoint's time replacing --since), and the
+// first request: the plan's, or the API's resume point.
+struct ListStart {
+  Query query;
+  std::optional<Checkpoint> checkpoint;
+  ListPlan plan;
+  HttpRequest first;
+  bool resumed = false; // `first` is the checkpoint's resume point
+};
+ListStart start_list(const ProviderContext& context, const ListOptions& options, Timestamp now,
+                     Diagnostics& diagnostics);
 
 // The resume point to keep after `page` was delivered, for definitions that offer one.
 std::optional<ResumePoint> resume_point(const Stages& stages, const ListPlan& plan,

@@ -4,8 +4,10 @@
 #include "auditfetch/pipeline/page_loop.hpp"
 #include "auditfetch/util/error.hpp"
 #include "auditfetch/util/interrupt.hpp"
+#include "explain.hpp"
 #include "stages.hpp"
 
+#include <boost/json/object.hpp>
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -61,6 +63,45 @@ Poll poll_once(Stages& stages, const ListPlan& plan, const Checkpoint& checkpoin
   return poll;
 }
 
+// The query of a poll: from the checkpoint's newest time minus the overlap, or, before
+// anything was read, from where tail starts.
+Query poll_query(Query query, const Checkpoint& checkpoint, milliseconds overlap, Timestamp start) {
+  query.since = checkpoint.high_water ? checkpoint.resume_from(overlap) : start;
+  return query;
+}
+
+// --explain: the first poll, as run_tail would send it.
+int explain_tail(const TailOptions& options, const Registry& registry, Environment& environment,
+                 milliseconds interval, milliseconds overlap, milliseconds lookback) {
+  const auto& list_options = options.list;
+  const auto basis = resolve_run(list_options.common, registry, environment, Shape::stream, false);
+  const auto now = environment.now();
+  const auto base_query = make_query(list_options.query, now);
+  const auto loaded = open_checkpoint(list_options, basis.context);
+  const auto checkpoint = loaded.value_or(Checkpoint{});
+  const auto start = base_query.since.value_or(now - lookback);
+  const auto query = poll_query(base_query, checkpoint, overlap, start);
+  auto plan = plan_list(basis.context, query, now);
+  bool resumed = false;
+  const auto first = first_request(*basis.context.spec, plan, checkpoint, *environment.diagnostics, &resumed);
+  Explanation e;
+  e.command = "tail";
+  e.basis = &basis;
+  e.first = first;
+  e.plan = &plan;
+  e.query = &query;
+  e.since_source = since_source(base_query, checkpoint, resumed, plan);
+  if (!base_query.since && !checkpoint.high_water && !resumed)
+    e.since_source = fmt::format("no --since: the last {}", options.lookback);
+  e.facts.push_back({"polls",
+                     fmt::format("every {} s, each from the newest time printed minus --overlap {}",
+                                 interval.count() / 1000, list_options.overlap),
+                     boost::json::object{{"interval_ms", interval.count()}, {"overlap_ms", overlap.count()}}});
+  if (auto state = explain_state(list_options, loaded, plan, resumed, first))
+    e.facts.push_back(std::move(*state));
+  return print_explanation(e, list_options.common, environment);
+}
+
 // Sleep, waking early on SIGINT/SIGTERM; `show` puts the time left on the progress line.
 void wait_for(milliseconds duration, const std::function<void(milliseconds)>& show) {
   const auto until = std::chrono::steady_clock::now() + duration;
@@ -84,6 +125,8 @@ int run_tail(const TailOptions& options, const Registry& registry, Environment& 
     throw Error(ErrorKind::usage, fmt::format("--interval {} is below the minimum of 1s", options.interval));
   const auto overlap = parse_duration(list_options.overlap, "--overlap");
   const auto lookback = parse_duration(options.lookback, "--lookback");
+  if (list_options.common.explain)
+    return explain_tail(options, registry, environment, interval, overlap, lookback);
 
   auto stages = make_stages(list_options.common, registry, environment, Shape::stream);
   const auto& spec = stages->spec();
@@ -108,8 +151,7 @@ int run_tail(const TailOptions& options, const Registry& registry, Environment& 
   try {
     while (!interrupted()) {
       const auto now = environment.now();
-      auto query = base_query;
-      query.since = checkpoint.high_water ? checkpoint.resume_from(overlap) : start;
+      const auto query = poll_query(base_query, checkpoint, overlap, start);
       auto plan = plan_list(stages->context, query, now);
       if (first)
         report_plan(diagnostics, spec, query, plan);

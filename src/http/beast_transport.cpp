@@ -155,11 +155,6 @@ std::string step_name(std::string_view step, Peer role) {
   return role == Peer::proxy ? fmt::format("{} proxy", step) : std::string(step);
 }
 
-// "host[:port]", the port only when not the scheme's default, as the Host header wants it.
-std::string authority_of(const Origin& origin) {
-  return origin.to_string().substr(origin.scheme.size() + 3);
-}
-
 Endpoint endpoint_of(const Origin& origin) {
   return {origin.host, origin.port};
 }
@@ -323,12 +318,8 @@ private:
     message.version(11);
     message.method_string(request.method);
     message.target(route.target);
-    if (!request.header("Host"))
-      message.set(http::field::host, authority_of(route.origin));
-    if (!request.header("User-Agent") && !m_options.user_agent.empty())
-      message.set(http::field::user_agent, m_options.user_agent);
-    if (!request.header("Accept-Encoding"))
-      message.set(http::field::accept_encoding, "gzip");
+    for (const auto& header : transport_headers(request, m_options))
+      message.set(header.name, header.value);
     if (route.proxy && route.origin.scheme == "http" && !route.proxy->authorization.empty())
       message.set(http::field::proxy_authorization, route.proxy->authorization);
     for (const auto& header : request.headers) {

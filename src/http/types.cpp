@@ -1,5 +1,6 @@
 #include "auditfetch/http/types.hpp"
 
+#include "auditfetch/http/url.hpp"
 #include "auditfetch/util/text.hpp"
 
 #include <boost/url/grammar/ci_string.hpp>
@@ -161,6 +162,20 @@ void HttpRequest::remove_header(std::string_view name) {
 
 std::optional<std::string> HttpResponse::header(std::string_view name) const {
   return header_value(headers, name);
+}
+
+std::vector<Header> transport_headers(const HttpRequest& request, const TransportOptions& options) {
+  std::vector<Header> headers;
+  if (!request.header("Host")) {
+    // "host[:port]", the port only when not the scheme's default.
+    const auto origin = origin_of(request.url, "request");
+    headers.push_back({"Host", origin.to_string().substr(origin.scheme.size() + 3)});
+  }
+  if (!request.header("User-Agent") && !options.user_agent.empty())
+    headers.push_back({"User-Agent", options.user_agent});
+  if (!request.header("Accept-Encoding"))
+    headers.push_back({"Accept-Encoding", "gzip"});
+  return headers;
 }
 
 void read_proxy_environment(TransportOptions& options) {

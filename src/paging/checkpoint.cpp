@@ -74,6 +74,11 @@ class CheckpointStyle final : public PagingStyle {
 public:
   explicit CheckpointStyle(Options options) : m_options(std::move(options)) {}
   bool query_on_first_page_only() const override { return true; }
+  std::string inexact_window() const override {
+    return fmt::format("after the first page it pages by {} ({}), which the API cannot bound by time: a "
+                       "record stored late may lie beyond where a listing of the window stops",
+                       m_options.param, m_options.id);
+  }
   std::unique_ptr<Paginator> start(const PagingSetup& setup) const override {
     return std::make_unique<Checkpoint>(m_options, setup);
   }

@@ -109,6 +109,13 @@ std::string sha256_hex(std::string_view bytes) {
   return out;
 }
 
+std::array<unsigned char, 32> sha256_digest(std::string_view bytes) {
+  std::array<unsigned char, 32> digest{};
+  unsigned int length = 0;
+  EVP_Digest(bytes.data(), bytes.size(), digest.data(), &length, EVP_sha256(), nullptr);
+  return digest;
+}
+
 std::string truncate_text(std::string_view text, std::size_t max) {
   if (text.size() <= max)
     return std::string(text);

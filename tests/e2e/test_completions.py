@@ -32,7 +32,7 @@ BASH_SCRIPT = COMPLETIONS / "auditfetch.bash"
 ZSH_DIR = COMPLETIONS  # holds _auditfetch, for $fpath
 FISH_SCRIPT = COMPLETIONS / "auditfetch.fish"
 BASH_COMPLETION = Path("/usr/share/bash-completion/bash_completion")
-COMMANDS = ("list", "get", "tail", "providers")
+COMMANDS = ("list", "get", "tail", "verify", "providers")
 FORMATS = {"table", "json", "ndjson", "csv"}
 
 # "  -p,--provider NAME   Provider ...": the options a --help defines.

@@ -20,7 +20,7 @@ MAN_PAGE = REPO / "man" / "auditfetch.1"
 BASH_COMPLETION = REPO / "completions" / "auditfetch.bash"
 ZSH_COMPLETION = REPO / "completions" / "_auditfetch"
 FISH_COMPLETION = REPO / "completions" / "auditfetch.fish"
-COMMANDS = ("list", "get", "tail", "providers", "config")
+COMMANDS = ("list", "get", "tail", "verify", "providers", "config")
 
 # "  -p,--provider NAME   Provider ..." and "  --since TIME   From ...": the options a help defines.
 # Any long flag the help mentions, in descriptions and examples too.

@@ -72,6 +72,13 @@ public:
   virtual std::string describe() const = 0;
   // The token endpoint template, for schemes with CredentialNeeds::token_url.
   virtual std::string token_url_template() const { return {}; }
+  // The headers this scheme adds to a request, every secret in them shown as "****" (for
+  // --explain: nothing is read, signed or requested). `date` is the Date header a scheme that
+  // signs each request would send with it.
+  virtual std::vector<Header> masked_headers(std::string_view date) const = 0;
+  // Where a token would be obtained before the first request, named and never called:
+  // "POST URL (source)"; empty for schemes that send their credentials as they are.
+  virtual std::string token_exchange(const Credentials&, const Vars&) const { return {}; }
   // The authorizer for one run. `vars` fill the scheme's templates.
   virtual std::unique_ptr<Authorizer> authorizer(Credentials credentials, const Vars& vars,
                                                  HttpClient& http) const = 0;

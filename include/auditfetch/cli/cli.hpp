@@ -10,6 +10,7 @@
 #include "auditfetch/commands/list.hpp"
 #include "auditfetch/commands/providers.hpp"
 #include "auditfetch/commands/tail.hpp"
+#include "auditfetch/commands/verify.hpp"
 #include "auditfetch/provider/registry.hpp"
 
 #include <functional>
@@ -23,13 +24,14 @@ namespace auditfetch {
 struct ParsedCommandLine {
   // Set when the command line was fully handled (--help, --version): exit with it.
   std::optional<int> exit_now;
-  std::string command; // "list", "get", "tail", "providers", "config show", ...
+  std::string command; // "list", "get", "tail", "verify", "providers", "config show", ...
   // Runs the chosen command; returns its exit code, throws Error.
   std::function<int(Environment&, StderrDiagnostics&)> run;
   // The options of each subcommand (only the chosen one is filled).
   ListOptions list;
   GetOptions get;
   TailOptions tail;
+  VerifyOptions verify;
   ProvidersOptions providers;
   ListOptions config; // config show / check (the options of list); config profiles (--config)
 };

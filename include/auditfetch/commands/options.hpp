@@ -30,6 +30,7 @@ struct CommonOptions {
   std::string timeout = "30s";
   int retries = 3;
   bool no_remote_data = false;
+  bool explain = false; // --explain: print the plan, send nothing
   std::optional<std::string> config_file;  // --config
   std::optional<std::string> profile_name; // --profile
   // Long names of the options given on the command line ("provider", "since", "region"):

@@ -74,6 +74,11 @@ struct TransportOptions {
   std::string no_proxy;
 };
 
+// The headers a transport sends before a request's own, each unless the request sets it: Host
+// (from the URL), User-Agent (options.user_agent, when set) and Accept-Encoding: gzip. One list
+// for the transport and for --explain, which shows what would be sent.
+std::vector<Header> transport_headers(const HttpRequest& request, const TransportOptions& options);
+
 // Fill the proxy fields of `options` from the environment.
 void read_proxy_environment(TransportOptions& options);
 

@@ -49,6 +49,11 @@ public:
   // True when only the first request carries the query (later pages ignore it): a native
   // --filter, which cannot be checked locally, would hold for the first page only.
   virtual bool query_on_first_page_only() const { return false; }
+  // Why the listing of a closed window [since, until) may not be exact: the API cannot bound
+  // its pages by time (a checkpoint by id after the first page ends at a heuristic, not at the
+  // window's end). Empty when the pages of a window are exactly the window's. `verify` refuses
+  // a listing it cannot trust.
+  virtual std::string inexact_window() const { return {}; }
 };
 
 // The style a definition's pagination names ({"style": NAME, ...}); the options the style

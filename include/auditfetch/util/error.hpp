@@ -13,6 +13,7 @@ enum class ErrorKind {
   usage,       // bad flags, bad configuration, missing credentials
   auth,        // authentication or authorisation refused
   not_found,   // `get` of an id the provider does not know
+  incomplete,  // `verify`: the files miss or repeat activities the API serves
   interrupted, // SIGINT
 };
 
@@ -23,11 +24,12 @@ struct ExitStatus {
 };
 
 inline constexpr int k_exit_ok = 0;
-inline constexpr std::array<ExitStatus, 5> k_exit_statuses{{
+inline constexpr std::array<ExitStatus, 6> k_exit_statuses{{
     {1, ErrorKind::remote, "remote or network failure after retries, or an invalid response"},
     {2, ErrorKind::usage, "usage or configuration error, missing credentials included"},
     {3, ErrorKind::auth, "authentication or authorisation refused"},
     {4, ErrorKind::not_found, "not found (get)"},
+    {5, ErrorKind::incomplete, "verify: an activity the API serves is missing from the files, or in them twice"},
     {130, ErrorKind::interrupted, "interrupted by SIGINT (SIGTERM stops cleanly with 0)"},
 }};
 

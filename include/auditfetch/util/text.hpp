@@ -1,6 +1,7 @@
 #pragma once
 // Small text helpers with no better home in a library we already use.
 
+#include <array>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -30,6 +31,9 @@ std::string form_encode(std::string_view text);
 
 // Lower-case hex SHA-256 of the bytes.
 std::string sha256_hex(std::string_view bytes);
+
+// The SHA-256 digest of the bytes.
+std::array<unsigned char, 32> sha256_digest(std::string_view bytes);
 
 // Return at most `max` bytes of text, cut at a UTF-8 boundary, with "…" when cut.
 std::string truncate_text(std::string_view text, std::size_t max);

@@ -285,6 +285,30 @@ TEST_SUITE("auth schemes") {
     CHECK(authorization(*scheme(R"({"scheme":"token","header":"X-Api-Key"})"), c) == "X-Api-Key: 00abc");
   }
 
+  TEST_CASE("each scheme names the headers it adds with its secrets as ****, and never reads them") {
+    const auto masked = [](const AuthScheme& s) {
+      std::string out;
+      for (const auto& h : s.masked_headers("Tue, 21 Aug 2012 17:29:18 -0000"))
+        out += (out.empty() ? "" : "|") + h.name + ": " + h.value;
+      return out;
+    };
+    CHECK(masked(*scheme(R"({"scheme":"token","prefix":"SSWS"})")) == "Authorization: SSWS ****");
+    CHECK(masked(*scheme(R"({"scheme":"token","header":"X-Api-Key"})")) == "X-Api-Key: ****");
+    CHECK(masked(*scheme(R"({"scheme":"basic","username":"{email}/token"})")) == "Authorization: Basic ****");
+    CHECK(masked(*scheme(R"({"scheme":"hmac_canonical_request"})")) ==
+          "Date: Tue, 21 Aug 2012 17:29:18 -0000|Authorization: Basic ****");
+    const auto oauth = scheme(R"({"scheme":"oauth2_client_credentials","token_url":"https://{domain}/token"})");
+    CHECK(masked(*oauth) == "Authorization: Bearer ****");
+    Credentials c;
+    c.token_url = "https://acme.example/token";
+    c.token_url_source = "definition";
+    CHECK(oauth->token_exchange(c, {}) == "POST https://acme.example/token (token URL from definition)");
+    const auto jwt = scheme(R"({"scheme":"jwt_bearer","key_file":"{domain}"})");
+    CHECK(masked(*jwt) == "Authorization: Bearer ****");
+    CHECK(jwt->token_exchange({}, {{"domain", "/no/such/key.json"}}) ==
+          "POST to the token_uri of the key file '/no/such/key.json' (the file is not read)");
+  }
+
   TEST_CASE("Basic with a templated user name and the token as the password") {
     Credentials c;
     c.token = "api-token";

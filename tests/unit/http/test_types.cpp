@@ -117,3 +117,24 @@ TEST_SUITE("body buffers") {
     CHECK(take_body_buffer().capacity() < 64 * 1024);
   }
 }
+
+TEST_SUITE("transport headers") {
+  TEST_CASE("Host, User-Agent and Accept-Encoding, each unless the request sets it") {
+    HttpRequest request;
+    request.url = "https://api.example.com:8443/v1/logs?x=1";
+    TransportOptions options;
+    options.user_agent = "auditfetch/0.1.0";
+    auto headers = transport_headers(request, options);
+    REQUIRE(headers.size() == 3);
+    CHECK(headers[0].name == "Host");
+    CHECK(headers[0].value == "api.example.com:8443");
+    CHECK(headers[1].value == "auditfetch/0.1.0");
+    CHECK(headers[2].value == "gzip");
+    request.url = "https://api.example.com/v1/logs";
+    request.set_header("Accept-Encoding", "identity");
+    options.user_agent.clear();
+    headers = transport_headers(request, options);
+    REQUIRE(headers.size() == 1);
+    CHECK(headers[0].value == "api.example.com");
+  }
+}
