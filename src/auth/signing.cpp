@@ -87,6 +87,8 @@ std::string canonical_request_v2(const HttpRequest& request, std::string_view da
   for (const auto& p : parsed->params())
     params.emplace_back(p.key, p.has_value ? p.value : std::string());
   if (request.header("Content-Type").value_or("").rfind("application/x-www-form-urlencoded", 0) == 0) {
+    if (!boost::urls::parse_query(request.body))
+      throw Error(ErrorKind::usage, "a signed request's form body is not valid percent-encoding");
     boost::urls::url body_params;
     body_params.set_encoded_query(request.body);
     for (const auto& p : body_params.params())

@@ -41,6 +41,12 @@ inline std::optional<ProviderContext> bind_settings(const ProviderSpec& spec,
   for (const auto& setting : spec.settings)
     if (setting.required && !setting.default_value)
       settings[setting.name] = setting.choices.empty() ? "acct-1" : setting.choices.begin()->first;
+  // A group of which exactly one is needed (GitHub's org or enterprise): the first.
+  for (const auto& group : spec.one_of)
+    if (!group.empty()) {
+      const auto* first = spec.setting(group.front());
+      settings[group.front()] = first && !first->choices.empty() ? first->choices.begin()->first : "acct-1";
+    }
   try {
     return resolve_context(spec, settings, base_url, no_environment());
   } catch (const Error&) {

@@ -112,6 +112,17 @@ TEST_SUITE("signing") {
     CHECK_THROWS_AS(canonical_request_v2(r, "D"), Error);
   }
 
+  TEST_CASE("a form body that is not valid percent-encoding is a usage error, not a crash") {
+    HttpRequest r;
+    r.method = "POST";
+    r.url = "https://api-x.duosecurity.com/admin/v1/users";
+    r.body = "a=%zz";
+    r.set_header("Content-Type", "application/x-www-form-urlencoded");
+    CHECK_THROWS_AS(canonical_request_v2(r, "D"), Error);
+    r.body = "a=%41&b=2";
+    CHECK(canonical_request_v2(r, "D").ends_with("\na=A&b=2"));
+  }
+
   TEST_CASE("RFC 2822 dates as signatures use them") {
     CHECK(rfc2822_date(std::chrono::sys_seconds{std::chrono::seconds{1345570158}}) ==
           "Tue, 21 Aug 2012 17:29:18 -0000");
