@@ -31,6 +31,9 @@ void add_common(CLI::App& sub, CommonOptions& o, const Registry& registry);
 // The filter, limit and checkpoint flags of list, tail and config show/check.
 void add_filters(CLI::App& sub, ListOptions& o);
 
+// --exec, --batch, --exec-retries and --wait-lock of list and tail.
+void add_delivery(CLI::App& sub, ListOptions& o);
+
 // Remember the long names the command line gave, so that a profile fills only the others.
 void record_given(const CLI::App& sub, CommonOptions& o);
 
