@@ -115,6 +115,7 @@ _auditfetch() {
     local filters='--since --until --action --actor-id --entity --entity-type
         --filter --param --limit --page-size'
     local checkpoint='--state --overlap'
+    local delivery='--exec --batch --exec-retries --wait-lock' # list and tail, not config
     # config show|check take the options of list; config profiles only --config.
     if [[ $command == config ]]; then
         local sub=''
@@ -133,7 +134,7 @@ _auditfetch() {
                 fi
                 return
                 ;;
-            show | check) command=list ;;
+            show | check) command=list delivery='' ;;
             profiles)
                 if [[ $prev == --config ]]; then
                     compopt -o filenames 2>/dev/null
@@ -149,9 +150,9 @@ _auditfetch() {
 
     local options
     case $command in
-        list) options="$common $filters $checkpoint" ;;
+        list) options="$common $filters $checkpoint $delivery" ;;
         get) options=$common ;;
-        tail) options="$common $filters $checkpoint --interval" ;;
+        tail) options="$common $filters $checkpoint $delivery --interval" ;;
         providers) options='-h --help --names --providers-dir' ;;
         *) return ;;
     esac
@@ -201,7 +202,8 @@ _auditfetch() {
                 --user-key | --subject | --subdomain | --email | --api-host | \
                 --token-url | --timeout | --retries | --fields | \
                 --since | --until | --action | --actor-id | --entity | --entity-type | \
-                --filter | --param | --limit | --page-size | --overlap | --interval)
+                --filter | --param | --limit | --page-size | --overlap | --interval | \
+                --exec | --batch | --exec-retries | --wait-lock)
                 return
                 ;;
         esac
