@@ -65,14 +65,13 @@ void Delivery::write(const Activity& activity) {
 }
 
 void Delivery::deliver() {
-  writer().end_page();
-  if (m_exec && m_pending > 0) {
-    try {
+  try {
+    writer().end_page(); // stdout: flushed (a full disk, a closed pipe throw)
+    if (m_exec && m_pending > 0)
       m_exec->deliver(m_pending);
-    } catch (const Error&) {
-      m_failed = true;
-      throw;
-    }
+  } catch (...) {
+    m_failed = true; // what was written since the last delivery may not have reached anyone
+    throw;
   }
   m_pending = 0;
 }

@@ -35,7 +35,8 @@ public:
   // Activities written since the last delivery.
   std::size_t pending() const { return m_pending; }
   // The activities written since the last delivery are a batch. stdout: flushed. --exec: the
-  // command is run with them, when there are any; throws Error once it gave up (failed()).
+  // command is run with them, when there are any; throws Error once it gave up. After a
+  // failure (failed()), nothing written since the last delivery may count as delivered.
   void deliver();
   bool failed() const { return m_failed; }
   // Before a checkpoint is saved: stdout is fsynced when it is a file. With --exec the
