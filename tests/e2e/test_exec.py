@@ -16,7 +16,6 @@ and that only the batch in flight when a run was killed is ever delivered twice.
 from __future__ import annotations
 
 import json
-import math
 import os
 import random
 import shlex
