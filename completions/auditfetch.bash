@@ -117,6 +117,7 @@ _auditfetch() {
     local filters="$selection --limit"
     local checkpoint='--state --overlap'
     local explain=--explain # not on config show|check
+    local delivery='--exec --batch --exec-retries --wait-lock' # list and tail, not config
     # config show|check take the options of list; config profiles only --config.
     if [[ $command == config ]]; then
         local sub=''
@@ -135,7 +136,7 @@ _auditfetch() {
                 fi
                 return
                 ;;
-            show | check) command=list explain= ;;
+            show | check) command=list explain= delivery='' ;;
             profiles)
                 if [[ $prev == --config ]]; then
                     compopt -o filenames 2>/dev/null
@@ -151,9 +152,9 @@ _auditfetch() {
 
     local options
     case $command in
-        list) options="$common $filters $checkpoint $explain" ;;
+        list) options="$common $filters $checkpoint $explain $delivery" ;;
         get) options="$common $explain" ;;
-        tail) options="$common $filters $checkpoint --interval $explain" ;;
+        tail) options="$common $filters $checkpoint $explain $delivery --interval" ;;
         verify) options="$common $selection $explain --print-missing" ;;
         providers) options='-h --help --names --providers-dir' ;;
         *) return ;;
@@ -204,7 +205,8 @@ _auditfetch() {
                 --user-key | --subject | --subdomain | --email | --api-host | \
                 --token-url | --timeout | --retries | --fields | \
                 --since | --until | --action | --actor-id | --entity | --entity-type | \
-                --filter | --param | --limit | --page-size | --overlap | --interval)
+                --filter | --param | --limit | --page-size | --overlap | --interval | \
+                --exec | --batch | --exec-retries | --wait-lock)
                 return
                 ;;
         esac

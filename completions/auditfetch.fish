@@ -146,6 +146,12 @@ complete -c auditfetch -n $filtering -l page-size -x -d 'Activities per request'
 complete -c auditfetch -n $limiting -l state -r -F -d 'Checkpoint file: start where the last run stopped'
 complete -c auditfetch -n $limiting -l overlap -x -d 'Re-read this much before the checkpoint (default 5m)'
 complete -c auditfetch -n '__fish_seen_subcommand_from tail' -l interval -x -d 'Time between polls, at least 1s (default 30s)'
+complete -c auditfetch -n '__fish_seen_subcommand_from list tail' -l wait-lock -x -d 'Wait this long while another run uses the --state file'
+
+# Delivery (list and tail)
+complete -c auditfetch -n '__fish_seen_subcommand_from list tail' -l exec -x -a '(__fish_complete_command)' -d 'Run CMD once per batch, the NDJSON on its stdin'
+complete -c auditfetch -n '__fish_seen_subcommand_from list tail' -l batch -x -d 'Activities per --exec batch (default: a page)'
+complete -c auditfetch -n '__fish_seen_subcommand_from list tail' -l exec-retries -x -d 'Tries of a failed batch after the first (default 3)'
 
 # Configuration
 complete -c auditfetch -n "$fetching; or __fish_seen_subcommand_from profiles" -l config -r -F -d 'Read profiles from FILE'

@@ -7,7 +7,6 @@
 #include "auditfetch/util/interrupt.hpp"
 
 #include <csignal>
-#include <cstdlib>
 
 #ifdef __GLIBC__
 #include <malloc.h>
@@ -38,9 +37,10 @@ int main(int argc, char** argv) {
     return k_exit_ok; // the reader went away (`| head`): not our failure
   } catch (const Error& e) {
     StderrDiagnostics::error(e.what(), e.hint());
-    // A signal may leave the fetching thread blocked in I/O: leave without unwinding it.
-    if (e.kind() == ErrorKind::interrupted)
-      std::_Exit(interrupt_signal() == SIGTERM ? 0 : exit_code(e.kind()));
+    // Every helper thread was joined before the error got here (run_pages), so unwinding and
+    // a normal exit are safe. SIGTERM is the normal way to stop: 0.
+    if (e.kind() == ErrorKind::interrupted && interrupt_signal() == SIGTERM)
+      return k_exit_ok;
     return exit_code(e.kind());
   } catch (const std::exception& e) {
     StderrDiagnostics::error(std::string("internal error: ") + e.what(),

@@ -212,6 +212,25 @@ void add_explain(CLI::App& sub, CommonOptions& o) {
       ->group("Output");
 }
 
+void add_delivery(CLI::App& sub, ListOptions& o) {
+  add_optional(sub, "--exec", o.exec,
+               "Run CMD (/bin/sh -c) once per batch, the batch's NDJSON on its stdin, its output on "
+               "stderr; the checkpoint moves only after it exits 0. Nothing goes to stdout")
+      ->option_text("CMD")
+      ->group("Delivery");
+  add_optional(sub, "--batch", o.batch, "Activities per --exec batch (default: a page; tail: a poll)")
+      ->option_text("N")
+      ->group("Delivery");
+  add_optional(sub, "--exec-retries", o.exec_retries,
+               "Tries of a failed --exec batch after the first, with backoff, before exit 1 (default 3)")
+      ->option_text("N")
+      ->group("Delivery");
+  add_optional(sub, "--wait-lock", o.wait_lock,
+               "Wait up to DURATION while another run uses the --state file (default: exit 6 at once)")
+      ->option_text("DURATION")
+      ->group("Checkpoint");
+}
+
 void configure(StderrDiagnostics& diagnostics, const CommonOptions& o) {
   diagnostics.set_verbose(o.verbose);
   diagnostics.set_quiet(o.quiet);

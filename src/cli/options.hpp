@@ -35,6 +35,9 @@ void add_selection(CLI::App& sub, QueryOptions& q, bool limit);
 // --explain (list, tail, get, verify).
 void add_explain(CLI::App& sub, CommonOptions& o);
 
+// --exec, --batch, --exec-retries and --wait-lock of list and tail.
+void add_delivery(CLI::App& sub, ListOptions& o);
+
 // Remember the long names the command line gave, so that a profile fills only the others.
 void record_given(const CLI::App& sub, CommonOptions& o);
 

@@ -10,6 +10,7 @@ void setup_tail(CLI::App& app, ParsedCommandLine& parsed, const Registry& regist
   add_common(*sub, o.list.common, registry);
   add_explain(*sub, o.list.common);
   add_filters(*sub, o.list);
+  add_delivery(*sub, o.list);
   sub->add_option("--interval", o.interval, "Time between polls, at least 1s (default 30s)")
       ->option_text("DURATION")
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast)

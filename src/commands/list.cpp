@@ -4,14 +4,42 @@
 #include "auditfetch/pipeline/page_loop.hpp"
 #include "auditfetch/util/error.hpp"
 #include "auditfetch/util/interrupt.hpp"
+#include "delivery.hpp"
 #include "explain.hpp"
 #include "stages.hpp"
 
 #include <fmt/format.h>
 
+#include <span>
+
 namespace auditfetch {
+namespace {
+
+// What the checkpoint may record once the activities written so far are delivered: the
+// records they cover (matched or not), and where the next run resumes.
+struct Covered {
+  std::vector<std::pair<std::string, Timestamp>> fresh;
+  std::optional<Timestamp> newest;
+  bool moves_resume = false; // set `resume` and `keep_from` below
+  std::optional<ResumePoint> resume;
+  std::optional<Timestamp> keep_from;
+
+  bool empty() const { return fresh.empty() && !newest && !moves_resume; }
+
+  void add(std::span<const std::pair<std::string, Timestamp>> records) {
+    for (const auto& record : records) {
+      fresh.push_back(record);
+      if (!newest || record.second > *newest)
+        newest = record.second;
+    }
+  }
+};
+
+} // namespace
 
 int run_list(const ListOptions& options, const Registry& registry, Environment& environment) {
+  check_delivery_options(options);
+  // --explain reads no lock and sends nothing: it returns before the state file is locked.
   if (options.common.explain)
     return explain_list(options, registry, environment);
   auto stages = make_stages(options.common, registry, environment, Shape::stream);
@@ -19,6 +47,8 @@ int run_list(const ListOptions& options, const Registry& registry, Environment& 
   auto& diagnostics = *environment.diagnostics;
   const auto now = environment.now();
   const auto overlap = parse_duration(options.overlap, "--overlap");
+  // One run per state file, from before it is read until the run ends.
+  const auto lock = lock_state(options);
   // Query, checkpoint, plan and first request: what --explain shows.
   auto start = start_list(stages->context, options, now, diagnostics);
   auto& query = start.query;
@@ -26,12 +56,14 @@ int run_list(const ListOptions& options, const Registry& registry, Environment& 
   auto& plan = start.plan;
   auto first = std::move(start.first);
   report_plan(diagnostics, spec, query, plan);
+  Delivery delivery(options, *stages, diagnostics);
 
   // Oldest-first APIs, and APIs whose next request is a resume point, move the checkpoint page
   // by page; otherwise older pages are still to come, so the high-water mark moves only when
-  // the listing is complete.
+  // the listing is complete. A command (--exec) is told each batch once: its ids are saved
+  // after each, whatever the order, so that a run killed later does not deliver them again.
   const bool oldest_first = spec.list.order.order == Order::oldest_first;
-  const bool page_by_page = oldest_first || spec.list.resume;
+  const bool page_by_page = oldest_first || spec.list.resume || delivery.exec();
   Timestamp run_newest = Timestamp::min();
   // The oldest record of a page partly delivered and kept as the resume point: the ids of that
   // page stay in the checkpoint, whatever --overlap says, so that reading it again skips them.
@@ -42,8 +74,29 @@ int run_list(const ListOptions& options, const Registry& registry, Environment& 
     if (complete && run_newest != Timestamp::min())
       checkpoint->record_high_water(run_newest);
     checkpoint->prune(overlap, keep_from);
-    stages->sink->sync();
+    delivery.sync();
     save_checkpoint(*options.state, *checkpoint);
+  };
+
+  // Written, not yet delivered: what the checkpoint may record once it is.
+  Covered covered;
+  // Deliver what was written (--exec: run the command); only then may the checkpoint count
+  // it, and the records before it, as printed.
+  const auto commit = [&] {
+    delivery.deliver();
+    if (checkpoint) {
+      for (const auto& [id, at] : covered.fresh)
+        checkpoint->record(id, at, oldest_first);
+      if (covered.newest)
+        run_newest = std::max(run_newest, *covered.newest);
+      if (covered.moves_resume) {
+        checkpoint->resume = covered.resume;
+        keep_from = covered.keep_from;
+      }
+      if (page_by_page)
+        save(false);
+    }
+    covered = Covered{};
   };
 
   Progress progress(progress_wanted(environment.stdout_is_terminal, options.common.quiet));
@@ -51,48 +104,72 @@ int run_list(const ListOptions& options, const Registry& registry, Environment& 
   loop.limit = query.limit;
   loop.background = true;
   const auto on_page = [&](Page& page, Processed& processed) {
-    for (const auto& activity : processed.matched())
-      stages->writer->write(activity);
-    stages->writer->end_page();
-    // Delivered: only now may the checkpoint count these records as printed.
-    if (checkpoint) {
-      record_delivered(*checkpoint, processed, oldest_first);
-      if (processed.newest)
-        run_newest = std::max(run_newest, *processed.newest);
-      // Part of a page delivered (--limit): the next run reads that page again, and the ids
-      // kept skip what was printed.
-      if (spec.list.resume) {
-        checkpoint->resume =
-            resume_point(*stages, plan, processed.whole_page ? page.continuation : page.request);
-        keep_from = processed.whole_page ? std::nullopt : processed.oldest;
+    const auto matched = processed.matched();
+    const std::span<const std::pair<std::string, Timestamp>> fresh(processed.fresh);
+    std::size_t taken = 0; // of `fresh`, moved into `covered`
+    for (std::size_t i = 0; i < matched.size(); ++i) {
+      delivery.write(matched[i]);
+      // A batch of --batch activities ends inside the page: it covers the page's records up
+      // to this activity, and the next run reads the page again (the ids kept skip them).
+      if (delivery.batch() && delivery.pending() == *delivery.batch()) {
+        covered.add(fresh.subspan(taken, processed.fresh_through[i] - taken));
+        taken = processed.fresh_through[i];
+        if (spec.list.resume) {
+          covered.moves_resume = true;
+          covered.resume = resume_point(*stages, plan, page.request);
+          covered.keep_from = processed.oldest;
+        }
+        commit();
       }
-      if (page_by_page)
-        save(false);
     }
+    covered.add(fresh.subspan(taken));
+    if (processed.newest)
+      covered.newest = std::max(covered.newest.value_or(*processed.newest), *processed.newest);
+    // Part of a page delivered (--limit): the next run reads that page again, and the ids
+    // kept skip what was printed.
+    if (spec.list.resume) {
+      covered.moves_resume = true;
+      covered.resume =
+          resume_point(*stages, plan, processed.whole_page ? page.continuation : page.request);
+      covered.keep_from = processed.whole_page ? std::nullopt : processed.oldest;
+    }
+    // A page is a batch; with --batch, what is left waits for more, unless it is nothing.
+    if (!delivery.batch() || delivery.pending() == 0)
+      commit();
     progress.page(page.records->size(), processed.matched(), processed.newest);
     return true;
   };
 
   PageLoopResult result;
-  stages->writer->begin();
+  delivery.begin();
   try {
     result = run_pages(*stages, plan, query, now, std::move(first), checkpoint ? &*checkpoint : nullptr,
                        nullptr, loop, on_page);
+    // The last batch of --batch, cut short by the end of the listing (or by a signal).
+    if (delivery.pending() > 0 || !covered.empty())
+      commit();
   } catch (const Error& e) {
-    stages->writer->finish();
+    try {
+      // What was read before the failure still goes out, unless its delivery is what failed.
+      if ((delivery.pending() > 0 || !covered.empty()) && !delivery.failed())
+        commit();
+    } catch (const Error& delivery_error) {
+      diagnostics.warning(delivery_error.what()); // the first failure is the one to report
+    }
+    delivery.finish();
     try {
       save(false);
     } catch (const Error& state_error) {
-      diagnostics.warning(state_error.what()); // the first failure is the one to report
+      diagnostics.warning(state_error.what());
     }
     throw e.with_context(spec.name);
   } catch (const BrokenPipe&) {
     throw; // nothing more reached the reader: no checkpoint
   } catch (...) {
-    stages->writer->finish();
+    delivery.finish();
     throw;
   }
-  stages->writer->finish();
+  delivery.finish();
   save(result.complete || (oldest_first && !interrupted()));
   if (interrupted())
     throw Error(ErrorKind::interrupted, fmt::format("interrupted after {} activities", result.matched));

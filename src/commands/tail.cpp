@@ -4,6 +4,7 @@
 #include "auditfetch/pipeline/page_loop.hpp"
 #include "auditfetch/util/error.hpp"
 #include "auditfetch/util/interrupt.hpp"
+#include "delivery.hpp"
 #include "explain.hpp"
 #include "stages.hpp"
 
@@ -125,6 +126,8 @@ int run_tail(const TailOptions& options, const Registry& registry, Environment& 
     throw Error(ErrorKind::usage, fmt::format("--interval {} is below the minimum of 1s", options.interval));
   const auto overlap = parse_duration(list_options.overlap, "--overlap");
   const auto lookback = parse_duration(options.lookback, "--lookback");
+  check_delivery_options(list_options);
+  // --explain reads no lock and sends nothing: it returns before the state file is locked.
   if (list_options.common.explain)
     return explain_tail(options, registry, environment, interval, overlap, lookback);
 
@@ -132,8 +135,11 @@ int run_tail(const TailOptions& options, const Registry& registry, Environment& 
   const auto& spec = stages->spec();
   auto& diagnostics = *environment.diagnostics;
   const auto base_query = make_query(list_options.query, environment.now());
+  // One run per state file, from before it is read until the run ends.
+  const auto lock = lock_state(list_options);
   // Without --state the checkpoint lives in memory: it is what makes each poll print once.
   auto checkpoint = open_checkpoint(list_options, *stages).value_or(Checkpoint{});
+  Delivery delivery(list_options, *stages, diagnostics);
   const auto start = base_query.since.value_or(environment.now() - lookback);
   if (!checkpoint.high_water)
     checkpoint.floor = start;
@@ -145,7 +151,7 @@ int run_tail(const TailOptions& options, const Registry& registry, Environment& 
     if (progress.enabled())
       progress.status(format_tail_status(polls, printed, newest, left));
   };
-  stages->writer->begin();
+  delivery.begin();
   int failures = 0;
   bool first = true;
   try {
@@ -173,9 +179,20 @@ int run_tail(const TailOptions& options, const Registry& registry, Environment& 
         wait_for(wait, show);
         continue;
       }
-      for (const auto& activity : poll.fresh)
-        stages->writer->write(activity);
-      stages->writer->end_page();
+      // A poll is a batch, or --batch activities are: each is saved once delivered, its ids
+      // only (the poll's high-water mark moves once all of it is delivered).
+      for (std::size_t i = 0; i < poll.fresh.size(); ++i) {
+        delivery.write(poll.fresh[i]);
+        if (delivery.batch() && delivery.pending() == *delivery.batch() && i + 1 < poll.fresh.size()) {
+          delivery.deliver();
+          for (std::size_t j = i + 1 - *delivery.batch(); j <= i; ++j)
+            if (poll.fresh[j].id && poll.fresh[j].created_at)
+              checkpoint.record(*poll.fresh[j].id, *poll.fresh[j].created_at, false);
+          if (list_options.state)
+            save_checkpoint(*list_options.state, checkpoint);
+        }
+      }
+      delivery.deliver();
       ++polls;
       printed += poll.fresh.size();
       if (poll.newest && (!newest || *poll.newest > *newest))
@@ -189,7 +206,7 @@ int run_tail(const TailOptions& options, const Registry& registry, Environment& 
         checkpoint.resume = resume_point(*stages, plan, poll.continuation);
       checkpoint.prune(overlap);
       if (list_options.state && (poll.newest || spec.list.resume)) {
-        stages->sink->sync();
+        delivery.sync();
         save_checkpoint(*list_options.state, checkpoint);
       }
       diagnostics.verbose(fmt::format("{}: {} new activities; next poll in {} s", spec.name,
@@ -197,12 +214,12 @@ int run_tail(const TailOptions& options, const Registry& registry, Environment& 
       wait_for(interval, show);
     }
   } catch (const Error& e) {
-    stages->writer->finish();
+    delivery.finish();
     throw e.with_context(spec.name);
   }
-  stages->writer->finish();
+  delivery.finish();
   if (list_options.state) {
-    stages->sink->sync();
+    delivery.sync();
     save_checkpoint(*list_options.state, checkpoint);
   }
   return interrupt_signal() == SIGTERM ? k_exit_ok : exit_code(ErrorKind::interrupted);

@@ -21,6 +21,7 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cctype>
 #include <climits>
 #include <future>
@@ -280,9 +281,22 @@ struct BeastTransport::Impl {
   }
 
   ~Impl() {
-    for (auto& [key, connection] : m_connections)
-      shut_down(*connection);
+    for (auto& [key, connection] : m_connections) {
+      try {
+        shut_down(*connection);
+      } catch (const Error&) {
+        // Cancelled: no goodbye.
+      }
+    }
   }
+
+  // From any thread: run() stops at once and every step from now on throws.
+  void cancel() {
+    m_cancelled = true; // before stop(): a run() that restarts after this sees it
+    m_ioc.stop();
+  }
+
+  bool cancelled() const { return m_cancelled; }
 
   HttpResponse send(const HttpRequest& request) {
     const auto start = Clock::now();
@@ -461,8 +475,14 @@ private:
     auto result = lookup.get_future();
     std::thread(std::move(lookup)).detach();
     const auto step = step_name("resolve", role);
-    if (result.wait_until(deadline) == std::future_status::timeout)
-      fail(beast::error::timeout, step, peer.host);
+    for (;;) {
+      throw_if_cancelled();
+      const auto slice = std::min(deadline, Clock::now() + std::chrono::milliseconds{50});
+      if (result.wait_until(slice) == std::future_status::ready)
+        break;
+      if (Clock::now() >= deadline)
+        fail(beast::error::timeout, step, peer.host);
+    }
     auto [ec, endpoints] = result.get();
     if (ec)
       fail(ec, step, peer.host);
@@ -525,7 +545,7 @@ private:
 
   void shut_down(Connection& connection) {
     auto* tls = std::get_if<TlsStream>(&connection.stream);
-    if (!tls)
+    if (!tls || m_cancelled)
       return;
     beast::get_lowest_layer(*tls).expires_after(std::min(m_options.timeout, k_shutdown_timeout));
     // Beast's rule: ssl::error::stream_truncated here means the server closed the TCP
@@ -606,15 +626,27 @@ private:
 
   // Beast has no timeouts on blocking calls, so each step is an asynchronous operation whose
   // stream expiry is set beforehand, run to completion on the private io_context.
+  // cancel() from another thread stops the loop; the operation left pending then holds a
+  // handler that refers to this frame, so once cancelled the loop never runs again (every
+  // call throws before it would), and the io_context destroys the handler unrun.
   template <class Initiation> error_code run(Initiation&& initiate) {
+    throw_if_cancelled();
     error_code result;
     initiate([&result](error_code ec, auto&&...) { result = ec; });
     m_ioc.restart();
+    throw_if_cancelled(); // cancel() after this line stops run() below at once
     m_ioc.run();
+    throw_if_cancelled(); // stopped, the operation perhaps unfinished
     return result;
   }
 
+  void throw_if_cancelled() const {
+    if (m_cancelled)
+      throw Error(ErrorKind::interrupted, "request cancelled");
+  }
+
   TransportOptions m_options;
+  std::atomic<bool> m_cancelled{false};
   asio::io_context m_ioc;
   std::optional<ssl::context> m_tls; // made on first use: see the constructor
   std::map<std::string, std::unique_ptr<Connection>> m_connections;
@@ -628,6 +660,14 @@ BeastTransport::~BeastTransport() = default;
 
 HttpResponse BeastTransport::send(const HttpRequest& request) {
   return m_impl->send(request);
+}
+
+void BeastTransport::cancel() {
+  m_impl->cancel();
+}
+
+bool BeastTransport::cancelled() const {
+  return m_impl->cancelled();
 }
 
 } // namespace auditfetch

@@ -146,7 +146,12 @@ HttpClient::HttpClient(Transport& transport, Diagnostics& diagnostics, RetryPoli
                        Sleep sleep)
     : m_transport(transport), m_diagnostics(diagnostics), m_policy(policy),
       m_sleep(sleep ? std::move(sleep)
-                    : Sleep([](std::chrono::milliseconds d) { std::this_thread::sleep_for(d); })),
+                    : Sleep([&transport](std::chrono::milliseconds d) {
+                        // Cut short when the transport is cancelled: the next send then fails.
+                        const auto until = std::chrono::steady_clock::now() + d;
+                        while (!transport.cancelled() && std::chrono::steady_clock::now() < until)
+                          std::this_thread::sleep_for(std::min(d, std::chrono::milliseconds{50}));
+                      })),
       m_rng(std::random_device{}()) {}
 
 HttpResponse HttpClient::send_with_retries(const HttpRequest& request) {
@@ -156,6 +161,8 @@ HttpResponse HttpClient::send_with_retries(const HttpRequest& request) {
     try {
       response = m_transport.send(request);
     } catch (const Error& e) {
+      if (e.kind() == ErrorKind::interrupted)
+        throw; // cancelled: never tried again
       failure = e;
     }
     const auto printable = redact_url(request.url);

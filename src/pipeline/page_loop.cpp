@@ -34,6 +34,17 @@ PageLoopResult run_pages(Stages& stages, const ListPlan& plan, const Query& quer
   std::optional<PageStream> stream;
   if (options.background)
     stream.emplace([&listing] { return listing.next(); }, options.limit);
+  // Ordered shutdown, however the loop ends: the stream (declared after `listing`, which its
+  // thread uses) is destroyed first and joins its thread. On a signal the thread may be
+  // waiting on the network: the transport is cancelled before, so the join is quick.
+  struct CancelOnSignal {
+    Transport& transport;
+    const std::optional<PageStream>& stream;
+    ~CancelOnSignal() {
+      if (stream && interrupted())
+        transport.cancel();
+    }
+  } cancel_on_signal{*stages.transport, stream};
   for (;;) {
     auto page = stream ? stream->next(interrupted) : listing.next();
     if (!page) {
@@ -55,8 +66,6 @@ PageLoopResult run_pages(Stages& stages, const ListPlan& plan, const Query& quer
       break;
     }
   }
-  if (stream && interrupted())
-    stream->abandon();
   return result;
 }
 

@@ -16,11 +16,7 @@ PageStream::PageStream(std::function<std::optional<Page>()> fetch_next,
       m_thread(produce, m_state, std::move(fetch_next), limit) {}
 
 PageStream::~PageStream() {
-  stop_worker(*m_state, m_thread, true);
-}
-
-void PageStream::abandon() {
-  stop_worker(*m_state, m_thread, false);
+  stop_worker(*m_state, m_thread);
 }
 
 void PageStream::produce(std::shared_ptr<State> state,

@@ -21,6 +21,8 @@ public:
   // With a limit, no page is requested once the consumer may already hold `limit` matches:
   // the thread then waits for the consumer's count before deciding.
   PageStream(std::function<std::optional<Page>()> fetch_next, std::optional<std::size_t> limit);
+  // Stops the thread and joins it: a fetch in progress is waited for (cancel the transport
+  // first to cut it short).
   ~PageStream();
   PageStream(const PageStream&) = delete;
   PageStream& operator=(const PageStream&) = delete;
@@ -31,9 +33,6 @@ public:
 
   // The consumer finished a page and holds `matched` activities in all.
   void page_done(std::size_t matched);
-
-  // Leave the fetching thread behind (it may be blocked in I/O); for an exit on a signal.
-  void abandon();
 
 private:
   struct State {

@@ -22,6 +22,7 @@ void process_page(const Stages& stages, const LocalFilter& filter, const Page& p
                   std::size_t budget, Processed& out) {
   out.count = 0;
   out.fresh.clear();
+  out.fresh_through.clear();
   out.newest.reset();
   out.oldest.reset();
   out.whole_page = true;
@@ -53,8 +54,10 @@ void process_page(const Stages& stages, const LocalFilter& filter, const Page& p
     }
     if (activity.created_at && (!out.newest || *activity.created_at > *out.newest))
       out.newest = activity.created_at;
-    if (filter.matches(activity))
+    if (filter.matches(activity)) {
       ++out.count;
+      out.fresh_through.push_back(out.fresh.size());
+    }
   };
   const auto& each = stages.spec().mapping.each;
   const auto& records = *page.records;

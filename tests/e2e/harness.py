@@ -414,7 +414,7 @@ def run_auditfetch(*args: Any, env: dict[str, str | None] | None = None, timeout
     with tempfile.TemporaryDirectory(prefix="auditfetch-home-") as fresh_home:
         environment: dict[str, str] = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"),
                                        "HOME": str(home or fresh_home), "LANG": "C.UTF-8", "TZ": "UTC"}
-        for sanitizer in ("ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"):  # scripts/test --sanitize
+        for sanitizer in ("ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS", "TSAN_OPTIONS"):  # scripts/test --sanitize, --tsan
             if sanitizer in os.environ:
                 environment[sanitizer] = os.environ[sanitizer]
         for key, value in (env or {}).items():

@@ -349,7 +349,9 @@ class StateFileTest(ProviderCase):
             os.umask(old)
         self.assertEqual(result.returncode, 0, result.stderr)
         self.assertEqual(stat.S_IMODE((self.dir / "state.json").stat().st_mode), 0o600)
-        self.assertEqual(sorted(p.name for p in self.dir.iterdir()), ["state.json", "victim.txt"])  # no temp left
+        self.assertEqual(stat.S_IMODE((self.dir / "state.json.lock").stat().st_mode), 0o600)
+        self.assertEqual(sorted(p.name for p in self.dir.iterdir()),
+                         ["state.json", "state.json.lock", "victim.txt"])  # no temp left
 
     def test_a_symlink_to_another_file_is_not_written_through(self) -> None:
         state = self.dir / "state.json"
@@ -358,6 +360,15 @@ class StateFileTest(ProviderCase):
         self.assertOneErrorLine(result, 2, "state file")  # not a checkpoint: named, left alone
         self.assertVictimIntact()
         self.assertTrue(state.is_symlink())
+
+    def test_a_symlink_at_the_lock_file_is_refused_not_followed(self) -> None:
+        (self.dir / "state.json.lock").symlink_to(self.victim)
+        result = self.list(self.dir / "state.json")
+        self.assertOneErrorLine(result, 2, f"cannot open the lock file '{self.dir / 'state.json.lock'}'")
+        self.assertIn("symbolic link", result.stderr)
+        self.assertEqual(result.stdout, "")
+        self.assertVictimIntact()
+        self.assertFalse((self.dir / "state.json").exists())
 
     def test_a_dangling_symlink_is_replaced_not_followed(self) -> None:
         state = self.dir / "state.json"

@@ -169,7 +169,10 @@ class FileTest(StateCase):
         strings = set(json_strings(document))
         self.assertIn("pingone", strings)
         self.assertIn(PINGONE.account, strings)
-        self.assertEqual(os.listdir(self.dir), [self.state.name], "a temporary file was left behind")
+        # Beside it only its lock file (one run per state file), private too.
+        self.assertEqual(sorted(os.listdir(self.dir)), [self.state.name, self.state.name + ".lock"],
+                         "a temporary file was left behind")
+        self.assertEqual(stat.S_IMODE(os.stat(self.dir / (self.state.name + ".lock")).st_mode), 0o600)
 
     def test_a_rewrite_is_mode_0600_again(self) -> None:
         self.listed()
@@ -179,7 +182,7 @@ class FileTest(StateCase):
         self.assertEqual(len(self.listed(since=None)), 1)
         self.assertNotEqual(self.state.read_bytes(), before, "progress was not saved")
         self.assertPrivateState(self.state)
-        self.assertEqual(os.listdir(self.dir), [self.state.name])
+        self.assertEqual(sorted(os.listdir(self.dir)), [self.state.name, self.state.name + ".lock"])
 
     def test_each_provider_keeps_its_account(self) -> None:
         for spec in (PINGONE, TRUTO, SAILPOINT, THOUSANDEYES):

@@ -148,6 +148,9 @@ class TailProcess:
         self._home = tempfile.TemporaryDirectory(prefix="auditfetch-home-")
         environment = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": self._home.name,
                        "LANG": "C.UTF-8", "TZ": "UTC"}
+        for sanitizer in ("ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS", "TSAN_OPTIONS"):  # scripts/test
+            if sanitizer in os.environ:
+                environment[sanitizer] = os.environ[sanitizer]
         for key, value in (env or {}).items():
             if value is None:
                 environment.pop(key, None)

@@ -16,6 +16,12 @@ struct ListOptions {
   QueryOptions query;
   std::optional<std::string> state; // checkpoint file
   std::string overlap = "5m";       // re-read before the checkpoint, for late events
+  // Delivery to a consumer (list and tail): each batch's NDJSON on the stdin of this shell
+  // command, the checkpoint moved only after it exits 0.
+  std::optional<std::string> exec;
+  std::optional<std::size_t> batch;       // activities per batch; default: a page (tail: a poll)
+  std::optional<int> exec_retries;        // tries after the first failed one; default 3
+  std::optional<std::string> wait_lock;   // wait this long for another run's lock on --state
 };
 
 // Returns the exit code; failures are thrown as Error.

@@ -19,6 +19,8 @@ public:
   // (SSL_CERT_FILE honoured by OpenSSL), SNI set, TLS 1.2 minimum.
   // Sends "Accept-Encoding: gzip" and "User-Agent" unless the request sets them; decodes gzip.
   HttpResponse send(const HttpRequest& request) override;
+  void cancel() override;
+  bool cancelled() const override;
 
 private:
   struct Impl;

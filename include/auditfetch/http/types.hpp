@@ -61,6 +61,11 @@ public:
   // the size cap; the message names the step ("connect api.pingone.eu:443: Connection
   // refused").
   virtual HttpResponse send(const HttpRequest& request) = 0;
+  // Stop for good, from any thread (a run ending on a signal while a helper thread is in
+  // send): the send in progress, and every later one, throws Error(interrupted) at once, so
+  // that the thread can be joined without waiting for the network.
+  virtual void cancel() {}
+  virtual bool cancelled() const { return false; }
 };
 
 struct TransportOptions {

@@ -27,6 +27,9 @@ struct Processed {
   // Records not seen before, matched or not: to be recorded in the checkpoint once the
   // page's output is delivered, never before.
   std::vector<std::pair<std::string, Timestamp>> fresh;
+  // For each matched activity, how many of `fresh` come up to and including it: a batch that
+  // ends inside the page (--batch) records those only.
+  std::vector<std::size_t> fresh_through;
   std::optional<Timestamp> newest; // of the fresh records
   std::optional<Timestamp> oldest; // of every record mapped, seen before or not
   bool whole_page = true;          // false: the budget ran out before the page's end

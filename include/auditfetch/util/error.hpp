@@ -15,6 +15,7 @@ enum class ErrorKind {
   not_found,   // `get` of an id the provider does not know
   incomplete,  // `verify`: the files miss or repeat activities the API serves
   interrupted, // SIGINT
+  busy,        // the state file is held by another run (its lock file)
 };
 
 struct ExitStatus {
@@ -24,12 +25,13 @@ struct ExitStatus {
 };
 
 inline constexpr int k_exit_ok = 0;
-inline constexpr std::array<ExitStatus, 6> k_exit_statuses{{
+inline constexpr std::array<ExitStatus, 7> k_exit_statuses{{
     {1, ErrorKind::remote, "remote or network failure after retries, or an invalid response"},
     {2, ErrorKind::usage, "usage or configuration error, missing credentials included"},
     {3, ErrorKind::auth, "authentication or authorisation refused"},
     {4, ErrorKind::not_found, "not found (get)"},
     {5, ErrorKind::incomplete, "verify: an activity the API serves is missing from the files, or in them twice"},
+    {6, ErrorKind::busy, "the state file is in use by another auditfetch run (--wait-lock waits for it)"},
     {130, ErrorKind::interrupted, "interrupted by SIGINT (SIGTERM stops cleanly with 0)"},
 }};
 

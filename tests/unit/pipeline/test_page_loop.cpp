@@ -7,8 +7,17 @@
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <csignal>
 #include <cstdio>
+#include <filesystem>
+#include <mutex>
+#include <thread>
 #include <unistd.h>
+
+#include "auditfetch/util/interrupt.hpp"
 
 using namespace auditfetch;
 using namespace auditfetch::test;
@@ -34,14 +43,60 @@ class ForwardingTransport final : public Transport {
 public:
   explicit ForwardingTransport(Transport& target) : m_target(target) {}
   HttpResponse send(const HttpRequest& request) override { return m_target.send(request); }
+  void cancel() override { m_target.cancel(); }
+  bool cancelled() const override { return m_target.cancelled(); }
 
 private:
   Transport& m_target;
 };
 
+// Answers the first request with a page that has a next one, then blocks in the second until
+// cancelled, as a request waiting on a slow network does.
+class BlockingTransport final : public Transport {
+public:
+  HttpResponse send(const HttpRequest&) override {
+    if (m_calls++ == 0) {
+      HttpResponse response;
+      response.status = 200;
+      response.body = pingone_page(0, 2, false);
+      return response;
+    }
+    std::unique_lock lock(m_mutex);
+    m_blocked = true;
+    m_changed.notify_all();
+    m_changed.wait(lock, [&] { return m_cancelled; });
+    m_returned = true;
+    throw Error(ErrorKind::interrupted, "request cancelled");
+  }
+  void cancel() override {
+    std::lock_guard lock(m_mutex);
+    m_cancelled = true;
+    m_changed.notify_all();
+  }
+  bool cancelled() const override {
+    std::lock_guard lock(m_mutex);
+    return m_cancelled;
+  }
+  void wait_blocked() {
+    std::unique_lock lock(m_mutex);
+    m_changed.wait(lock, [&] { return m_blocked; });
+  }
+  bool returned() const {
+    std::lock_guard lock(m_mutex);
+    return m_returned;
+  }
+
+private:
+  std::atomic<int> m_calls{0};
+  mutable std::mutex m_mutex;
+  std::condition_variable m_changed;
+  bool m_blocked = false, m_cancelled = false, m_returned = false;
+};
+
 struct Run {
   FakeTransport fake;
   FakeTransport* transport = &fake;
+  Transport* lent = nullptr; // another transport to lend instead of the fake
   CapturingDiagnostics diagnostics;
   std::FILE* out = std::tmpfile();
   std::function<void(FakeTransport&)> script;
@@ -60,7 +115,7 @@ struct Run {
     environment.now = [] { return parse_rfc3339("2024-05-02T00:00:00Z"); };
     script(fake);
     environment.make_transport = [this](const TransportOptions&) {
-      return std::make_unique<ForwardingTransport>(fake);
+      return std::make_unique<ForwardingTransport>(lent ? *lent : fake);
     };
     return run_list(options, registry(), environment);
   }
@@ -156,5 +211,82 @@ TEST_SUITE("page loop") {
     run.list(options);
     CHECK(run.diagnostics.verbose_lines.at(0) ==
           "pingone: filters pushed down: since, until, actor_id; applied locally: action");
+  }
+
+  TEST_CASE("a signal while the fetching thread waits on the network: cancelled, joined, then unwound") {
+    Run run;
+    BlockingTransport blocking;
+    run.lent = &blocking;
+    run.script = [](FakeTransport&) {};
+    std::thread signal_sender([&] {
+      blocking.wait_blocked();
+      request_interrupt(SIGINT);
+    });
+    const auto start = std::chrono::steady_clock::now();
+    try {
+      run.list({});
+      FAIL("not interrupted");
+    } catch (const Error& e) {
+      CHECK(e.kind() == ErrorKind::interrupted);
+      // The thread left the transport before run_list returned: nothing of the run is used
+      // after it is destroyed.
+      CHECK(blocking.returned());
+    }
+    signal_sender.join();
+    request_interrupt(0);
+    CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(5));
+    CHECK(lines(run.output()) == 2);
+  }
+
+  TEST_CASE("--exec --batch: batches of N across pages, each saved once the command exits 0") {
+    const std::string dir = std::filesystem::temp_directory_path() / fmt::format("auditfetch-exec-{}", ::getpid());
+    std::filesystem::create_directories(dir);
+    Run run;
+    run.script = [](FakeTransport& t) {
+      t.respond(200, pingone_page(0, 3, false));
+      t.respond(200, pingone_page(3, 3, false));
+      t.respond(200, pingone_page(6, 2, true));
+    };
+    ListOptions options;
+    options.state = dir + "/state.json";
+    options.exec = fmt::format("cat >> '{0}/out'; echo --- >> '{0}/out'", dir);
+    options.batch = 3;
+    CHECK(run.list(options) == 0);
+    CHECK(run.output().empty()); // nothing on stdout
+    const auto out = read_file(dir + "/out");
+    CHECK(std::count(out.begin(), out.end(), '\n') == 8 + 3);
+    CHECK(out.find("id-2\"") < out.find("---"));
+    CHECK(out.find("id-3\"") > out.find("---"));
+    const auto state = boost::json::parse(read_file(dir + "/state.json"));
+    CHECK(state.at("seen").as_object().size() == 8);
+    std::filesystem::remove_all(dir);
+  }
+
+  TEST_CASE("--exec: a batch the command refuses is never recorded; those before it are") {
+    const std::string dir = std::filesystem::temp_directory_path() / fmt::format("auditfetch-refuse-{}", ::getpid());
+    std::filesystem::create_directories(dir);
+    Run run;
+    run.script = [](FakeTransport& t) {
+      t.respond(200, pingone_page(0, 4, false));
+      t.respond(200, pingone_page(4, 4, true));
+    };
+    ListOptions options;
+    options.state = dir + "/state.json";
+    options.exec = "grep -q '\"id-5\"' && exit 3; cat > /dev/null";
+    options.batch = 4;
+    options.exec_retries = 0;
+    try {
+      run.list(options);
+      FAIL("delivered");
+    } catch (const Error& e) {
+      CHECK(e.kind() == ErrorKind::remote);
+      CHECK(std::string(e.what()).find("exited with status 3; the batch of 4 activities was not delivered") !=
+            std::string::npos);
+    }
+    const auto seen = boost::json::parse(read_file(dir + "/state.json")).at("seen").as_object();
+    CHECK(seen.size() == 4);
+    CHECK(seen.contains("id-3"));
+    CHECK_FALSE(seen.contains("id-4"));
+    std::filesystem::remove_all(dir);
   }
 }
