@@ -4,6 +4,7 @@
 #include "auditfetch/provider/actions.hpp"
 #include "auditfetch/util/error.hpp"
 #include "auditfetch/util/text.hpp"
+#include "auditfetch/util/utf8.hpp"
 
 #include <boost/json.hpp>
 #include <fmt/format.h>
@@ -197,7 +198,11 @@ ListPlan plan_list(const ProviderContext& context, const Query& query, Timestamp
     // Parameters in a JSON object instead of the query (1Password): the page size as a number.
     boost::json::object body;
     for (const auto& [name, value] : params)
-      if (name == ps.param)
+      if (!utf8::valid(name) || !utf8::valid(value))
+        throw Error(ErrorKind::usage,
+                    fmt::format("{}: a parameter is not valid UTF-8, which a JSON body cannot carry", spec.name),
+                    "check the --param and setting values");
+      else if (name == ps.param)
         body[name] = plan.page_size;
       else
         body[name] = value;

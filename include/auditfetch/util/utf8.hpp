@@ -46,6 +46,17 @@ inline CodePoint decode(std::string_view text, std::size_t pos) {
   return {0, 0};
 }
 
+// Whether `text` is valid UTF-8 throughout.
+inline bool valid(std::string_view text) {
+  for (std::size_t pos = 0; pos < text.size();) {
+    const auto length = decode(text, pos).length;
+    if (length == 0)
+      return false;
+    pos += length;
+  }
+  return true;
+}
+
 // Append `text` with every byte that is not part of valid UTF-8 replaced by U+FFFD.
 inline void append_valid(std::string& out, std::string_view text) {
   std::size_t pos = 0;

@@ -202,3 +202,17 @@ TEST_SUITE("context") {
                          "--aid does not apply to provider pingone", Error);
   }
 }
+
+TEST_SUITE("plan: JSON-body listings") {
+  TEST_CASE("a parameter that is not valid UTF-8 is refused, not sent as a body that is not JSON") {
+    const auto context = resolve_context(registry().find("1password-audit"), {}, std::nullopt, env_of({}));
+    Query q;
+    q.params.emplace_back("name\xea", "value");
+    CHECK_THROWS_AS(plan_list(context, q, k_now), Error);
+    q.params.back() = {"name", "\xc3\x28"};
+    CHECK_THROWS_AS(plan_list(context, q, k_now), Error);
+    q.params.back() = {"name", "caf\xc3\xa9"};
+    const auto plan = plan_list(context, q, k_now);
+    CHECK(plan.first.body.find("\"name\":\"caf\xc3\xa9\"") != std::string::npos);
+  }
+}
