@@ -3,6 +3,7 @@
 #include "auditfetch/http/url.hpp"
 #include "auditfetch/provider/actions.hpp"
 #include "auditfetch/util/error.hpp"
+#include "auditfetch/util/sanitize.hpp"
 #include "auditfetch/util/text.hpp"
 #include "auditfetch/util/utf8.hpp"
 
@@ -197,6 +198,15 @@ ListPlan plan_list(const ProviderContext& context, const Query& query, Timestamp
   if (list.json_body) {
     // Parameters in a JSON object instead of the query (1Password): the page size as a number.
     boost::json::object body;
+    // One member per name: a --param given twice cannot both arrive (later ones override the
+    // definition's own parameters, as the user meant).
+    for (std::size_t i = 0; i < query.params.size(); ++i)
+      for (std::size_t j = 0; j < i; ++j)
+        if (query.params[i].first == query.params[j].first)
+          throw Error(ErrorKind::usage,
+                      fmt::format("{}: --param {} is given twice, and a JSON body holds one value a name",
+                                  spec.name, sanitize_for_terminal(query.params[i].first)),
+                      "pass it once");
     for (const auto& [name, value] : params)
       if (!utf8::valid(name) || !utf8::valid(value))
         throw Error(ErrorKind::usage,

@@ -115,14 +115,15 @@ void check_canonical(const std::vector<std::string_view>& f) {
     fail("canonical parameters not sorted by encoded name, then value");
   // The same parameters in another order sign the same text.
   if (f[2].empty()) {
+    // Reordered as written (encoded): decoding and encoding again may change a byte ('+').
     boost::urls::url url(request.url);
-    std::vector<std::pair<std::string, std::string>> given;
-    for (const auto& p : url.params())
-      given.emplace_back(p.key, p.value);
+    std::vector<boost::urls::param> given;
+    for (const auto& p : url.encoded_params())
+      given.emplace_back(p.key, p.value, p.has_value);
     std::reverse(given.begin(), given.end());
-    url.params().clear();
-    for (const auto& [k, v] : given)
-      url.params().append({k, v});
+    url.encoded_params().clear();
+    for (const auto& p : given)
+      url.encoded_params().append(boost::urls::param_pct_view(p.key, p.value, p.has_value));
     HttpRequest reordered = request;
     reordered.url = std::string(url.buffer());
     std::string again;

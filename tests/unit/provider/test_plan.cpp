@@ -215,4 +215,15 @@ TEST_SUITE("plan: JSON-body listings") {
     const auto plan = plan_list(context, q, k_now);
     CHECK(plan.first.body.find("\"name\":\"caf\xc3\xa9\"") != std::string::npos);
   }
+
+  TEST_CASE("a --param given twice is refused: a JSON object holds one value a name") {
+    const auto context = resolve_context(registry().find("1password-audit"), {}, std::nullopt, env_of({}));
+    Query q;
+    q.params = {{"foo", "a"}, {"foo", "b"}};
+    CHECK_THROWS_AS(plan_list(context, q, k_now), Error);
+    q.params = {{"foo", "a"}, {"bar", "b"}};
+    const auto plan = plan_list(context, q, k_now);
+    CHECK(plan.first.body.find("\"foo\":\"a\"") != std::string::npos);
+    CHECK(plan.first.body.find("\"bar\":\"b\"") != std::string::npos);
+  }
 }
