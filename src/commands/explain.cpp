@@ -1,6 +1,7 @@
 #include "explain.hpp"
 
 #include "auditfetch/auth/signing.hpp"
+#include "auditfetch/commands/providers.hpp"
 #include "auditfetch/http/url.hpp"
 #include "auditfetch/output/writer.hpp"
 #include "auditfetch/util/error.hpp"
@@ -15,18 +16,6 @@ namespace auditfetch {
 namespace {
 
 namespace json = boost::json;
-
-const char* order_name(Order order) {
-  switch (order) {
-  case Order::newest_first:
-    return "newest first";
-  case Order::oldest_first:
-    return "oldest first";
-  case Order::unspecified:
-    break;
-  }
-  return "unspecified";
-}
 
 // The URL without its query: the endpoint.
 std::string endpoint_of(const std::string& url) {

@@ -9,9 +9,8 @@
 #include <algorithm>
 
 namespace auditfetch {
-namespace {
 
-const char* order_text(Order order) {
+const char* order_name(Order order) {
   switch (order) {
   case Order::newest_first:
     return "newest first";
@@ -22,6 +21,8 @@ const char* order_text(Order order) {
   }
   return "unspecified";
 }
+
+namespace {
 
 std::string pagination_text(const ListSpec& list) {
   const auto size = list.page_size.param.empty()
@@ -98,7 +99,7 @@ std::string describe(const ProviderSpec& spec) {
     out += fmt::format("  a time range is required: without --since, the last {} are read\n",
                        list.window.default_since);
   out += fmt::format("\npagination: {}\n", pagination_text(spec.list));
-  out += fmt::format("order:      {}{}\n", order_text(list.order.order),
+  out += fmt::format("order:      {}{}\n", order_name(list.order.order),
                      list.order.param.empty() ? "" : fmt::format(" (chosen with {})", list.order.param));
   out += fmt::format("get:        {}\n", !spec.get.paths.empty() ? fmt::format("{}", fmt::join(spec.get.paths, " or "))
                                                                   : "not supported: " + spec.get.unsupported_reason);

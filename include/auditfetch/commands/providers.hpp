@@ -16,6 +16,9 @@ struct ProvidersOptions {
   std::vector<std::string> providers_dirs;
 };
 
+// An order in words ("newest first"), as `providers NAME` and --explain show it.
+const char* order_name(Order order);
+
 int run_providers(const ProvidersOptions& options, const Registry& registry,
                   Environment& environment);
 
