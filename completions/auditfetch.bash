@@ -1,11 +1,11 @@
 # bash completion for auditfetch(1)                        -*- shell-script -*-
 #
 # Needs bash 4 and nothing else (bash-completion is optional). Provider names come from
-# `auditfetch providers --names` (with the --providers-dir directories on the command line)
-# and profile names from `auditfetch config profiles` (with --config FILE), so new providers
-# and profiles complete without editing this file; the built-in providers' settings
-# (--domain, --org, --enterprise, --tenant-id, --environment-id, --region, --tenant, --aid,
-# --integrated-account-id, --application, --subdomain, --api-host, ...) are listed here.
+# `auditfetch providers --names` (with the --providers-dir directories on the command line),
+# profile names from `auditfetch config profiles` (with --config FILE), and the settings flags,
+# --action values and --fields paths from `auditfetch completion --list settings|actions|fields`
+# (with the provider of -p: only its settings, its native actions), so new providers and
+# profiles complete without editing this file. `auditfetch completion bash` prints this file.
 
 # Print the provider names, user definitions from --providers-dir DIR on the line included.
 _auditfetch_providers() {
@@ -61,6 +61,29 @@ _auditfetch_provider() {
     printf '%s\n' "$provider"
 }
 
+# Print the words of `auditfetch completion --list KIND` for the provider on the line (all
+# providers' without one, or when it is unknown), user definitions included.
+_auditfetch_words() {
+    local -a dirs=() provider=()
+    local i word dir name
+    for ((i = 1; i < COMP_CWORD; i++)); do
+        word=${COMP_WORDS[i]} dir=
+        if [[ $word == --providers-dir ]]; then
+            dir=${COMP_WORDS[i + 1]}
+            [[ $dir == = ]] && dir=${COMP_WORDS[i + 2]}
+        elif [[ $word == --providers-dir=?* ]]; then
+            dir=${word#--providers-dir=}
+        fi
+        [[ $dir == \~/* ]] && dir=$HOME/${dir#\~/}
+        [[ -n $dir ]] && dirs+=(--providers-dir "$dir")
+    done
+    name=$(_auditfetch_provider)
+    [[ -n $name ]] && provider=(-p "$name")
+    command auditfetch completion --list "$1" "${provider[@]}" "${dirs[@]}" 2>/dev/null ||
+        command auditfetch completion --list "$1" "${dirs[@]}" 2>/dev/null ||
+        command auditfetch completion --list "$1" 2>/dev/null
+}
+
 # Print the values of --region for the provider on the line; all of them without one.
 _auditfetch_regions() {
     case $(_auditfetch_provider) in
@@ -93,24 +116,47 @@ _auditfetch() {
         if [[ $cur == -* ]]; then
             mapfile -t COMPREPLY < <(compgen -W '-h --help --version' -- "$cur")
         else
-            mapfile -t COMPREPLY < <(compgen -W 'list get tail verify providers config' -- "$cur")
+            mapfile -t COMPREPLY < <(compgen -W 'list get tail verify providers config completion help' -- "$cur")
         fi
         return
     fi
 
-    local common='-h --help -p --provider --base-url --providers-dir
-        --domain
-        --org --enterprise
-        --tenant-id
-        --environment-id --region
-        --tenant --requested-for --requested-by --regarding-identity
-        --aid --use-all-permitted-aids
-        --integrated-account-id --organization-id
-        --application --user-key --credentials-file --subject
-        --subdomain --email
-        --api-host
-        --token-file --token-url --ca-file --timeout --retries
-        -o --output --fields --no-remote-data -v --verbose -q --quiet
+    # help COMMAND [SUBCOMMAND]: the commands, and config's after config.
+    if [[ $command == help ]]; then
+        local -a after=("${COMP_WORDS[@]:at+1:COMP_CWORD-at-1}")
+        if ((${#after[@]} == 0)); then
+            mapfile -t COMPREPLY < <(compgen -W 'list get tail verify providers config completion' -- "$cur")
+        elif [[ ${after[0]} == config && ${#after[@]} == 1 ]]; then
+            mapfile -t COMPREPLY < <(compgen -W 'show check profiles' -- "$cur")
+        fi
+        return
+    fi
+
+    if [[ $command == completion ]]; then
+        case $prev in
+            --list) mapfile -t COMPREPLY < <(compgen -W 'actions fields settings' -- "$cur") ;;
+            -p | --provider) mapfile -t COMPREPLY < <(compgen -W "$(_auditfetch_providers)" -- "$cur") ;;
+            --providers-dir)
+                compopt -o filenames 2>/dev/null
+                mapfile -t COMPREPLY < <(compgen -d -- "$cur")
+                ;;
+            *)
+                if [[ $cur == -* ]]; then
+                    mapfile -t COMPREPLY < <(compgen -W '-h --help --list -p --provider --providers-dir' -- "$cur")
+                else
+                    mapfile -t COMPREPLY < <(compgen -W 'bash zsh fish' -- "$cur")
+                fi
+                ;;
+        esac
+        return
+    fi
+
+    # The settings of the provider on the line; every provider's without one.
+    local common="-h --help -p --provider --base-url --providers-dir
+        $(_auditfetch_words settings)
+        --token-file --token-url --ca-file --timeout --retries"
+    common+=' 
+-o --output --fields --no-remote-data -v --verbose -q --quiet
         --config --profile'
     local selection='--since --until --action --actor-id --entity --entity-type
         --filter --param --page-size'
@@ -154,7 +200,7 @@ _auditfetch() {
     case $command in
         list) options="$common $filters $checkpoint $explain $delivery" ;;
         get) options="$common $explain" ;;
-        tail) options="$common $filters $checkpoint $explain $delivery --interval" ;;
+        tail) options="$common ${selection/--until/} $checkpoint $explain $delivery --interval" ;; # no --until, --limit
         verify) options="$common $selection $explain --print-missing" ;;
         providers) options='-h --help --names --providers-dir' ;;
         *) return ;;
@@ -190,8 +236,23 @@ _auditfetch() {
                     jamboard data_studio' -- "$cur")
                 return
                 ;;
-            --use-all-permitted-aids)
-                mapfile -t COMPREPLY < <(compgen -W 'true false' -- "$cur")
+            --use-all-permitted-aids) # a switch: true or false may follow, or the next flag
+                if [[ $cur == -* ]]; then
+                    mapfile -t COMPREPLY < <(compgen -W "$options" -- "$cur")
+                else
+                    mapfile -t COMPREPLY < <(compgen -W 'true false' -- "$cur")
+                fi
+                return
+                ;;
+            --action)
+                mapfile -t COMPREPLY < <(compgen -W "$(_auditfetch_words actions)" -- "$cur")
+                return
+                ;;
+            --fields) # a comma-separated list: complete its last path
+                local done_fields=
+                [[ $cur == *,* ]] && done_fields=${cur%,*},
+                mapfile -t COMPREPLY < <(compgen -P "$done_fields" -W "$(_auditfetch_words fields)" -- "${cur##*,}")
+                compopt -o nospace 2>/dev/null
                 return
                 ;;
             --token-file | --ca-file | --state | --config | --credentials-file)
@@ -203,8 +264,8 @@ _auditfetch() {
                 --environment-id | --tenant | --requested-for | --requested-by | \
                 --regarding-identity | --aid | --integrated-account-id | --organization-id | \
                 --user-key | --subject | --subdomain | --email | --api-host | \
-                --token-url | --timeout | --retries | --fields | \
-                --since | --until | --action | --actor-id | --entity | --entity-type | \
+                --token-url | --timeout | --retries | \
+                --since | --until | --actor-id | --entity | --entity-type | \
                 --filter | --param | --limit | --page-size | --overlap | --interval | \
                 --exec | --batch | --exec-retries | --wait-lock)
                 return

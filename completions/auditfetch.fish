@@ -1,7 +1,10 @@
 # fish completion for auditfetch(1). Provider names come from `auditfetch providers --names`
 # (with the --providers-dir directories on the command line) and profile names from
 # `auditfetch config profiles` (with --config FILE), so new providers and profiles complete
-# without editing this file; the built-in providers' settings are listed here.
+# without editing this file. Only the settings of the provider on the line are offered
+# (`auditfetch completion --list settings -p NAME`; the built-in ones are described here),
+# --action values include its native actions, --fields the unified field paths.
+# `auditfetch completion fish` prints this file.
 
 function __auditfetch_providers
     set -l dirs
@@ -36,6 +39,64 @@ function __auditfetch_profiles
     command auditfetch config profiles $config 2>/dev/null
 end
 
+# The provider on the line (-p NAME, --provider NAME), else AUDITFETCH_PROVIDER's.
+function __auditfetch_provider
+    set -l provider $AUDITFETCH_PROVIDER
+    set -l words (commandline -opc)
+    for i in (seq (count $words))
+        if contains -- $words[$i] -p --provider; and test $i -lt (count $words)
+            set provider $words[(math $i + 1)]
+        else if string match -q -- '--provider=?*' $words[$i]
+            set provider (string replace -- --provider= '' $words[$i])
+        end
+    end
+    printf '%s\n' $provider
+end
+
+# The words of `auditfetch completion --list KIND` for the provider on the line (every
+# provider's without one, or when it is unknown), with the --providers-dir directories.
+function __auditfetch_words
+    set -l dirs
+    set -l words (commandline -opc)
+    for i in (seq (count $words))
+        set -l dir
+        if test "$words[$i]" = --providers-dir; and test $i -lt (count $words)
+            set dir $words[(math $i + 1)]
+        else if string match -q -- '--providers-dir=?*' $words[$i]
+            set dir (string replace -- --providers-dir= '' $words[$i])
+        end
+        if test -n "$dir"
+            set -a dirs --providers-dir (string replace -r -- '^~/' "$HOME/" $dir)
+        end
+    end
+    set -l provider
+    set -l name (__auditfetch_provider)
+    test -n "$name"; and set provider -p $name
+    command auditfetch completion --list $argv[1] $provider $dirs 2>/dev/null
+    or command auditfetch completion --list $argv[1] $dirs 2>/dev/null
+    or command auditfetch completion --list $argv[1] 2>/dev/null
+end
+
+# Whether --NAME is a setting of the provider on the line (any provider's without one);
+# the list is asked once per command line.
+function __auditfetch_setting
+    set -l key (commandline -opc | string join ' ')
+    if test "$key" != "$__auditfetch_settings_key"
+        set -g __auditfetch_settings_key $key
+        set -g __auditfetch_settings_list (__auditfetch_words settings)
+    end
+    contains -- --$argv[1] $__auditfetch_settings_list
+end
+
+# The --fields paths, after the ones already typed (a comma-separated list).
+function __auditfetch_fields
+    set -l token (string replace -r -- '^--fields=' '' (commandline -ct))
+    set -l done (string match -r -- '^.*,' $token)
+    for field in (__auditfetch_words fields)
+        printf '%s%s\n' "$done" $field
+    end
+end
+
 # The values of --region for the provider on the line (else AUDITFETCH_PROVIDER's); all of
 # them without one.
 function __auditfetch_regions
@@ -68,10 +129,12 @@ function __auditfetch_config_fetching
     __fish_seen_subcommand_from config; and __fish_seen_subcommand_from show check
 end
 
-set -l commands list get tail verify providers config
+set -l commands list get tail verify providers config completion help
 set -l fetching '__fish_seen_subcommand_from list get tail verify; or __auditfetch_config_fetching'
 set -l filtering '__fish_seen_subcommand_from list tail verify; or __auditfetch_config_fetching'
 set -l limiting '__fish_seen_subcommand_from list tail; or __auditfetch_config_fetching'
+set -l bounded '__fish_seen_subcommand_from list; or __auditfetch_config_fetching' # not tail
+set -l ending '__fish_seen_subcommand_from list verify; or __auditfetch_config_fetching' # not tail
 
 complete -c auditfetch -f
 
@@ -82,6 +145,8 @@ complete -c auditfetch -n "not __fish_seen_subcommand_from $commands" -a tail -d
 complete -c auditfetch -n "not __fish_seen_subcommand_from $commands" -a verify -d 'Check that NDJSON files hold every activity of a window once'
 complete -c auditfetch -n "not __fish_seen_subcommand_from $commands" -a providers -d 'List providers, or describe one'
 complete -c auditfetch -n "not __fish_seen_subcommand_from $commands" -a config -d 'Show or check the settings and profiles of config.toml'
+complete -c auditfetch -n "not __fish_seen_subcommand_from $commands" -a completion -d 'Print the shell completion script: bash, zsh or fish'
+complete -c auditfetch -n "not __fish_seen_subcommand_from $commands" -a help -d "Print a command's help"
 complete -c auditfetch -s h -l help -d 'Print help and exit'
 complete -c auditfetch -n "not __fish_seen_subcommand_from $commands" -l version -d 'Print version and exit'
 
@@ -89,27 +154,27 @@ complete -c auditfetch -n "not __fish_seen_subcommand_from $commands" -l version
 complete -c auditfetch -n $fetching -s p -l provider -x -a '(__auditfetch_providers)' -d Provider
 complete -c auditfetch -n $fetching -l base-url -x -d 'Replace the API base URL'
 complete -c auditfetch -n "__fish_seen_subcommand_from $commands" -l providers-dir -x -a '(__fish_complete_directories)' -d 'Also load provider definitions from DIR'
-complete -c auditfetch -n $fetching -l domain -x -d "auth0: Auth0 tenant domain, e.g. acme.eu.auth0.com (or the tenant's custom domain); okta: Okta org domain, e.g. acme.okta.com"
-complete -c auditfetch -n $fetching -l org -x -d 'github: organization login (not with --enterprise)'
-complete -c auditfetch -n $fetching -l enterprise -x -d 'github: enterprise slug or id (not with --org)'
-complete -c auditfetch -n $fetching -l tenant-id -x -d 'entra-audits, entra-signins: Microsoft Entra tenant id'
-complete -c auditfetch -n $fetching -l environment-id -x -d 'pingone: PingOne environment ID'
-complete -c auditfetch -n $fetching -l region -x -a '(__auditfetch_regions)' -d "1password-audit, 1password-item-usages, 1password-signins: the 1Password account's region: com (1password.com), ent (ent.1password.com), ca, eu; pingone: PingOne region: the API and auth host"
-complete -c auditfetch -n $fetching -l tenant -x -d 'sailpoint: SailPoint tenant name'
-complete -c auditfetch -n $fetching -l requested-for -x -d 'sailpoint: only activities requested for this identity id (or me)'
-complete -c auditfetch -n $fetching -l requested-by -x -d 'sailpoint: only activities requested by this identity id (or me)'
-complete -c auditfetch -n $fetching -l regarding-identity -x -d 'sailpoint: only activities whose requester or target is this identity'
-complete -c auditfetch -n $fetching -l aid -x -d 'thousandeyes: ThousandEyes account group ID'
-complete -c auditfetch -n $fetching -l use-all-permitted-aids -x -a 'true false' -d 'thousandeyes: also read every other permitted account group'
-complete -c auditfetch -n $fetching -l integrated-account-id -x -d 'truto: Truto integrated account ID'
-complete -c auditfetch -n $fetching -l organization-id -x -d 'truto: organization to read'
-complete -c auditfetch -n $fetching -l application -x -a 'login admin token saml drive groups user_accounts mobile rules chrome context_aware_access access_transparency calendar meet gcp jamboard data_studio' -d 'google-workspace: the application whose activities to read: login, admin, token, saml, drive, groups, user_accounts, ...'
-complete -c auditfetch -n $fetching -l user-key -x -d "google-workspace: whose activities: all, a user's primary email or profile id"
-complete -c auditfetch -n $fetching -l credentials-file -r -F -d "google-workspace: the service account's JSON key file (its private key signs the token request)"
-complete -c auditfetch -n $fetching -l subject -x -d 'google-workspace: the admin the service account acts for (domain-wide delegation), e.g. admin@example.com'
-complete -c auditfetch -n $fetching -l subdomain -x -d 'zendesk: Zendesk subdomain: acme for https://acme.zendesk.com'
-complete -c auditfetch -n $fetching -l email -x -d "zendesk: the admin's email address the API token belongs to (Basic {email}/token)"
-complete -c auditfetch -n $fetching -l api-host -x -d "duo-admin, duo-auth: the Duo account's API hostname, e.g. api-deadbeef.duosecurity.com"
+complete -c auditfetch -n "$fetching; and __auditfetch_setting domain" -l domain -x -d "auth0: Auth0 tenant domain, e.g. acme.eu.auth0.com (or the tenant's custom domain); okta: Okta org domain, e.g. acme.okta.com"
+complete -c auditfetch -n "$fetching; and __auditfetch_setting org" -l org -x -d 'github: organization login (not with --enterprise)'
+complete -c auditfetch -n "$fetching; and __auditfetch_setting enterprise" -l enterprise -x -d 'github: enterprise slug or id (not with --org)'
+complete -c auditfetch -n "$fetching; and __auditfetch_setting tenant-id" -l tenant-id -x -d 'entra-audits, entra-signins: Microsoft Entra tenant id'
+complete -c auditfetch -n "$fetching; and __auditfetch_setting environment-id" -l environment-id -x -d 'pingone: PingOne environment ID'
+complete -c auditfetch -n "$fetching; and __auditfetch_setting region" -l region -x -a '(__auditfetch_regions)' -d "1password-audit, 1password-item-usages, 1password-signins: the 1Password account's region: com (1password.com), ent (ent.1password.com), ca, eu; pingone: PingOne region: the API and auth host"
+complete -c auditfetch -n "$fetching; and __auditfetch_setting tenant" -l tenant -x -d 'sailpoint: SailPoint tenant name'
+complete -c auditfetch -n "$fetching; and __auditfetch_setting requested-for" -l requested-for -x -d 'sailpoint: only activities requested for this identity id (or me)'
+complete -c auditfetch -n "$fetching; and __auditfetch_setting requested-by" -l requested-by -x -d 'sailpoint: only activities requested by this identity id (or me)'
+complete -c auditfetch -n "$fetching; and __auditfetch_setting regarding-identity" -l regarding-identity -x -d 'sailpoint: only activities whose requester or target is this identity'
+complete -c auditfetch -n "$fetching; and __auditfetch_setting aid" -l aid -x -d 'thousandeyes: ThousandEyes account group ID'
+complete -c auditfetch -n "$fetching; and __auditfetch_setting use-all-permitted-aids" -l use-all-permitted-aids -f -d 'thousandeyes: also read every other permitted account group'
+complete -c auditfetch -n "$fetching; and __auditfetch_setting integrated-account-id" -l integrated-account-id -x -d 'truto: Truto integrated account ID'
+complete -c auditfetch -n "$fetching; and __auditfetch_setting organization-id" -l organization-id -x -d 'truto: organization to read'
+complete -c auditfetch -n "$fetching; and __auditfetch_setting application" -l application -x -a 'login admin token saml drive groups user_accounts mobile rules chrome context_aware_access access_transparency calendar meet gcp jamboard data_studio' -d 'google-workspace: the application whose activities to read: login, admin, token, saml, drive, groups, user_accounts, ...'
+complete -c auditfetch -n "$fetching; and __auditfetch_setting user-key" -l user-key -x -d "google-workspace: whose activities: all, a user's primary email or profile id"
+complete -c auditfetch -n "$fetching; and __auditfetch_setting credentials-file" -l credentials-file -r -F -d "google-workspace: the service account's JSON key file (its private key signs the token request)"
+complete -c auditfetch -n "$fetching; and __auditfetch_setting subject" -l subject -x -d 'google-workspace: the admin the service account acts for (domain-wide delegation), e.g. admin@example.com'
+complete -c auditfetch -n "$fetching; and __auditfetch_setting subdomain" -l subdomain -x -d 'zendesk: Zendesk subdomain: acme for https://acme.zendesk.com'
+complete -c auditfetch -n "$fetching; and __auditfetch_setting email" -l email -x -d "zendesk: the admin's email address the API token belongs to (Basic {email}/token)"
+complete -c auditfetch -n "$fetching; and __auditfetch_setting api-host" -l api-host -x -d "duo-admin, duo-auth: the Duo account's API hostname, e.g. api-deadbeef.duosecurity.com"
 
 # Credentials
 complete -c auditfetch -n $fetching -l token-file -r -F -d 'Read the bearer token from FILE'
@@ -122,7 +187,7 @@ complete -c auditfetch -n $fetching -l retries -x -d 'Retries after the first tr
 
 # Output
 complete -c auditfetch -n $fetching -s o -l output -x -a 'table json ndjson csv' -d 'Output format'
-complete -c auditfetch -n $fetching -l fields -x -d 'Only these unified fields, comma-separated'
+complete -c auditfetch -n $fetching -l fields -x -a '(__auditfetch_fields)' -d 'Only these unified fields, comma-separated'
 complete -c auditfetch -n $fetching -l no-remote-data -d 'Print remote_data as null'
 complete -c auditfetch -n $fetching -s v -l verbose -d 'Print each request to stderr, secrets redacted'
 complete -c auditfetch -n $fetching -s q -l quiet -d 'No progress line and no warnings on stderr'
@@ -132,14 +197,14 @@ complete -c auditfetch -n '__fish_seen_subcommand_from verify' -F -d 'NDJSON fil
 
 # Filters
 complete -c auditfetch -n $filtering -l since -x -d 'From this time, inclusive (RFC 3339, 24h, now)'
-complete -c auditfetch -n $filtering -l until -x -d 'Before this time, exclusive'
-complete -c auditfetch -n $filtering -l action -x -a 'login login_failed logout user_invited user_created user_joined user_deactivated user_deleted user_updated create destroy exported updated unknown' -d 'Only this action'
+complete -c auditfetch -n $ending -l until -x -d 'Before this time, exclusive'
+complete -c auditfetch -n $filtering -l action -x -a '(__auditfetch_words actions)' -d 'Only this action, unified or the provider\'s own'
 complete -c auditfetch -n $filtering -l actor-id -x -d 'Only activities by this actor'
 complete -c auditfetch -n $filtering -l entity -x -d 'Only activities on this entity id'
 complete -c auditfetch -n $filtering -l entity-type -x -d 'Only activities on entities of this type'
 complete -c auditfetch -n $filtering -l filter -x -d 'Provider-native filter expression'
 complete -c auditfetch -n $filtering -l param -x -d 'Raw query parameter, key=value'
-complete -c auditfetch -n $limiting -l limit -x -d 'Stop after N activities'
+complete -c auditfetch -n $bounded -l limit -x -d 'Stop after N activities'
 complete -c auditfetch -n $filtering -l page-size -x -d 'Activities per request'
 
 # Checkpoint
@@ -165,3 +230,12 @@ complete -c auditfetch -n '__fish_seen_subcommand_from config; and not __fish_se
 # providers
 complete -c auditfetch -n '__fish_seen_subcommand_from providers' -l names -d 'Print only the names'
 complete -c auditfetch -n '__fish_seen_subcommand_from providers' -a '(__auditfetch_providers)' -d Provider
+
+# completion
+complete -c auditfetch -n '__fish_seen_subcommand_from completion' -a 'bash zsh fish' -d Shell
+complete -c auditfetch -n '__fish_seen_subcommand_from completion' -l list -x -a 'actions fields settings' -d 'Print the words the scripts offer'
+complete -c auditfetch -n '__fish_seen_subcommand_from completion' -s p -l provider -x -a '(__auditfetch_providers)' -d Provider
+
+# help
+complete -c auditfetch -n '__fish_seen_subcommand_from help; and not __fish_seen_subcommand_from list get tail verify providers config completion' -a 'list get tail verify providers config completion' -d Command
+complete -c auditfetch -n '__fish_seen_subcommand_from help; and __fish_seen_subcommand_from config; and not __fish_seen_subcommand_from show check profiles' -a 'show check profiles' -d 'config command'

@@ -8,6 +8,8 @@
 #include <fmt/format.h>
 #include <openssl/opensslv.h>
 
+#include <iostream>
+
 namespace auditfetch {
 
 using namespace cli;
@@ -55,7 +57,8 @@ std::unique_ptr<ParsedCommandLine> parse_command_line(const std::vector<std::str
              "  auditfetch get -p pingone --environment-id ENV a4a0a8c0-2d47-4efe-a8a5-463684f79f1c\n"
              "  auditfetch verify -p okta --domain acme.okta.com --since 2024-05-01T00:00:00Z --until 2024-05-02T00:00:00Z okta.ndjson\n"
              "  auditfetch providers pingone\n"
-             "\nRun 'auditfetch COMMAND --help' for a command's options; 'man auditfetch' for more.\n" +
+             "\nRun 'auditfetch help COMMAND' (or 'auditfetch COMMAND --help') for a command's options; "
+             "'man auditfetch' for more.\n" +
              exit_status_footer());
 
   setup_list(app, parsed, registry);
@@ -64,8 +67,16 @@ std::unique_ptr<ParsedCommandLine> parse_command_line(const std::vector<std::str
   setup_verify(app, parsed, registry);
   setup_providers(app, parsed, registry);
   setup_config(app, parsed, registry);
+  setup_completion(app, parsed, registry);
+  setup_help(app);
 
-  std::vector<std::string> reversed(args.rbegin(), args.rend() - 1);
+  const auto prepared = prepare_arguments(app, args, registry);
+  if (prepared.bare) {
+    std::cout << short_usage(*prepared.bare, prepared.path) << std::flush;
+    parsed.exit_now = 0;
+    return result;
+  }
+  std::vector<std::string> reversed(prepared.args.rbegin(), prepared.args.rend() - 1);
   try {
     app.parse(reversed);
   } catch (const CLI::CallForHelp& e) {
@@ -78,16 +89,7 @@ std::unique_ptr<ParsedCommandLine> parse_command_line(const std::vector<std::str
     parsed.exit_now = app.exit(e);
     return result;
   } catch (const CLI::ParseError& e) {
-    std::string command;
-    for (const CLI::App* sub = &app; !sub->get_subcommands().empty();) {
-      sub = sub->get_subcommands().front();
-      command += sub->get_name() + " ";
-    }
-    std::string message = e.what();
-    if (message.empty())
-      message = "invalid command line";
-    throw Error(ErrorKind::usage, message,
-                fmt::format("see 'auditfetch {}--help'", command));
+    throw parse_error(e, prepared);
   }
   return result;
 }

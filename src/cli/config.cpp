@@ -10,8 +10,7 @@ void setup_config(CLI::App& app, ParsedCommandLine& parsed, const Registry& regi
   config->footer("Examples:\n"
                  "  auditfetch config profiles\n"
                  "  auditfetch config show --profile prod-ping\n"
-                 "  auditfetch config check --profile prod-ping\n" +
-                 exit_status_footer());
+                 "  auditfetch config check --profile prod-ping\n");
 
   auto* show = config->add_subcommand(
       "show", "Print the settings a list would use, each with its source; secrets masked");
@@ -19,8 +18,7 @@ void setup_config(CLI::App& app, ParsedCommandLine& parsed, const Registry& regi
   add_filters(*show, o);
   show->footer("Examples:\n"
                "  auditfetch config show --profile prod-ping\n"
-               "  auditfetch config show -p pingone --environment-id ENV\n" +
-               exit_status_footer());
+               "  auditfetch config show -p pingone --environment-id ENV\n");
   show->callback([show, &parsed, &registry] {
     record_given(*show, parsed.config.common);
     parsed.command = "config show";
@@ -37,8 +35,7 @@ void setup_config(CLI::App& app, ParsedCommandLine& parsed, const Registry& regi
   check->footer("Exit status 0 when both work, 2 for configuration, 3 when refused, 1 otherwise.\n"
                 "Examples:\n"
                 "  auditfetch config check --profile prod-ping\n"
-                "  AUDITFETCH_PROFILE=prod-ping auditfetch config check -v\n" +
-                exit_status_footer());
+                "  AUDITFETCH_PROFILE=prod-ping auditfetch config check -v\n");
   check->callback([check, &parsed, &registry] {
     record_given(*check, parsed.config.common);
     parsed.command = "config check";
@@ -51,7 +48,7 @@ void setup_config(CLI::App& app, ParsedCommandLine& parsed, const Registry& regi
   auto* profiles = config->add_subcommand(
       "profiles", "Print the profile names, one a line (nothing without a config file)");
   add_config_file_option(*profiles, o.common);
-  profiles->footer("Examples:\n  auditfetch config profiles\n" + exit_status_footer());
+  profiles->footer("Examples:\n  auditfetch config profiles\n");
   profiles->callback([&parsed, &registry] {
     parsed.command = "config profiles";
     parsed.run = [&parsed, &registry](Environment& environment, StderrDiagnostics&) {

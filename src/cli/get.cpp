@@ -11,9 +11,7 @@ void setup_get(CLI::App& app, ParsedCommandLine& parsed, const Registry& registr
   add_explain(*sub, o.common);
   sub->add_option("id", o.id, "Activity id")->required();
   sub->footer("Examples:\n"
-              "  auditfetch get -p pingone --environment-id ENV a4a0a8c0-2d47-4efe-a8a5-463684f79f1c -o json\n"
-              "" +
-              exit_status_footer());
+              "  auditfetch get -p pingone --environment-id ENV a4a0a8c0-2d47-4efe-a8a5-463684f79f1c -o json\n");
   sub->callback([sub, &parsed, &registry] {
     record_given(*sub, parsed.get.common);
     parsed.command = "get";

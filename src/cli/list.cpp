@@ -17,8 +17,7 @@ void setup_list(CLI::App& app, ParsedCommandLine& parsed, const Registry& regist
               "  auditfetch list -p pingone --since 2024-05-01T00:00:00Z --until 2024-05-02T00:00:00Z -o csv > may1.csv\n"
               "  auditfetch list -p pingone --action USER.CREATED --limit 10 -o table\n"
               "  auditfetch list -p okta --domain acme.okta.com --since 1h --action login --explain  # sends nothing\n"
-              "  auditfetch list -p okta --domain acme.okta.com --state ~/.local/state/okta.json --exec 'curl -fsS --data-binary @- https://collector.example.com/ingest'\n" +
-              exit_status_footer());
+              "  auditfetch list -p okta --domain acme.okta.com --state ~/.local/state/okta.json --exec 'curl -fsS --data-binary @- https://collector.example.com/ingest'\n");
   sub->callback([sub, &parsed, &registry] {
     record_given(*sub, parsed.list.common);
     parsed.command = "list";

@@ -1,6 +1,8 @@
 #include "options.hpp"
 
 #include "auditfetch/util/error.hpp"
+#include "auditfetch/util/suggest.hpp"
+#include "auditfetch/util/text.hpp"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -37,7 +39,14 @@ void add_config_options(CLI::App& sub, CommonOptions& o) {
 
 void add_common(CLI::App& sub, CommonOptions& o, const Registry& registry) {
   // AUDITFETCH_PROVIDER is read with the config profile (flag, then environment, then profile).
-  sub.add_option("-p,--provider", o.provider, "Provider (see 'auditfetch providers'); env AUDITFETCH_PROVIDER")
+  // Case does not matter (-p PingOne); the definition's own spelling is kept.
+  sub.add_option_function<std::string>(
+         "-p,--provider",
+         [&o, &registry](const std::string& name) {
+           const auto* spec = registry.find_if(name);
+           o.provider = spec ? spec->name : name;
+         },
+         "Provider (see 'auditfetch providers'); env AUDITFETCH_PROVIDER")
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast)
       ->option_text("NAME")
       ->group("Provider");
@@ -88,11 +97,15 @@ void add_common(CLI::App& sub, CommonOptions& o, const Registry& registry) {
       for (const auto& [owners, text] : texts)
         help += fmt::format("{}{}: {}", help.empty() ? "" : ". ", fmt::join(owners, ", "), text);
       auto* settings = &o.settings;
+      // A boolean setting is a switch: bare means true (prepare_arguments).
+      const bool flag = is_switch(setting);
+      if (flag)
+        help += "; bare: true";
       sub.add_option_function<std::string>(
              "--" + setting.name,
              [settings, name = setting.name](const std::string& v) { (*settings)[name] = v; }, help)
           ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast)
-          ->option_text("VALUE")
+          ->option_text(flag ? "[true|false]" : "VALUE")
           ->group("Provider");
     }
   }
@@ -119,15 +132,25 @@ void add_common(CLI::App& sub, CommonOptions& o, const Registry& registry) {
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast)
       ->option_text("DURATION")
       ->group("HTTP");
-  sub.add_option("--retries", o.retries,
-                 "Retries after the first try on network errors, 429, 502, 503, 504, honouring Retry-After (default 3; 0: none)")
-      ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast)
+  add_count(sub, "--retries", [&o](long long n) { o.retries = static_cast<int>(n); }, 0, 1000000,
+            "Retries after the first try on network errors, 429, 502, 503, 504, honouring Retry-After (default 3; 0: none)")
       ->option_text("N")
       ->group("HTTP");
-  add_optional(sub, "-o,--output", o.output,
-               "Output format: table|json|ndjson|csv (default: table on a terminal, else ndjson)")
-      ->check(CLI::IsMember(std::vector<std::string>(std::begin(k_output_formats),
-                                                     std::end(k_output_formats))))
+  sub.add_option_function<std::string>(
+         "-o,--output",
+         [&o](const std::string& text) {
+           const std::vector<std::string> formats(std::begin(k_output_formats), std::end(k_output_formats));
+           for (const auto& format : formats)
+             if (iequals(format, text)) {
+               o.output = format; // -o NDJSON
+               return;
+             }
+           const auto suggestion = did_you_mean(text, formats);
+           throw Error(ErrorKind::usage, fmt::format("unknown output format \"{}\"{}", text, suggestion),
+                       "use table, json, ndjson or csv");
+         },
+         "Output format: table|json|ndjson|csv (default: table on a terminal, else ndjson)")
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast)
       ->option_text("FORMAT")
       ->group("Output");
   add_optional(sub, "--fields", o.fields,
@@ -151,8 +174,8 @@ void record_given(const CLI::App& sub, CommonOptions& o) {
       o.given.insert(option->get_single_name());
 }
 
-void add_filters(CLI::App& sub, ListOptions& o) {
-  add_selection(sub, o.query, true);
+void add_filters(CLI::App& sub, ListOptions& o, bool follow) {
+  add_selection(sub, o.query, !follow, !follow);
   add_optional(sub, "--state", o.state,
                "Checkpoint file: start after what the last run printed (takes precedence over --since), "
                "save progress after output is flushed")
@@ -165,14 +188,15 @@ void add_filters(CLI::App& sub, ListOptions& o) {
       ->group("Checkpoint");
 }
 
-void add_selection(CLI::App& sub, QueryOptions& q, bool limit) {
+void add_selection(CLI::App& sub, QueryOptions& q, bool limit, bool until) {
   add_optional(sub, "--since", q.since,
                "From this time, inclusive: RFC 3339, an age (30s 15m 12h 7d 2w) or now")
       ->option_text("TIME")
       ->group("Filters");
-  add_optional(sub, "--until", q.until, "Before this time, exclusive (same forms as --since)")
-      ->option_text("TIME")
-      ->group("Filters");
+  if (until)
+    add_optional(sub, "--until", q.until, "Before this time, exclusive (same forms as --since)")
+        ->option_text("TIME")
+        ->group("Filters");
   sub.add_option("--action", q.actions,
                  "Only this action, unified (login, user_created, ...) or provider-native; repeatable")
       ->option_text("ACTION")
@@ -196,10 +220,13 @@ void add_selection(CLI::App& sub, QueryOptions& q, bool limit) {
       ->expected(1)->allow_extra_args(false)->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
       ->group("Filters");
   if (limit)
-    add_optional(sub, "--limit", q.limit, "Stop after N activities (no request is sent once N are in hand)")
+    add_count(sub, "--limit", [&q](long long n) { q.limit = static_cast<std::size_t>(n); }, 1, std::nullopt,
+              "Stop after N activities (no request is sent once N are in hand)")
         ->option_text("N")
         ->group("Filters");
-  add_optional(sub, "--page-size", q.page_size, "Activities per request (provider default and maximum apply)")
+  add_count(sub, "--page-size", [&q](long long n) { q.page_size = static_cast<std::size_t>(n); }, 1,
+            std::nullopt, "Activities per request (provider default and maximum apply)",
+            "use a whole number from 1 to the provider's maximum ('auditfetch providers NAME' says it)")
       ->option_text("N")
       ->group("Filters");
 }
@@ -218,11 +245,12 @@ void add_delivery(CLI::App& sub, ListOptions& o) {
                "stderr; the checkpoint moves only after it exits 0. Nothing goes to stdout")
       ->option_text("CMD")
       ->group("Delivery");
-  add_optional(sub, "--batch", o.batch, "Activities per --exec batch (default: a page; tail: a poll)")
+  add_count(sub, "--batch", [&o](long long n) { o.batch = static_cast<std::size_t>(n); }, 1, std::nullopt,
+            "Activities per --exec batch (default: a page; tail: a poll)")
       ->option_text("N")
       ->group("Delivery");
-  add_optional(sub, "--exec-retries", o.exec_retries,
-               "Tries of a failed --exec batch after the first, with backoff, before exit 1 (default 3)")
+  add_count(sub, "--exec-retries", [&o](long long n) { o.exec_retries = static_cast<int>(n); }, 0, 1000000,
+            "Tries of a failed --exec batch after the first, with backoff, before exit 1 (default 3)")
       ->option_text("N")
       ->group("Delivery");
   add_optional(sub, "--wait-lock", o.wait_lock,

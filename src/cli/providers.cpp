@@ -14,8 +14,7 @@ void setup_providers(CLI::App& app, ParsedCommandLine& parsed, const Registry& r
       ->expected(1)
       ->allow_extra_args(false)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
-  sub->footer("Examples:\n  auditfetch providers\n  auditfetch providers okta\n" +
-              exit_status_footer());
+  sub->footer("Examples:\n  auditfetch providers\n  auditfetch providers okta\n");
   sub->callback([&parsed, &registry] {
     parsed.command = "providers";
     parsed.run = [&parsed, &registry](Environment& environment, StderrDiagnostics&) {

@@ -9,7 +9,7 @@ void setup_tail(CLI::App& app, ParsedCommandLine& parsed, const Registry& regist
   auto* sub = app.add_subcommand("tail", "Follow new activities as they appear, oldest first");
   add_common(*sub, o.list.common, registry);
   add_explain(*sub, o.list.common);
-  add_filters(*sub, o.list);
+  add_filters(*sub, o.list, true); // no --until, no --limit: tail follows
   add_delivery(*sub, o.list);
   sub->add_option("--interval", o.interval, "Time between polls, at least 1s (default 30s)")
       ->option_text("DURATION")
@@ -19,8 +19,7 @@ void setup_tail(CLI::App& app, ParsedCommandLine& parsed, const Registry& regist
               "SIGINT exits 130 and SIGTERM exits 0, after flushing and saving the checkpoint.\n"
               "Examples:\n"
               "  auditfetch tail -p thousandeyes --aid 1234 --state ~/.local/state/te.json >> te.ndjson\n"
-              "  auditfetch tail -p pingone --environment-id ENV --action login_failed -o table\n" +
-              exit_status_footer());
+              "  auditfetch tail -p pingone --environment-id ENV --action login_failed -o table\n");
   sub->callback([sub, &parsed, &registry] {
     record_given(*sub, parsed.tail.list.common);
     parsed.command = "tail";

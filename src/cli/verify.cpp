@@ -23,8 +23,7 @@ void setup_verify(CLI::App& app, ParsedCommandLine& parsed, const Registry& regi
               "Examples:\n"
               "  auditfetch verify -p okta --domain acme.okta.com --since 2024-05-01T00:00:00Z --until 2024-05-02T00:00:00Z okta.ndjson\n"
               "  auditfetch verify -p okta --domain acme.okta.com --since 2024-05-01T00:00:00Z --until 2024-05-02T00:00:00Z --print-missing okta.ndjson >> okta.ndjson\n"
-              "  zcat may.ndjson.gz | auditfetch verify -p github --org acme --since 2024-05-01T00:00:00Z --until 2024-06-01T00:00:00Z\n" +
-              exit_status_footer());
+              "  zcat may.ndjson.gz | auditfetch verify -p github --org acme --since 2024-05-01T00:00:00Z --until 2024-06-01T00:00:00Z\n");
   sub->callback([sub, &parsed, &registry] {
     record_given(*sub, parsed.verify.list.common);
     parsed.command = "verify";

@@ -45,6 +45,7 @@ int run_list(const ListOptions& options, const Registry& registry, Environment& 
   auto stages = make_stages(options.common, registry, environment, Shape::stream);
   const auto& spec = stages->spec();
   auto& diagnostics = *environment.diagnostics;
+  warn_unknown_actions(spec, options.query.actions, diagnostics);
   const auto now = environment.now();
   const auto overlap = parse_duration(options.overlap, "--overlap");
   // One run per state file, from before it is read until the run ends.

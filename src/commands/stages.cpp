@@ -1,12 +1,40 @@
 #include "stages.hpp"
 
 #include "auditfetch/http/url.hpp"
+#include "auditfetch/activity/activity.hpp"
+#include "auditfetch/provider/actions.hpp"
 #include "auditfetch/util/error.hpp"
+#include "auditfetch/util/suggest.hpp"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <algorithm>
+
 namespace auditfetch {
+
+void warn_unknown_actions(const ProviderSpec& spec, const std::vector<std::string>& actions,
+                          Diagnostics& diagnostics) {
+  if (spec.actions.empty() || !spec.mapping.action_key.empty())
+    return;
+  std::vector<std::string> known(std::begin(k_unified_actions), std::end(k_unified_actions));
+  for (const auto& rule : spec.actions)
+    if (rule.pattern.find('*') == std::string::npos &&
+        std::find(known.begin(), known.end(), rule.pattern) == known.end())
+      known.push_back(rule.pattern);
+  for (const auto& action : actions) {
+    if (is_unified_action(action) || unified_action(spec, action) ||
+        std::any_of(spec.actions.begin(), spec.actions.end(), [&](const ActionRule& rule) {
+          return glob_match(rule.pattern, action, spec.actions_case_insensitive);
+        }))
+      continue;
+    const auto nearest = nearest_names(action, known, 3);
+    diagnostics.warning(fmt::format(
+        "--action {}: neither a unified action nor a known {} action; sent as it is{}", action, spec.name,
+        nearest.empty() ? fmt::format(" (see 'auditfetch providers {}')", spec.name)
+                        : fmt::format(" (nearest known: {})", fmt::join(nearest, ", "))));
+  }
+}
 
 RunBasis resolve_run(const CommonOptions& options, const Registry& registry,
                      Environment& environment, Shape shape, bool read_credentials) {

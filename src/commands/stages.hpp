@@ -39,6 +39,12 @@ RunBasis resolve_run(const CommonOptions& options, const Registry& registry,
 std::unique_ptr<Stages> make_stages(const CommonOptions& options, const Registry& registry,
                                     Environment& environment, Shape shape);
 
+// Warn (stderr, not with -q) of each --action that is neither a unified action nor in the
+// provider's action table, naming the nearest known ones: it is still sent, since the
+// provider may have new types. Silent for a provider without a table of its native values.
+void warn_unknown_actions(const ProviderSpec& spec, const std::vector<std::string>& actions,
+                          Diagnostics& diagnostics);
+
 // "a, b" or "none".
 std::string joined(const std::vector<std::string>& items);
 

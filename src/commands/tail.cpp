@@ -134,6 +134,7 @@ int run_tail(const TailOptions& options, const Registry& registry, Environment& 
   auto stages = make_stages(list_options.common, registry, environment, Shape::stream);
   const auto& spec = stages->spec();
   auto& diagnostics = *environment.diagnostics;
+  warn_unknown_actions(spec, list_options.query.actions, diagnostics);
   const auto base_query = make_query(list_options.query, environment.now());
   // One run per state file, from before it is read until the run ends.
   const auto lock = lock_state(list_options);

@@ -111,6 +111,7 @@ int run_verify(const VerifyOptions& options, const Registry& registry, Environme
   auto stages = make_stages(common, registry, environment, Shape::stream);
   const auto& spec = stages->spec();
   auto& diagnostics = *environment.diagnostics;
+  warn_unknown_actions(spec, query_options.actions, diagnostics);
   const auto now = environment.now();
   const auto query = make_query(query_options, now);
   const auto plan = plan_list(stages->context, query, now);

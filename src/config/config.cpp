@@ -2,6 +2,7 @@
 #include "auditfetch/config/config.hpp"
 
 #include "auditfetch/util/error.hpp"
+#include "auditfetch/util/suggest.hpp"
 #include "auditfetch/time/time.hpp"
 
 #include <fmt/format.h>
@@ -487,8 +488,8 @@ ProfileChoice select_profile(const std::optional<Config>& config, const ConfigLo
                 "create it (see 'man auditfetch', CONFIGURATION) or pass --config FILE");
   if (!config->find(choice.name))
     throw Error(ErrorKind::usage,
-                fmt::format("no profile '{}' (from {}) in {}", choice.name, choice.source,
-                            config->path),
+                fmt::format("no profile '{}' (from {}) in {}{}", choice.name, choice.source,
+                            config->path, did_you_mean(choice.name, config->names())),
                 known_profiles(*config));
   return choice;
 }

@@ -1,20 +1,25 @@
 #include "auditfetch/output/writer.hpp"
 
 #include "auditfetch/util/error.hpp"
+#include "auditfetch/util/suggest.hpp"
+#include "auditfetch/util/text.hpp"
 #include "output/writers.hpp"
 
 namespace auditfetch {
 
 Format parse_format(std::string_view text) {
-  if (text == "table")
+  // Case does not matter: NDJSON is ndjson.
+  if (iequals(text, "table"))
     return Format::table;
-  if (text == "json")
+  if (iequals(text, "json"))
     return Format::json;
-  if (text == "ndjson")
+  if (iequals(text, "ndjson"))
     return Format::ndjson;
-  if (text == "csv")
+  if (iequals(text, "csv"))
     return Format::csv;
-  throw Error(ErrorKind::usage, "--output: unknown format '" + std::string(text) + "'",
+  throw Error(ErrorKind::usage,
+              "unknown output format \"" + std::string(text) + "\"" +
+                  did_you_mean(text, {"table", "json", "ndjson", "csv"}),
               "use table, json, ndjson or csv");
 }
 

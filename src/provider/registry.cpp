@@ -6,6 +6,8 @@
 #include "auditfetch/activity/activity.hpp"
 #include "auditfetch/provider/builtin.hpp"
 #include "auditfetch/util/error.hpp"
+#include "auditfetch/util/suggest.hpp"
+#include "auditfetch/util/text.hpp"
 
 #include <boost/json.hpp>
 #include <fmt/format.h>
@@ -540,17 +542,24 @@ const ProviderSpec* Registry::find_if(std::string_view name) const {
   for (const auto& spec : m_specs)
     if (spec.name == name)
       return &spec;
+  // -p PingOne: names are matched without regard to case.
+  for (const auto& spec : m_specs)
+    if (iequals(spec.name, name))
+      return &spec;
   return nullptr;
 }
 
 const ProviderSpec& Registry::find(std::string_view name) const {
   if (const auto* spec = find_if(name))
     return *spec;
-  std::string names;
+  std::vector<std::string> names;
   for (const auto& spec : m_specs)
-    names += names.empty() ? spec.name : ", " + spec.name;
-  throw Error(ErrorKind::usage, fmt::format("unknown provider '{}'", name),
-              fmt::format("known providers: {} (see 'auditfetch providers')", names));
+    names.push_back(spec.name);
+  const auto suggestion = did_you_mean(name, names);
+  throw Error(ErrorKind::usage, fmt::format("unknown provider '{}'{}", name, suggestion),
+              suggestion.empty()
+                  ? fmt::format("known providers: {} (see 'auditfetch providers')", fmt::join(names, ", "))
+                  : std::string("see 'auditfetch providers'"));
 }
 
 } // namespace auditfetch

@@ -174,8 +174,9 @@ class ExecListTest(ExecCase):
             (["--exec", "  "], "--exec needs a command"),
             (["--batch", "3"], "--batch applies to --exec"),
             (["--exec-retries", "2"], "--exec-retries applies to --exec"),
-            (["--exec", CONSUMER_COMMAND, "--batch", "0"], "--batch must be 1 or more"),
-            (["--exec", CONSUMER_COMMAND, "--exec-retries", "-1"], "--exec-retries must be 0 or more"),
+            (["--exec", CONSUMER_COMMAND, "--batch", "0"], "--batch 0 is out of range (use a whole number, 1 or more)"),
+            (["--exec", CONSUMER_COMMAND, "--exec-retries", "-1"],
+             "--exec-retries -1 is out of range (use a whole number from 0 to 1000000)"),
         ]
         for args, message in cases:
             with self.subTest(args=args):

@@ -3,6 +3,7 @@
 // includes CLI11; each subcommand has its file in src/cli/ (setup: its flags; run: the
 // command in src/commands/ after the config profile is applied).
 
+#include "auditfetch/commands/completion.hpp"
 #include "auditfetch/commands/config.hpp"
 #include "auditfetch/commands/diagnostics.hpp"
 #include "auditfetch/commands/environment.hpp"
@@ -34,11 +35,14 @@ struct ParsedCommandLine {
   VerifyOptions verify;
   ProvidersOptions providers;
   ListOptions config; // config show / check (the options of list); config profiles (--config)
+  CompletionOptions completion;
 };
 
 // Parse argv (argv[0] is the program). --help and --version print to stdout and set exit_now
-// to 0. Every other parse failure throws Error(usage) with CLI11's message and a hint naming
-// the command's --help; CLI11's own exit codes never leak out. The result refers to `registry`.
+// to 0, as does a bare `auditfetch` (or `auditfetch config`), printing the commands. Every
+// other parse failure throws Error(usage) with a message of ours (an unknown command or flag
+// with the nearest known one, a flag without its value, a number out of range) and a hint
+// naming the command's --help; CLI11's own texts and exit codes never leak out. The result refers to `registry`.
 std::unique_ptr<ParsedCommandLine> parse_command_line(const std::vector<std::string>& args,
                                                       const Registry& registry);
 

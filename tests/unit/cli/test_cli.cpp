@@ -51,12 +51,54 @@ TEST_SUITE("cli") {
     CHECK(p.get.id == "abc");
   }
 
-  TEST_CASE("unknown flags, bad values and missing commands are usage errors") {
-    CHECK(usage_error({"list", "--bogus"}) == "The following argument was not expected: --bogus");
-    CHECK(usage_error({"list", "-o", "xml"}).find("xml") != std::string::npos);
-    CHECK(usage_error({"list", "--limit", "many"}).find("many") != std::string::npos);
-    CHECK(usage_error({}) == "A subcommand is required");
-    CHECK(usage_error({"get", "-p", "pingone"}) == "id is required");
+  TEST_CASE("unknown flags, bad values and missing commands are usage errors of our own") {
+    CHECK(usage_error({"list", "--bogus"}) == "unknown flag --bogus");
+    CHECK(usage_error({"list", "--sinc", "1h"}) == "unknown flag --sinc (did you mean --since?)");
+    CHECK(usage_error({"lsit"}) == "unknown command \"lsit\" (did you mean \"list\"?)");
+    CHECK(usage_error({"config", "lst"}) == "unknown command \"lst\" for \"auditfetch config\"");
+    CHECK(usage_error({"list", "-o", "xml"}) == "unknown output format \"xml\"");
+    CHECK(usage_error({"list", "-o", "jsn"}) == "unknown output format \"jsn\" (did you mean \"json\"?)");
+    CHECK(usage_error({"list", "--limit", "many"}) == "--limit many is not a whole number");
+    CHECK(usage_error({"list", "--limit", "-1"}) == "--limit -1 is out of range");
+    CHECK(usage_error({"list", "--page-size", "0"}) == "--page-size 0 is out of range");
+    CHECK(usage_error({"list", "--retries", "-2"}) == "--retries -2 is out of range");
+    CHECK(usage_error({"get", "-p", "pingone"}) == "get needs ID (activity id)");
+    CHECK(usage_error({"list", "stray"}) == "unexpected argument \"stray\"");
+    CHECK(usage_error({"tail", "--until", "1h"}).rfind("unknown flag --until", 0) == 0);
+    CHECK(usage_error({"tail", "--limit", "5"}).rfind("unknown flag --limit", 0) == 0);
+  }
+
+  TEST_CASE("a flag without its value never takes the next flag") {
+    CHECK(usage_error({"list", "-p", "pingone", "--environment-id", "--since", "1h"}) ==
+          "--environment-id needs a value");
+    CHECK(usage_error({"list", "--since"}) == "--since needs a value");
+    // A negative number is a value (refused by its range, not taken for a flag).
+    CHECK(usage_error({"list", "--limit", "-1"}) == "--limit -1 is out of range");
+    CHECK(parse({"list", "--since=-x"}).list.query.since == "-x");
+  }
+
+  TEST_CASE("a boolean setting is a switch, and still takes true or false") {
+    auto p = parse({"list", "-p", "thousandeyes", "--use-all-permitted-aids", "--since", "1h"});
+    CHECK(p.list.common.settings.at("use-all-permitted-aids") == "true");
+    CHECK(p.list.query.since == "1h");
+    p = parse({"list", "-p", "thousandeyes", "--use-all-permitted-aids", "false"});
+    CHECK(p.list.common.settings.at("use-all-permitted-aids") == "false");
+    p = parse({"list", "-p", "thousandeyes", "--use-all-permitted-aids=true"});
+    CHECK(p.list.common.settings.at("use-all-permitted-aids") == "true");
+  }
+
+  TEST_CASE("bare auditfetch and help COMMAND exit 0") {
+    CHECK(parse({}).exit_now == 0);
+    CHECK(parse({"config"}).exit_now == 0);
+    CHECK(parse({"help"}).exit_now == 0);
+    CHECK(parse({"help", "list"}).exit_now == 0);
+    CHECK(usage_error({"help", "lsit"}) == "unknown command \"lsit\" (did you mean \"list\"?)");
+  }
+
+  TEST_CASE("provider and output names match without regard to case") {
+    const auto p = parse({"list", "-p", "PingOne", "-o", "NDJSON"});
+    CHECK(p.list.common.provider == "pingone");
+    CHECK(p.list.common.output == "ndjson");
   }
 
   TEST_CASE("a repeatable option takes one value, never the next positional") {

@@ -130,7 +130,7 @@ TEST_CASE("parse_format rejects anything else with a usage error") {
     FAIL("accepted yaml");
   } catch (const Error& error) {
     CHECK(error.kind() == ErrorKind::usage);
-    CHECK(std::string(error.what()) == "--output: unknown format 'yaml'");
+    CHECK(std::string(error.what()) == "unknown output format \"yaml\"");
     CHECK(error.hint() == "use table, json, ndjson or csv");
   }
 }
