@@ -2,6 +2,7 @@
 #include "auditfetch/config/command.hpp"
 
 #include "auditfetch/util/error.hpp"
+#include "auditfetch/util/spawn.hpp"
 
 #include <fmt/format.h>
 
@@ -30,52 +31,6 @@ std::string duration_text(milliseconds d) {
                                : fmt::format("{}ms", d.count());
 }
 
-// Spawn attributes: default dispositions for the signals auditfetch ignores or handles (an
-// ignored SIGPIPE would survive exec) and an empty signal mask.
-class SpawnSetup {
-public:
-  explicit SpawnSetup(int stdout_fd) {
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_adddup2(&actions, stdout_fd, STDOUT_FILENO);
-    posix_spawnattr_init(&attr);
-    sigset_t defaults;
-    sigemptyset(&defaults);
-    for (int s : {SIGPIPE, SIGINT, SIGTERM})
-      sigaddset(&defaults, s);
-    posix_spawnattr_setsigdefault(&attr, &defaults);
-    sigset_t mask;
-    sigemptyset(&mask);
-    posix_spawnattr_setsigmask(&attr, &mask);
-    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
-  }
-  ~SpawnSetup() {
-    posix_spawn_file_actions_destroy(&actions);
-    posix_spawnattr_destroy(&attr);
-  }
-  SpawnSetup(const SpawnSetup&) = delete;
-  SpawnSetup& operator=(const SpawnSetup&) = delete;
-
-  posix_spawn_file_actions_t actions;
-  posix_spawnattr_t attr;
-};
-
-class Fd {
-public:
-  explicit Fd(int fd = -1) : m_fd(fd) {}
-  ~Fd() { reset(); }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return m_fd; }
-  void reset() {
-    if (m_fd >= 0)
-      ::close(m_fd);
-    m_fd = -1;
-  }
-
-private:
-  int m_fd;
-};
-
 enum class Outcome { finished, timed_out, too_big, cancelled };
 
 } // namespace
@@ -96,7 +51,8 @@ std::string run_secret_command(const std::vector<std::string>& argv, millisecond
   pid_t pid = 0;
   int spawned = 0;
   {
-    SpawnSetup setup(write_end.get());
+    SpawnSetup setup;
+    posix_spawn_file_actions_adddup2(&setup.actions, write_end.get(), STDOUT_FILENO);
     spawned = ::posix_spawnp(&pid, program.c_str(), &setup.actions, &setup.attr, args.data(), environ);
   }
   write_end.reset(); // EOF once the command (and anything it started) closes its stdout

@@ -3,6 +3,7 @@
 
 #include "auditfetch/util/error.hpp"
 #include "auditfetch/util/interrupt.hpp"
+#include "auditfetch/util/spawn.hpp"
 
 #include <fmt/format.h>
 
@@ -26,23 +27,6 @@ namespace {
 using std::chrono::milliseconds;
 
 constexpr milliseconds k_max_backoff{60000};
-
-class Fd {
-public:
-  explicit Fd(int fd) : m_fd(fd) {}
-  ~Fd() {
-    if (m_fd >= 0)
-      ::close(m_fd);
-  }
-  Fd(Fd&& other) noexcept : m_fd(std::exchange(other.m_fd, -1)) {}
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  Fd& operator=(Fd&&) = delete;
-  int get() const { return m_fd; }
-
-private:
-  int m_fd;
-};
 
 // The batch in an anonymous memory file: whole before the command starts.
 Fd batch_file(std::string_view bytes) {
@@ -70,30 +54,14 @@ struct Outcome {
 Outcome run_once(const std::string& command, int input) {
   if (::lseek(input, 0, SEEK_SET) != 0)
     throw Error(ErrorKind::remote, fmt::format("--exec: cannot rewind the batch file: {}", std::strerror(errno)));
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, input, STDIN_FILENO);
-  posix_spawn_file_actions_adddup2(&actions, STDERR_FILENO, STDOUT_FILENO); // stdout is for data
-  posix_spawn_file_actions_addclosefrom_np(&actions, STDERR_FILENO + 1);
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  // Default dispositions for what auditfetch ignores or handles (an ignored SIGPIPE would
-  // survive exec), and an empty mask.
-  sigset_t defaults;
-  sigemptyset(&defaults);
-  for (int s : {SIGPIPE, SIGINT, SIGTERM})
-    sigaddset(&defaults, s);
-  posix_spawnattr_setsigdefault(&attr, &defaults);
-  sigset_t mask;
-  sigemptyset(&mask);
-  posix_spawnattr_setsigmask(&attr, &mask);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+  SpawnSetup setup;
+  posix_spawn_file_actions_adddup2(&setup.actions, input, STDIN_FILENO);
+  posix_spawn_file_actions_adddup2(&setup.actions, STDERR_FILENO, STDOUT_FILENO); // stdout is for data
+  posix_spawn_file_actions_addclosefrom_np(&setup.actions, STDERR_FILENO + 1);
   const char* argv[] = {"sh", "-c", command.c_str(), nullptr};
   pid_t pid = 0;
-  const int spawned =
-      ::posix_spawn(&pid, "/bin/sh", &actions, &attr, const_cast<char* const*>(argv), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  posix_spawnattr_destroy(&attr);
+  const int spawned = ::posix_spawn(&pid, "/bin/sh", &setup.actions, &setup.attr,
+                                    const_cast<char* const*>(argv), environ);
   if (spawned != 0)
     return {false, fmt::format("could not be started (/bin/sh: {})", std::strerror(spawned))};
   // The batch in flight decides the checkpoint: it is waited for, also after SIGINT/SIGTERM.
