@@ -545,6 +545,7 @@ class NewcomerTest(unittest.TestCase):
             finally:
                 emulator.terminate()
                 emulator.wait(10)
+                emulator.stdout.close()
 
 
 if __name__ == "__main__":
