@@ -298,6 +298,8 @@ class ReadmeExamplesTest(EmulatorTestCase):
 
     def run_example(self, name: str, env: dict[str, str], expect_status: int = 0) -> subprocess.CompletedProcess[str]:
         language, body = self.found[name]
+        if "| jq" in body and shutil.which("jq") is None:
+            self.skipTest("jq is not installed (scripts/deps installs it)")
         result = self.sandbox.run(script_of(language, body), env)
         self.assertEqual(result.returncode, expect_status, f"example {name}:\n{body}\nstderr:\n{result.stderr}")
         return result
