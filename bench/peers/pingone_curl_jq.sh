@@ -27,15 +27,18 @@ def unified($t):
   elif ($t | endswith(".DELETED")) then "destroy"
   elif ($t | endswith(".UPDATED")) then "updated"
   else $t end;
-._embedded.activities[] | {
+._embedded.activities[] |
+# the user who acted; for a password or access check without one, the user checked (a resource)
+(.actors.user // (if ((.action.type // "") | test("^(PASSWORD\\.CHECK_|USER\\.ACCESS_)"))
+                  then ([.resources[]? | select(.type == "USER")] | first) else null end)) as $user | {
   id,
   actor: {
-    type: (if .actors.user then "user" elif .actors.client then "system"
+    type: (if $user then "user" elif .actors.client then "system"
            elif (.action.type | test("^(PASSWORD\\.CHECK_|AUTHENTICATION\\.|USER\\.ACCESS_)"))
            then "anonymous" else "system" end),
-    user: {id: .actors.user.id}},
+    user: {id: $user.id}},
   organization: $env,
-  group: .actors.user.population.id,
+  group: $user.population.id,
   description: (.result.description // .action.description),
   action: unified(.action.type),
   entity: .resources[0].id,

@@ -17,6 +17,7 @@ EXACT = {"USER.ACCESS_ALLOWED": "login", "USER.ACCESS_DENIED": "login_failed",
 RAW_PREFIXES = ("PASSWORD.", "FLOW.", "AUTHENTICATION.")
 SUFFIXES = ((".CREATED", "create"), (".DELETED", "destroy"), (".UPDATED", "updated"))
 ANONYMOUS = ("PASSWORD.CHECK_", "AUTHENTICATION.", "USER.ACCESS_")
+LOGIN_CHECKS = ("PASSWORD.CHECK_", "USER.ACCESS_")
 
 
 def unified_action(native):
@@ -35,6 +36,9 @@ def unify(rec, env):
     user = actors.get("user")
     action = rec.get("action") or {}
     native = action.get("type")
+    if not user and native and native.startswith(LOGIN_CHECKS):
+        # a password or access check without a user actor: the user checked, named as a resource
+        user = next((r for r in rec.get("resources") or [] if r.get("type") == "USER"), None)
     if user:
         actor_type = "user"
     elif actors.get("client"):

@@ -230,8 +230,8 @@ class HelpExamplesTest(unittest.TestCase):
 
 
 class ArchitectureTest(unittest.TestCase):
-    """The README's picture of the layers is what src/CMakeLists.txt declares (build/layers.txt,
-    written at configure time), without the edges that follow from others."""
+    """CONTRIBUTING.md's picture of the layers is what src/CMakeLists.txt declares
+    (build/layers.txt, written at configure time), without the edges that follow from others."""
 
     def test_the_readme_picture_is_the_declared_layers(self):
         build = Path(os.environ.get("AUDITFETCH_BUILD_DIR") or REPO / "build")
@@ -248,9 +248,9 @@ class ArchitectureTest(unittest.TestCase):
 
         reduced = {(name, dep) for name, deps in declared.items() for dep in deps
                    if not any(dep in below(other) for other in deps - {dep})}
-        readme = (REPO / "README.md").read_text(encoding="utf-8")
-        block = re.search(r"```mermaid\ngraph TD\n(.*?)```", readme, re.S)
-        self.assertIsNotNone(block, "README.md has no mermaid picture of the layers")
+        contributing = (REPO / "CONTRIBUTING.md").read_text(encoding="utf-8")
+        block = re.search(r"```mermaid\ngraph TD\n(.*?)```", contributing, re.S)
+        self.assertIsNotNone(block, "CONTRIBUTING.md has no mermaid picture of the layers")
         drawn = set(re.findall(r"^\s*(\w+) --> (\w+)\s*$", block.group(1), re.M))
         self.assertEqual(drawn, reduced)
 

@@ -306,7 +306,11 @@ MATRIX: list[Provider] = [
         name="pingone", settings=lambda u: ["--environment-id", PINGONE_ENV_ID, "--base-url", u + "/v1"],
         env={"AUDITFETCH_TOKEN": TOKEN}, records=fixture_records("pingone"), rec_id=lambda r: r["id"],
         time=lambda r: parse_time(r["recordedAt"]), native_action=lambda r: at(r, "action", "type"),
-        actor=lambda r: at(r, "actors", "user", "id"), entity=lambda r: at(r, "resources", 0, "id"),
+        actor=lambda r: at(r, "actors", "user", "id") or (
+            next((x["id"] for x in r.get("resources", []) if x.get("type") == "USER"), None)
+            if fnmatch.fnmatchcase(at(r, "action", "type") or "", "PASSWORD.CHECK_*")
+            or fnmatch.fnmatchcase(at(r, "action", "type") or "", "USER.ACCESS_*") else None),
+        entity=lambda r: at(r, "resources", 0, "id"),
         list_path="/activities", bad_credentials={"PINGONE_ACCESS_TOKEN": "wrong-token"},
         names_in_refusal="PINGONE_ACCESS_TOKEN", rate_limit=lambda: {"kind": "status", "status": 429, "times": 1},
         new_record=_pingone_new, get_id=fixture_records("pingone")[0]["id"],

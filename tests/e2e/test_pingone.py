@@ -85,7 +85,9 @@ class ListTest(PingOneCase):
         self.assertEqual(without_links(activity["remote_data"]), without_links(record))
         self.assertRegex(activity["created_at"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 
-    def test_filters_reach_the_server_as_one_scim_expression(self) -> None:
+    def test_filters_reach_the_server_as_one_scim_expression_the_actor_checked_here(self) -> None:
+        # --actor-id stays local: the user of a failed password check is its resource, not
+        # actors.user, and is the actor all the same (test_failed_password_check_...).
         user = next(r["actors"]["user"]["id"] for r in RECORDS if "user" in r.get("actors", {})
                     and r["action"]["type"] == "USER.ACCESS_ALLOWED"
                     and "2024-05-14T00:00:00" <= r["recordedAt"] < "2024-05-16T00:00:00")
@@ -95,12 +97,31 @@ class ListTest(PingOneCase):
         request = self.emu.requests("/activities")[0]
         self.assertEqual(request["params"]["filter"], [
             'recordedat ge "2024-05-14T00:00:00.000Z" AND recordedat lt "2024-05-16T00:00:00.000Z" '
-            f'AND actors.user.id eq "{user}" AND action.type eq "USER.ACCESS_ALLOWED"'])
+            'AND action.type eq "USER.ACCESS_ALLOWED"'])
         expected = sorted(r["id"] for r in RECORDS
                           if r.get("action", {}).get("type") == "USER.ACCESS_ALLOWED"
                           and r.get("actors", {}).get("user", {}).get("id") == user
                           and "2024-05-14T00:00:00" <= r["recordedAt"] < "2024-05-16T00:00:00")
         self.assertTrue(expected)
+        self.assertEqual(sorted(json.loads(l)["id"] for l in result.stdout.splitlines()), expected)
+
+    def test_failed_password_check_has_the_user_who_tried_as_actor(self) -> None:
+        failed = [r for r in RECORDS if r["action"]["type"] == "PASSWORD.CHECK_FAILED"]
+        self.assertTrue(failed and all("actors" not in r for r in failed))
+        result = self.list("--action", "login_failed")
+        self.assertEqual(result.returncode, 0, result.stderr)
+        activities = {a["id"]: a for a in map(json.loads, result.stdout.splitlines())}
+        for record in failed:
+            user = record["resources"][0]
+            self.assertEqual(user["type"], "USER")
+            self.assertEqual(activities[record["id"]]["actor"], {"type": "user", "user": {"id": user["id"]}})
+            self.assertEqual(activities[record["id"]]["group"], user["population"]["id"])
+        # and --actor-id finds them: every login_failed of that user, whichever field PingOne used
+        user = failed[0]["resources"][0]["id"]
+        result = self.list("--action", "login_failed", "--actor-id", user, "-v")
+        self.assertIn("applied locally: actor_id", result.stderr)
+        expected = sorted(r["id"] for r in RECORDS if r["action"]["type"] in ("PASSWORD.CHECK_FAILED", "USER.ACCESS_DENIED")
+                          and (r.get("actors", {}).get("user") or r["resources"][0])["id"] == user)
         self.assertEqual(sorted(json.loads(l)["id"] for l in result.stdout.splitlines()), expected)
 
     def test_a_pattern_action_is_applied_locally_with_the_same_meaning(self) -> None:

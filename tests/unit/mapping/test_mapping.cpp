@@ -78,6 +78,26 @@ TEST_SUITE("mapping") {
     CHECK(map_json(record).action == "create");
   }
 
+  TEST_CASE("the user who tried to log in is the actor, also where PingOne names them a resource") {
+    // A failed password check has no actors; the user whose password was checked is resources[].
+    auto record = json::parse(R"({"id":"1","recordedAt":"2024-05-01T00:00:00Z",
+      "action":{"type":"PASSWORD.CHECK_FAILED"},
+      "resources":[{"type":"USER","id":"u9","population":{"id":"pop"}}]})");
+    auto a = map_json(record);
+    CHECK(a.action == "login_failed");
+    CHECK(a.actor_type == "user");
+    CHECK(a.actor_user_id == "u9");
+    CHECK(a.group == "pop");
+    CHECK(a.entity == "u9");
+    // Not for other events: a user a client created is no actor.
+    record.as_object()["action"].as_object()["type"] = "USER.CREATED";
+    record.as_object()["actors"] = json::parse(R"({"client":{"id":"c1","type":"CLIENT"}})");
+    a = map_json(record);
+    CHECK(a.actor_type == "system");
+    CHECK(!a.actor_user_id);
+    CHECK(!a.group);
+  }
+
   TEST_CASE("the action table keeps raw values where nothing fits") {
     const auto& spec = registry().find("pingone");
     CHECK(unified_action(spec, "USER.CREATED") == "user_created");

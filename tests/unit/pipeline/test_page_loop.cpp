@@ -207,10 +207,10 @@ TEST_SUITE("page loop") {
     run.script = [](FakeTransport& t) { t.respond(200, pingone_page(0, 1, true)); };
     ListOptions options;
     options.query.actions = {"create"};
-    options.query.actor_id = "u";
+    options.query.entity = "u";
     run.list(options);
     CHECK(run.diagnostics.verbose_lines.at(0) ==
-          "pingone: filters pushed down: since, until, actor_id; applied locally: action");
+          "pingone: filters pushed down: since, until, entity; applied locally: action");
   }
 
   TEST_CASE("a signal while the fetching thread waits on the network: cancelled, joined, then unwound") {

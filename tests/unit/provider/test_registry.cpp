@@ -35,7 +35,7 @@ TEST_SUITE("registry") {
     const auto& spec = registry().find("pingone");
     CHECK(spec.list.paging->describe() == "follows the next link at /_links/next/href");
     CHECK(spec.list.filter->pushable() ==
-          std::vector<std::string>{"since", "until", "action", "actor_id", "entity", "entity_type"});
+          std::vector<std::string>{"since", "until", "action", "entity", "entity_type"});
     CHECK(spec.setting("environment-id")->required);
   }
 
