@@ -111,7 +111,7 @@ _auditfetch() {
         --api-host
         --token-file --token-url --ca-file --timeout --retries
         -o --output --fields --no-remote-data -v --verbose -q --quiet
-        --config --profile'
+        --config --profile --no-profile'
     local selection='--since --until --action --actor-id --entity --entity-type
         --filter --param --page-size'
     local filters="$selection --limit"
