@@ -157,7 +157,7 @@ _auditfetch() {
         --token-file --token-url --ca-file --timeout --retries"
     common+=' 
 -o --output --fields --no-remote-data -v --verbose -q --quiet
-        --config --profile'
+        --config --profile --no-profile'
     local selection='--since --until --action --actor-id --entity --entity-type
         --filter --param --page-size'
     local filters="$selection --limit"

@@ -221,6 +221,7 @@ complete -c auditfetch -n '__fish_seen_subcommand_from list tail' -l exec-retrie
 # Configuration
 complete -c auditfetch -n "$fetching; or __fish_seen_subcommand_from profiles" -l config -r -F -d 'Read profiles from FILE'
 complete -c auditfetch -n $fetching -l profile -x -a '(__auditfetch_profiles)' -d 'Use this profile of the config file'
+complete -c auditfetch -n $fetching -l no-profile -d 'Use no profile, not even the default one'
 
 # config
 complete -c auditfetch -n '__fish_seen_subcommand_from config; and not __fish_seen_subcommand_from show check profiles' -a show -d 'Print the settings a list would use, with sources'

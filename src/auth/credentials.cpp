@@ -13,6 +13,8 @@
 #include <iostream>
 #include <sstream>
 
+#include <unistd.h>
+
 namespace auditfetch {
 namespace {
 
@@ -50,19 +52,19 @@ void set_token_url(Credentials& c, const AuthScheme& scheme, const CredentialFla
   origin_of(c.token_url, c.token_url_source);
 }
 
-// A token from a variable: AUDITFETCH_TOKEN for the first token scheme, then each token
-// scheme's own variables.
+// A token from a variable: AUDITFETCH_TOKEN for the first token scheme (unless `generic` is
+// false), then each token scheme's own variables.
 std::optional<ResolvedCredentials> token_from_env(const Schemes& schemes, const EnvLookup& env,
-                                                  bool read) {
+                                                  bool read, bool generic) {
   std::vector<std::pair<std::size_t, std::string>> candidates;
-  if (const auto first = first_of_kind(schemes, Kind::token))
+  if (const auto first = first_of_kind(schemes, Kind::token); first && generic)
     candidates.emplace_back(*first, k_token_var);
   for (std::size_t i = 0; i < schemes.size(); ++i)
     for (const auto& var : schemes[i]->needs().token_env)
       candidates.emplace_back(i, var);
   for (const auto& [index, var] : candidates)
     if (auto value = env(var)) {
-      ResolvedCredentials r{index, {}};
+      ResolvedCredentials r{index, {}, {}};
       r.credentials.source = var;
       if (read)
         r.credentials.token = trim(*value);
@@ -73,9 +75,9 @@ std::optional<ResolvedCredentials> token_from_env(const Schemes& schemes, const 
 
 std::optional<ResolvedCredentials> pair_from_env(const std::string& provider, const Schemes& schemes,
                                                  const CredentialFlags& flags, const Vars& vars,
-                                                 const EnvLookup& env, bool read) {
+                                                 const EnvLookup& env, bool read, bool generic) {
   std::vector<std::pair<std::size_t, std::pair<std::string, std::string>>> candidates;
-  if (const auto first = first_of_kind(schemes, Kind::client_pair))
+  if (const auto first = first_of_kind(schemes, Kind::client_pair); first && generic)
     candidates.emplace_back(*first, k_pair_vars);
   for (std::size_t i = 0; i < schemes.size(); ++i)
     for (const auto& pair : schemes[i]->needs().pair_env)
@@ -91,7 +93,7 @@ std::optional<ResolvedCredentials> pair_from_env(const std::string& provider, co
                   fmt::format("{}: {} is set but {} is not", provider, id ? id_var : secret_var,
                               id ? secret_var : id_var),
                   "a client id and its secret go together");
-    ResolvedCredentials r{index, {}};
+    ResolvedCredentials r{index, {}, {}};
     r.credentials.kind = Kind::client_pair;
     r.credentials.source = id_var + "/" + secret_var;
     if (read) {
@@ -102,6 +104,28 @@ std::optional<ResolvedCredentials> pair_from_env(const std::string& provider, co
     return r;
   }
   return std::nullopt;
+}
+
+// Whether the profile gives credentials this provider can use: then they come as a unit before
+// the generic variables, which are meant for whichever provider a run names.
+bool profile_gives_credentials(const Schemes& schemes, const ProfileLayer* profile) {
+  if (!profile)
+    return false;
+  return (profile->token && first_of_kind(schemes, Kind::token)) ||
+         (profile->client_id && profile->client_secret && first_of_kind(schemes, Kind::client_pair));
+}
+
+// The generic variables that are set and would apply, but are passed over for the profile's
+// credentials: for a -v line.
+std::vector<std::string> generic_passed_over(const Schemes& schemes, const EnvLookup& env) {
+  std::vector<std::string> names;
+  if (first_of_kind(schemes, Kind::token) && env(k_token_var))
+    names.push_back(k_token_var);
+  if (first_of_kind(schemes, Kind::client_pair))
+    for (const auto& name : {k_pair_vars.first, k_pair_vars.second})
+      if (env(name))
+        names.push_back(name);
+  return names;
 }
 
 // The profile's credentials: its token, else its client id and secret.
@@ -118,7 +142,7 @@ std::optional<ResolvedCredentials> from_profile(const std::string& provider, con
                   fmt::format("{}: profile {} sets a token, but {} does not take one", provider,
                               profile->name, provider),
                   "give the profile client-id and client-secret sources instead");
-    ResolvedCredentials r{*index, {}};
+    ResolvedCredentials r{*index, {}, {}};
     r.credentials.source = profile->token->description;
     if (read)
       r.credentials.token = trim(profile->token->read());
@@ -133,7 +157,7 @@ std::optional<ResolvedCredentials> from_profile(const std::string& provider, con
                             "client id and secret",
                             provider, profile->name, provider),
                 "give the profile a token source instead");
-  ResolvedCredentials r{*index, {}};
+  ResolvedCredentials r{*index, {}, {}};
   r.credentials.kind = Kind::client_pair;
   r.credentials.source =
       profile->client_id->description + " and " + profile->client_secret->description;
@@ -150,6 +174,10 @@ std::optional<ResolvedCredentials> from_profile(const std::string& provider, con
 std::string read_secret_file(const std::string& path, std::string_view what) {
   std::ostringstream content;
   if (path == "-") {
+    // Typed at a terminal, the token would echo on the screen and into the scrollback.
+    if (::isatty(STDIN_FILENO) == 1)
+      throw Error(ErrorKind::usage, fmt::format("{} -: standard input is a terminal", what),
+                  "pipe the token in, e.g. pass show okta/token | auditfetch ... --token-file -");
     content << std::cin.rdbuf();
   } else {
     std::ifstream in(path, std::ios::binary);
@@ -207,25 +235,31 @@ ResolvedCredentials resolve_credentials(const std::string& provider, const Schem
       throw Error(ErrorKind::usage,
                   fmt::format("--token-file: {} does not take a token", provider),
                   credential_help(schemes));
-    ResolvedCredentials r{*index, {}};
+    ResolvedCredentials r{*index, {}, {}};
     r.credentials.source = "--token-file " + *flags.token_file;
     if (read)
       r.credentials.token = read_secret_file(*flags.token_file, "--token-file");
     return r;
   }
-  if (auto r = token_from_env(schemes, env, read))
+  // A profile's credentials come after the provider's own variables but before the generic
+  // AUDITFETCH_TOKEN and AUDITFETCH_CLIENT_ID/SECRET, which are passed over.
+  const bool generic = !profile_gives_credentials(schemes, flags.profile);
+  if (auto r = token_from_env(schemes, env, read, generic))
     return *r;
-  if (auto r = pair_from_env(provider, schemes, flags, vars, env, read))
+  if (auto r = pair_from_env(provider, schemes, flags, vars, env, read, generic))
     return *r;
-  if (auto r = from_profile(provider, schemes, flags, vars, env, read))
+  if (auto r = from_profile(provider, schemes, flags, vars, env, read)) {
+    if (!generic)
+      r->passed_over = generic_passed_over(schemes, env);
     return *r;
+  }
   // A scheme that reads its credentials from settings (a key file): when they are given.
   for (std::size_t i = 0; i < schemes.size(); ++i) {
     const auto& needs = schemes[i]->needs();
     if (needs.kind != Kind::none ||
         !std::all_of(needs.settings.begin(), needs.settings.end(), [&](const auto& s) { return vars.count(s); }))
       continue;
-    ResolvedCredentials r{i, {}};
+    ResolvedCredentials r{i, {}, {}};
     r.credentials.kind = Kind::none;
     std::vector<std::string> given;
     for (const auto& setting : needs.settings)

@@ -35,6 +35,9 @@ void add_config_options(CLI::App& sub, CommonOptions& o) {
                "env AUDITFETCH_PROFILE")
       ->option_text("NAME")
       ->group("Configuration");
+  sub.add_flag("--no-profile", o.no_profile,
+               "Use no profile, not even AUDITFETCH_PROFILE or the file's default-profile")
+      ->group("Configuration");
 }
 
 void add_common(CLI::App& sub, CommonOptions& o, const Registry& registry) {
@@ -117,7 +120,7 @@ void add_common(CLI::App& sub, CommonOptions& o, const Registry& registry) {
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
       ->group("Provider");
   add_optional(sub, "--token-file", o.token_file,
-               "Read the bearer token from FILE (credentials are never flag values)")
+               "Read the bearer token from FILE (-: standard input, not a terminal); credentials are never flag values")
       ->option_text("FILE")
       ->group("Credentials");
   add_optional(sub, "--token-url", o.token_url,

@@ -25,10 +25,14 @@ SecretReaders readers_for(Environment& environment) {
 }
 
 void apply_profile(const Profile* profile, CommonOptions& common, ListOptions* list,
-                   std::string* interval, const SecretReaders& readers) {
+                   std::string* interval, const SecretReaders& readers, bool named) {
   const auto given = [&common](const std::string& key) { return common.given.count(key) > 0; };
   if (given("provider")) {
     common.provider_source = "--provider";
+  } else if (named && profile && profile->provider) {
+    // --profile is on the command line: its provider comes before AUDITFETCH_PROVIDER.
+    common.provider = *profile->provider;
+    common.provider_source = "provider in " + profile->source_of("provider");
   } else if (auto from_env = readers.env("AUDITFETCH_PROVIDER")) {
     common.provider = *from_env;
     common.provider_source = "AUDITFETCH_PROVIDER";
@@ -125,14 +129,72 @@ std::string option_source(const std::string& key, const CommonOptions& common,
   return "default";
 }
 
+namespace {
+
+// The provider chosen apart from the profile: -p, else (for a profile not named with
+// --profile) AUDITFETCH_PROVIDER. Returns the name and where it came from.
+std::optional<std::pair<std::string, std::string>> chosen_provider(const CommonOptions& common,
+                                                                   bool named, const EnvLookup& env) {
+  if (common.given.count("provider"))
+    return std::pair{common.provider, std::string("-p")};
+  if (!named)
+    if (auto from_env = env("AUDITFETCH_PROVIDER"))
+      return std::pair{*from_env, std::string("AUDITFETCH_PROVIDER")};
+  return std::nullopt;
+}
+
+bool same_provider(const Registry& registry, const std::string& a, const std::string& b) {
+  const auto* spec_a = registry.find_if(a);
+  const auto* spec_b = registry.find_if(b);
+  if (spec_a && spec_b)
+    return spec_a == spec_b;
+  return a == b;
+}
+
+// A profile made for another provider than the one chosen: one picked by default
+// (default-profile, AUDITFETCH_PROFILE) is passed over with a -v line; one named with
+// --profile is a usage error, since the two flags contradict each other.
+void drop_foreign_profile(ConfigUse& use, const CommonOptions& common, const Registry& registry,
+                          Environment& environment) {
+  const auto* profile = use.profile();
+  if (!profile || !profile->provider)
+    return;
+  const bool named = use.choice.source == "--profile";
+  const auto chosen = chosen_provider(common, named, environment.env);
+  if (!chosen || same_provider(registry, chosen->first, *profile->provider))
+    return;
+  if (named)
+    throw Error(ErrorKind::usage,
+                fmt::format("profile '{}' (from --profile) is for {}, but {} names {}", profile->name,
+                            *profile->provider, chosen->second, chosen->first),
+                fmt::format("drop {}, or pick a profile made for {} (--no-profile uses none)",
+                            chosen->second, chosen->first));
+  if (environment.diagnostics)
+    environment.diagnostics->verbose(
+        fmt::format("profile '{}' (from {}) is for {}, not {} ({}): not used", profile->name,
+                    use.choice.source, *profile->provider, chosen->first, chosen->second));
+  use.choice = {"", fmt::format("profile '{}' ({}) is for {}: passed over", profile->name,
+                                use.choice.source, *profile->provider)};
+}
+
+} // namespace
+
 ConfigUse use_config(CommonOptions& common, ListOptions* list, std::string* interval,
                      const Registry& registry, Environment& environment) {
   const auto readers = readers_for(environment);
   ConfigUse use;
   use.location = locate_config(common.config_file, environment.env);
   use.config = load_config(use.location, registry, environment.env, readers.warn);
-  use.choice = select_profile(use.config, use.location, common.profile_name, environment.env);
-  apply_profile(use.profile(), common, list, interval, readers);
+  if (common.no_profile) {
+    if (common.profile_name)
+      throw Error(ErrorKind::usage, "--profile and --no-profile contradict each other",
+                  "give one of them");
+    use.choice = {"", "--no-profile"};
+  } else {
+    use.choice = select_profile(use.config, use.location, common.profile_name, environment.env);
+    drop_foreign_profile(use, common, registry, environment);
+  }
+  apply_profile(use.profile(), common, list, interval, readers, use.choice.source == "--profile");
   if (common.token_file)
     if (auto warning = exposure_warning(*common.token_file, "token file"))
       readers.warn(*warning);

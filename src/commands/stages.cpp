@@ -73,6 +73,10 @@ RunBasis resolve_run(const CommonOptions& options, const Registry& registry,
   const CredentialFlags credential_flags{options.token_file, options.token_url, &options.profile};
   basis.credentials = resolve_credentials(spec.name, spec.auth, credential_flags, basis.context.vars,
                                           environment.env, read_credentials);
+  if (!basis.credentials.passed_over.empty() && environment.diagnostics)
+    environment.diagnostics->verbose(
+        fmt::format("{}: {} set but not used: the credentials of profile {} come first", spec.name,
+                    fmt::join(basis.credentials.passed_over, ", "), options.profile.name));
 
   // The settings the chosen scheme's own templates need ("{email}/token"): named here, with
   // where they can come from, before anything is sent.
@@ -210,9 +214,29 @@ ListStart start_list(const ProviderContext& context, const ListOptions& options,
     query.since = checkpoint->resume_from(overlap);
   start.plan = plan_list(context, query, now);
   start.first = first_request(spec, start.plan, checkpoint, diagnostics, &start.resumed);
+  if (checkpoint && (checkpoint->high_water || start.resumed))
+    report_state_over_since(diagnostics, options, query.since, start.resumed);
   if (checkpoint && !checkpoint->high_water)
     checkpoint->floor = start.plan.effective_since;
   return start;
+}
+
+void report_state_over_since(Diagnostics& diagnostics, const ListOptions& options,
+                             std::optional<Timestamp> from, bool resumed) {
+  if (!options.query.since || !options.state)
+    return;
+  const auto asked = options.common.given.count("since")
+                         ? "--since " + *options.query.since
+                         : fmt::format("since {} of profile {}", *options.query.since,
+                                       options.common.profile.name);
+  diagnostics.verbose(
+      resumed ? fmt::format("--state {} takes precedence over {}: resuming from the next request "
+                            "saved there",
+                            *options.state, asked)
+      : from  ? fmt::format("--state {} takes precedence over {}: starting at {} (its newest time "
+                            "minus --overlap {})",
+                            *options.state, asked, format_rfc3339_ms(*from), options.overlap)
+              : fmt::format("--state {} takes precedence over {}", *options.state, asked));
 }
 
 std::optional<ResumePoint> resume_point(const Stages& stages, const ListPlan& plan,

@@ -85,6 +85,12 @@ struct ListStart {
 ListStart start_list(const ProviderContext& context, const ListOptions& options, Timestamp now,
                      Diagnostics& diagnostics);
 
+// -v: one line when the checkpoint of --state replaces the --since asked for (by the flag or
+// the profile): where the run starts instead (`from`), or that it resumes from the API's
+// saved next request.
+void report_state_over_since(Diagnostics& diagnostics, const ListOptions& options,
+                             std::optional<Timestamp> from, bool resumed);
+
 // The resume point to keep after `page` was delivered, for definitions that offer one.
 std::optional<ResumePoint> resume_point(const Stages& stages, const ListPlan& plan,
                                         const std::optional<HttpRequest>& continuation);

@@ -144,6 +144,8 @@ int run_tail(const TailOptions& options, const Registry& registry, Environment& 
   const auto start = base_query.since.value_or(environment.now() - lookback);
   if (!checkpoint.high_water)
     checkpoint.floor = start;
+  else
+    report_state_over_since(diagnostics, list_options, checkpoint.resume_from(overlap), false);
 
   Progress progress(progress_wanted(environment.stdout_is_terminal, list_options.common.quiet));
   std::size_t polls = 0, printed = 0;

@@ -12,6 +12,8 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <algorithm>
+
 #include <unistd.h>
 
 namespace auditfetch {
@@ -108,6 +110,12 @@ int run_verify(const VerifyOptions& options, const Registry& registry, Environme
   if (common.explain)
     return explain_verify(options, common, registry, environment);
   const auto query_options = verify_query(options);
+  // Standard input is read once: for the token or for the activities, not both.
+  if (common.token_file && *common.token_file == "-" &&
+      (options.files.empty() || std::find(options.files.begin(), options.files.end(), "-") != options.files.end()))
+    throw Error(ErrorKind::usage, "--token-file -: verify reads the activities from standard input",
+                "name the files to verify, or give the token another way (--token-file FILE, a variable "
+                "or a profile)");
   auto stages = make_stages(common, registry, environment, Shape::stream);
   const auto& spec = stages->spec();
   auto& diagnostics = *environment.diagnostics;

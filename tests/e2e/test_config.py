@@ -169,8 +169,10 @@ class PrecedenceTest(ConfigCase):
             token = {{ command = ["{helper}"] }}
             """, base_url=DEAD_URL))
         env = {"AUDITFETCH_CONFIG": str(config), "AUDITFETCH_PROFILE": "ping",
-               "AUDITFETCH_BASE_URL": self.emu.url + "/v1", "AUDITFETCH_TOKEN": ENV_TOKEN}
-        # AUDITFETCH_BASE_URL and AUDITFETCH_TOKEN beat the profile; the helper never runs.
+               "AUDITFETCH_BASE_URL": self.emu.url + "/v1", "PINGONE_ACCESS_TOKEN": ENV_TOKEN}
+        # AUDITFETCH_BASE_URL and the provider's own token variable beat the profile; the helper
+        # never runs. (The generic AUDITFETCH_TOKEN comes after a profile's credentials:
+        # test_profiles_everyday.)
         result = self.af("list", "-o", "ndjson", env=env)
         self.assertEqual(self.ids(result), ALL_IDS)
         self.assertEqual(self.bearer_tokens(), {"Bearer " + ENV_TOKEN})
@@ -263,11 +265,11 @@ class SecretsTest(ConfigCase):
             self.assertRegex(result.stdout, rf"(?m)^token +\*\*\*\* +{re.escape(source)} ")
             self.assertNoSecrets(result)
         self.assertFalse((self.dir / "args").exists())  # config show runs no command
-        for env in ({"AUDITFETCH_TOKEN": ENV_TOKEN},
-                    {"AUDITFETCH_CLIENT_ID": CLIENT_ID, "AUDITFETCH_CLIENT_SECRET": CLIENT_SECRET}):
+        for env in ({"PINGONE_ACCESS_TOKEN": ENV_TOKEN},
+                    {"PINGONE_CLIENT_ID": CLIENT_ID, "PINGONE_CLIENT_SECRET": CLIENT_SECRET}):
             result = self.af("config", "show", "--config", config, "--profile", "ping", env=env)
             self.assertEqual(result.returncode, 0, result.stderr)
-            self.assertIn("env AUDITFETCH_", result.stdout)
+            self.assertIn("env PINGONE_", result.stdout)
             self.assertNoSecrets(result)
 
     def test_a_config_readable_by_others_gets_one_warning_line(self) -> None:

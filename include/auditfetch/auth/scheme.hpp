@@ -101,12 +101,18 @@ struct CredentialFlags {
 struct ResolvedCredentials {
   std::size_t scheme = 0; // index into the definition's schemes
   Credentials credentials;
+  // Generic variables (AUDITFETCH_TOKEN, ...) that are set but were passed over for the
+  // profile's credentials.
+  std::vector<std::string> passed_over;
 };
 
 // Choose the scheme and its credentials; first found wins: --token-file, AUDITFETCH_TOKEN and
 // the schemes' token variables, client pairs (AUDITFETCH_CLIENT_ID/SECRET and the schemes'
-// variables), then the profile's token, then its client-id and client-secret. Generic
-// variables a provider cannot use are passed over. With `read` false no secret is read (no
+// variables), then the profile's token, then its client-id and client-secret. When the
+// profile gives credentials the provider can use, the generic AUDITFETCH_TOKEN and
+// AUDITFETCH_CLIENT_ID/SECRET are passed over (named in `passed_over`): the profile's come
+// right after the provider's own variables. Generic variables a provider cannot use are
+// passed over. With `read` false no secret is read (no
 // file, no command): for `config show` and --explain. Throws Error(usage) naming what to set
 // when there are none, or half a pair.
 ResolvedCredentials resolve_credentials(const std::string& provider,

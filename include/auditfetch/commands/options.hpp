@@ -33,6 +33,7 @@ struct CommonOptions {
   bool explain = false; // --explain: print the plan, send nothing
   std::optional<std::string> config_file;  // --config
   std::optional<std::string> profile_name; // --profile
+  bool no_profile = false;                  // --no-profile: not even default-profile
   // Long names of the options given on the command line ("provider", "since", "region"):
   // a profile fills only the others.
   std::set<std::string> given;

@@ -24,11 +24,12 @@ struct ConfigUse {
 // Apply a profile (nullptr: none) beneath what the command line gave (common.given) and the
 // environment: fills the options the flags left unset and common.profile (settings, base URL,
 // token URL and credential sources, which resolve_context and resolve_credentials place after
-// environment variables). The provider is -p, else AUDITFETCH_PROVIDER, else the profile's.
+// environment variables). The provider is -p, else AUDITFETCH_PROVIDER, else the profile's;
+// a profile `named` with --profile puts its provider before AUDITFETCH_PROVIDER.
 // `list` is null for `get` (no filters apply); `interval` is non-null for `tail` (which takes
 // the profile's interval and ignores its until).
 void apply_profile(const Profile* profile, CommonOptions& common, ListOptions* list,
-                   std::string* interval, const SecretReaders& readers);
+                   std::string* interval, const SecretReaders& readers, bool named = false);
 
 // Where an option's value comes from after apply_profile: "--KEY", "profile NAME (FILE:LINE)"
 // or "default".
@@ -36,8 +37,10 @@ std::string option_source(const std::string& key, const CommonOptions& common,
                           const Profile* profile);
 
 // Locate and load the config (--config, AUDITFETCH_CONFIG, default), choose the profile
-// (--profile, AUDITFETCH_PROFILE, default-profile) and apply it beneath the flags and the
-// environment. Warns about a config or --token-file that group or others can read.
+// (--no-profile: none; --profile, AUDITFETCH_PROFILE, default-profile) and apply it beneath the
+// flags and the environment. A profile picked by default whose provider is not the one -p or
+// AUDITFETCH_PROVIDER names is passed over (a -v line says so); one named with --profile is
+// then a usage error. Warns about a config or --token-file that group or others can read.
 // Credential commands run later, only when their secret is needed.
 ConfigUse use_config(CommonOptions& common, ListOptions* list, std::string* interval,
                      const Registry& registry, Environment& environment);

@@ -369,7 +369,8 @@ TEST_SUITE("config") {
                          Error);
   }
 
-  TEST_CASE("the environment's credentials beat the profile's; the command runs only when needed") {
+  TEST_CASE("the provider's own variables beat the profile's credentials, which beat the generic "
+            "ones; the command runs only when needed") {
     const auto config = parse(k_config);
     Readers readers;
     CommonOptions common;
@@ -382,8 +383,20 @@ TEST_SUITE("config") {
     const auto resolve = [&](const EnvLookup& env, bool read = true) {
       return resolve_credentials(spec.name, spec.auth, flags, context.vars, env, read).credentials;
     };
-    auto from_env = resolve(env_of({{"AUDITFETCH_TOKEN", "env-token"}}));
+    auto from_env = resolve(env_of({{"PINGONE_ACCESS_TOKEN", "env-token"}, {"AUDITFETCH_TOKEN", "generic"}}));
     CHECK(from_env.token == "env-token");
+    CHECK(readers.commands_run.empty());
+    from_env = resolve(env_of({{"PINGONE_CLIENT_ID", "id"}, {"PINGONE_CLIENT_SECRET", "secret"}}));
+    CHECK(from_env.client_secret == "secret");
+    CHECK(readers.commands_run.empty());
+
+    // The generic variables are passed over, and named as such; half a generic pair is no error.
+    const auto passed = resolve_credentials(spec.name, spec.auth, flags, context.vars,
+                                            env_of({{"AUDITFETCH_TOKEN", "generic"},
+                                                    {"AUDITFETCH_CLIENT_ID", "id"}}),
+                                            false);
+    CHECK(passed.credentials.source == "command get-token (token in profile ping, " + k_path + ":14)");
+    CHECK(passed.passed_over == std::vector<std::string>{"AUDITFETCH_TOKEN", "AUDITFETCH_CLIENT_ID"});
     CHECK(readers.commands_run.empty());
 
     const auto described = resolve(env_of({}), false);
