@@ -110,7 +110,7 @@ _auditfetch() {
         --subdomain --email
         --api-host
         --token-file --token-url --ca-file --timeout --retries
-        -o --output --fields --no-remote-data -v --verbose -q --quiet
+        -o --output --fields --no-headers --wide --color --no-remote-data -v --verbose -q --quiet
         --config --profile'
     local selection='--since --until --action --actor-id --entity --entity-type
         --filter --param --page-size'
@@ -118,6 +118,7 @@ _auditfetch() {
     local checkpoint='--state --overlap'
     local explain=--explain # not on config show|check
     local delivery='--exec --batch --exec-retries --wait-lock' # list and tail, not config
+    local count=--count # list only
     # config show|check take the options of list; config profiles only --config.
     if [[ $command == config ]]; then
         local sub=''
@@ -136,7 +137,7 @@ _auditfetch() {
                 fi
                 return
                 ;;
-            show | check) command=list explain= delivery='' ;;
+            show | check) command=list explain= delivery='' count='' ;;
             profiles)
                 if [[ $prev == --config ]]; then
                     compopt -o filenames 2>/dev/null
@@ -152,7 +153,7 @@ _auditfetch() {
 
     local options
     case $command in
-        list) options="$common $filters $checkpoint $explain $delivery" ;;
+        list) options="$common $filters $checkpoint $explain $delivery $count" ;;
         get) options="$common $explain" ;;
         tail) options="$common $filters $checkpoint $explain $delivery --interval" ;;
         verify) options="$common $selection $explain --print-missing" ;;
@@ -174,6 +175,10 @@ _auditfetch() {
                 ;;
             -o | --output)
                 mapfile -t COMPREPLY < <(compgen -W 'table json ndjson csv' -- "$cur")
+                return
+                ;;
+            --color)
+                mapfile -t COMPREPLY < <(compgen -W 'auto always never' -- "$cur")
                 return
                 ;;
             --profile)

@@ -36,7 +36,7 @@ from typing import Any, Callable
 
 from harness import (ONEPASSWORD_ACCOUNT_UUID, ONEPASSWORD_ADMIN_UUID, ONEPASSWORD_SIGNINS_TOKEN, REPO, TOKEN,
                      auditfetch_bin, fixture_records, http, run_auditfetch)
-from provider_case import ProviderCase, csv_rows, format_ms, ms, ndjson, parse_time
+from provider_case import ProviderCase, csv_rows, format_ms, ms, ndjson, parse_time, table_cells, table_lines
 from test_tail import TailProcess
 
 AUDIT, SIGNINS, USAGES = "1password-audit", "1password-signins", "1password-item-usages"
@@ -815,20 +815,9 @@ class OutputTest(OnePasswordCase):
         self.assertEqual(result.stdout.count(b"\r\n"), 3)
 
     def test_table_rows_and_escaped_remote_text(self) -> None:
-        def fit(text: str | None, width: int) -> str:
-            text = "-" if text is None else text
-            return text if len(text) <= width else text[:width - 1] + "\u2026"
-
         result = self.list(SIGNINS, "-o", "table", since=self.HOUR[0], until=self.HOUR[1])
         self.assertEqual(result.returncode, 0, result.stderr)
-        expected = ["TIME                      ACTION            ACTOR             ENTITY           IP               "
-                    "DESCRIPTION"]
-        for r in self.hour():
-            a = expected_signin(r)
-            expected.append(f"{a['created_at']:<24}  {fit(a['action'], 16):<16}  {fit(a['actor']['user']['id'], 16):<16}  "
-                            f"{fit(a['entity_type'] + ':' + a['entity'], 15):<15}  {fit(a['context']['ip_address'], 15):<15}  "
-                            f"{fit(a['description'], 24)}")
-        self.assertEqual(result.stdout.splitlines(), expected)
+        self.assertEqual(result.stdout.splitlines(), table_lines([table_cells(expected_signin(r)) for r in self.hour()]))
         result = self.list(SIGNINS, "-o", "table", "--fields", "context.user_agent", since=self.HOUR[0],
                            until=self.HOUR[1])
         self.assertEqual(result.stdout.splitlines(), ["CONTEXT.USER_AGENT"] + [
