@@ -16,11 +16,17 @@ int run_get(const GetOptions& options, const Registry& registry, Environment& en
   auto stages = make_stages(options.common, registry, environment,
                             options.ids.size() == 1 ? Shape::single_object : Shape::records);
   const auto& spec = stages->spec();
+  // Every request is planned before the first is sent: a provider without a call for one
+  // activity is refused at once.
+  std::vector<HttpRequest> requests;
+  for (const auto& id : options.ids)
+    requests.push_back(plan_get(stages->context, id));
   bool missing = false;
   stages->writer->begin();
-  for (const auto& id : options.ids) {
+  for (std::size_t i = 0; i < options.ids.size(); ++i) {
+    const auto& id = options.ids[i];
+    const auto& request = requests[i];
     try {
-      const auto request = plan_get(stages->context, id);
       auto response = stages->api->fetch(request, Purpose::get);
       const auto page = parse_record(response, spec.get.record_pointer, request.url);
       stages->api->check_body(page.parsed.root, Purpose::get);

@@ -85,6 +85,27 @@ def null_context(ip_address: str | None = None, user_agent: str | None = None,
 # --------------------------------------------------------------------------- test case
 
 
+def csv_text(text: str | None) -> str | None:
+    """Remote text as auditfetch writes it into CSV (README, Output): C0 controls other than tab,
+    line feed and carriage return, DEL and C1 controls, U+2028/U+2029 and bidi controls shown as
+    visible escapes, as in the table."""
+    if text is None:
+        return None
+    out = []
+    for c in text:
+        cp = ord(c)
+        if c in "\t\n\r":
+            out.append(c)
+        elif cp < 0x20 or cp == 0x7F:
+            out.append(f"\\x{cp:02x}")
+        elif 0x80 <= cp <= 0x9F or cp in (0x2028, 0x2029, 0x200E, 0x200F, 0x061C) or 0x202A <= cp <= 0x202E \
+                or 0x2066 <= cp <= 0x2069:
+            out.append(f"\\u{cp:04x}")
+        else:
+            out.append(c)
+    return "".join(out)
+
+
 def display_width(text: str) -> int:
     """Terminal columns: two for East Asian wide and fullwidth characters."""
     import unicodedata
@@ -176,8 +197,8 @@ class ProviderCase(EmulatorTestCase):
 
     def assertCsvOutput(self, result: subprocess.CompletedProcess, fields: list[str],
                         expected_ids: Iterable[str]) -> list[list[str]]:
-        """A header with exactly `fields` (the first being id; auditfetch prints them in schema order)
-        and one row per activity."""
+        """A header with exactly `fields` (the first being id; auditfetch prints them in the order
+        given) and one row per activity."""
         self.assertEqual(result.returncode, 0, result.stderr)
         rows = csv_rows(result.stdout)
         self.assertEqual(rows[0], fields)

@@ -904,7 +904,7 @@ class OutputTest(GoogleCase):
         fields = ["id", "actor.type", "actor.user.id", "organization", "group", "description", "action", "entity",
                   "entity_type", "context.ip_address", "context.user_agent", "context.authentication_method",
                   "created_at"]
-        result = self.list("-o", "csv", "--fields", ",".join(reversed(fields)), since=self.DAY[0], until=self.DAY[1])
+        result = self.list("-o", "csv", "--fields", ",".join(fields), since=self.DAY[0], until=self.DAY[1])
         rows = self.assertCsvOutput(result, fields, [a["id"] for a in self.day()])
         expected = []
         for a in self.day():
