@@ -156,7 +156,7 @@ _auditfetch() {
         $(_auditfetch_words settings)
         --token-file --token-url --ca-file --timeout --retries"
     common+=' 
--o --output --fields --no-remote-data -v --verbose -q --quiet
+-o --output --fields --no-headers --wide --color --no-remote-data -v --verbose -q --quiet
         --config --profile --no-profile'
     local selection='--since --until --action --actor-id --entity --entity-type
         --filter --param --page-size'
@@ -164,6 +164,7 @@ _auditfetch() {
     local checkpoint='--state --overlap'
     local explain=--explain # not on config show|check
     local delivery='--exec --batch --exec-retries --wait-lock' # list and tail, not config
+    local count=--count # list only
     # config show|check take the options of list; config profiles only --config.
     if [[ $command == config ]]; then
         local sub=''
@@ -182,7 +183,7 @@ _auditfetch() {
                 fi
                 return
                 ;;
-            show | check) command=list explain= delivery='' ;;
+            show | check) command=list explain= delivery='' count='' ;;
             profiles)
                 if [[ $prev == --config ]]; then
                     compopt -o filenames 2>/dev/null
@@ -198,7 +199,7 @@ _auditfetch() {
 
     local options
     case $command in
-        list) options="$common $filters $checkpoint $explain $delivery" ;;
+        list) options="$common $filters $checkpoint $explain $delivery $count" ;;
         get) options="$common $explain" ;;
         tail) options="$common ${selection/--until/} $checkpoint $explain $delivery --interval" ;; # no --until, --limit
         verify) options="$common $selection $explain --print-missing" ;;
@@ -220,6 +221,10 @@ _auditfetch() {
                 ;;
             -o | --output)
                 mapfile -t COMPREPLY < <(compgen -W 'table json ndjson csv' -- "$cur")
+                return
+                ;;
+            --color)
+                mapfile -t COMPREPLY < <(compgen -W 'auto always never' -- "$cur")
                 return
                 ;;
             --profile)

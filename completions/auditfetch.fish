@@ -188,6 +188,10 @@ complete -c auditfetch -n $fetching -l retries -x -d 'Retries after the first tr
 # Output
 complete -c auditfetch -n $fetching -s o -l output -x -a 'table json ndjson csv' -d 'Output format'
 complete -c auditfetch -n $fetching -l fields -x -a '(__auditfetch_fields)' -d 'Only these unified fields, comma-separated'
+complete -c auditfetch -n $fetching -l no-headers -d 'Table and CSV: no header line'
+complete -c auditfetch -n $fetching -l wide -d 'Table: shorten nothing to fit the terminal'
+complete -c auditfetch -n $fetching -l color -x -a 'auto always never' -d 'Colour the table'
+complete -c auditfetch -n '__fish_seen_subcommand_from list' -l count -d 'Print only the number of matching activities'
 complete -c auditfetch -n $fetching -l no-remote-data -d 'Print remote_data as null'
 complete -c auditfetch -n $fetching -s v -l verbose -d 'Print each request to stderr, secrets redacted'
 complete -c auditfetch -n $fetching -s q -l quiet -d 'No progress line and no warnings on stderr'

@@ -183,9 +183,10 @@ std::vector<Field> parse_fields(std::string_view list) {
 
 std::vector<Field> expand_leaves(const std::vector<Field>& selection) {
   std::vector<Field> leaves;
-  for (const Field leaf : leaf_fields())
-    if (std::ranges::any_of(selection, [&](Field chosen) { return is_within(leaf, chosen); }))
-      leaves.push_back(leaf);
+  for (const Field chosen : selection)
+    for (const Field leaf : leaf_fields())
+      if (is_within(leaf, chosen) && std::ranges::find(leaves, leaf) == leaves.end())
+        leaves.push_back(leaf);
   return leaves;
 }
 

@@ -11,6 +11,9 @@ void setup_list(CLI::App& app, ParsedCommandLine& parsed, const Registry& regist
   add_explain(*sub, o.common);
   add_filters(*sub, o);
   add_delivery(*sub, o);
+  sub->add_flag("--count", o.count,
+                "Print only the number of matching activities (local filters and --limit apply)")
+      ->group("Output");
   sub->footer("Examples:\n"
               "  auditfetch list -p sailpoint --tenant acme --state ~/.local/state/sp.json >> sp.ndjson  # cron\n"
               "  auditfetch list -p pingone --environment-id ENV --since 24h --action login -o ndjson | jq .actor.user.id\n"

@@ -157,8 +157,16 @@ void add_common(CLI::App& sub, CommonOptions& o, const Registry& registry) {
       ->option_text("FORMAT")
       ->group("Output");
   add_optional(sub, "--fields", o.fields,
-               "Only these unified fields, comma-separated, e.g. created_at,action,actor.user.id")
+               "Only these unified fields, in this order, comma-separated, e.g. created_at,action,actor.user.id")
       ->option_text("LIST")
+      ->group("Output");
+  sub.add_flag("--no-headers", o.no_headers, "Table and CSV: no header line")->group("Output");
+  sub.add_flag("--wide", o.wide,
+               "Table: shorten nothing to fit the terminal (off a terminal nothing is shortened anyway)")
+      ->group("Output");
+  add_optional(sub, "--color", o.color,
+               "Colour the table: auto (on a terminal, unless NO_COLOR is set or TERM=dumb), always, never")
+      ->option_text("WHEN")
       ->group("Output");
   sub.add_flag("--no-remote-data", o.no_remote_data, "Print remote_data as null")->group("Output");
   sub.add_flag("-v,--verbose", o.verbose,

@@ -295,8 +295,17 @@ int explain_get(const GetOptions& options, const Registry& registry, Environment
   Explanation e;
   e.command = "get";
   e.basis = &basis;
-  e.first = plan_get(basis.context, options.id);
-  e.facts.push_back({"id", options.id, json::value(options.id)});
+  e.first = plan_get(basis.context, options.ids.front());
+  if (options.ids.size() == 1) {
+    e.facts.push_back({"id", options.ids.front(), json::value(options.ids.front())});
+  } else {
+    json::array ids;
+    for (const auto& id : options.ids)
+      ids.emplace_back(id);
+    e.facts.push_back({"id", fmt::format("{} (the first request shown; one request each)",
+                                         fmt::join(options.ids, ", ")),
+                       std::move(ids)});
+  }
   return print_explanation(e, options.common, environment);
 }
 

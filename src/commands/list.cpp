@@ -35,14 +35,54 @@ struct Covered {
   }
 };
 
+// "2026-11-30T06:00:00Z": milliseconds only when there are some.
+std::string window_time(Timestamp t) {
+  const auto text = format_rfc3339_ms(t);
+  constexpr std::string_view whole_second = ".000Z";
+  if (!text.ends_with(whole_second))
+    return text;
+  return text.substr(0, text.size() - whole_second.size()) + "Z";
+}
+
+// A listing that printed nothing says which window it searched: always when the window was
+// the provider's default (the user may not know there is one), else on a terminal only.
+void report_nothing(const ListOptions& options, const ProviderSpec& spec, const ListPlan& plan,
+                    const Query& query, Timestamp now, bool stdout_is_terminal) {
+  if (options.common.quiet)
+    return;
+  const bool defaulted = !options.query.since && !options.state && plan.effective_since;
+  if (!defaulted && !stdout_is_terminal)
+    return;
+  if (!plan.effective_since) {
+    write_stderr_line("auditfetch: no activities");
+    return;
+  }
+  auto line = fmt::format("auditfetch: no activities between {} and {}", window_time(*plan.effective_since),
+                          window_time(query.until.value_or(now)));
+  if (defaulted)
+    line += fmt::format(" (default --since {})", spec.list.window.default_since);
+  write_stderr_line(line);
+}
+
 } // namespace
 
 int run_list(const ListOptions& options, const Registry& registry, Environment& environment) {
   check_delivery_options(options);
+  if (options.count && options.exec)
+    throw Error(ErrorKind::usage, "--count prints a number, not activities: it cannot be used with --exec");
+  if (options.count && options.state)
+    throw Error(ErrorKind::usage,
+                "--count prints no activities, so --state would mark them as printed",
+                "count without --state");
   // --explain reads no lock and sends nothing: it returns before the state file is locked.
   if (options.common.explain)
     return explain_list(options, registry, environment);
   auto stages = make_stages(options.common, registry, environment, Shape::stream);
+  if (options.count) {
+    WriterOptions discard;
+    discard.discard = true;
+    stages->writer = make_writer(discard, *stages->sink);
+  }
   const auto& spec = stages->spec();
   auto& diagnostics = *environment.diagnostics;
   warn_unknown_actions(spec, options.query.actions, diagnostics);
@@ -176,6 +216,12 @@ int run_list(const ListOptions& options, const Registry& registry, Environment& 
     throw Error(ErrorKind::interrupted, fmt::format("interrupted after {} activities", result.matched));
   if (query.limit && result.matched == *query.limit)
     diagnostics.verbose(fmt::format("limit of {} reached", *query.limit));
+  if (options.count) {
+    stages->sink->write(fmt::format("{}\n", result.matched));
+    stages->sink->flush();
+  } else if (result.matched == 0) {
+    report_nothing(options, spec, plan, query, now, environment.stdout_is_terminal);
+  }
   return k_exit_ok;
 }
 

@@ -14,14 +14,16 @@ namespace {
 
 void on_signal(int signal_number) { request_interrupt(signal_number); }
 
+// COLUMNS, when exported, wins (as in Python's shutil and many tools); then the terminal's
+// own size; then 80.
 std::size_t terminal_width(int fd) {
-  winsize size{};
-  if (::ioctl(fd, TIOCGWINSZ, &size) == 0 && size.ws_col > 0)
-    return size.ws_col;
   if (const char* columns = std::getenv("COLUMNS"))
     if (const auto n = std::strtoul(columns, nullptr, 10); n > 0 && n < 10000)
       return n;
-  return 0;
+  winsize size{};
+  if (::ioctl(fd, TIOCGWINSZ, &size) == 0 && size.ws_col > 0)
+    return size.ws_col;
+  return 80;
 }
 
 } // namespace

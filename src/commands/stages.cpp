@@ -54,9 +54,19 @@ RunBasis resolve_run(const CommonOptions& options, const Registry& registry,
   if (options.fields)
     writer_options.fields = parse_fields(*options.fields);
   writer_options.single_object = shape == Shape::single_object;
-  writer_options.terminal_width = environment.terminal_width;
+  writer_options.detail = shape != Shape::stream && !options.output && environment.stdout_is_terminal;
+  // Off a terminal (a file, a pipe, a pager) and with --wide the table shortens nothing.
+  writer_options.terminal_width =
+      environment.stdout_is_terminal && !options.wide ? environment.terminal_width : 0;
+  writer_options.headers = !options.no_headers;
+  const auto color = options.color.value_or("auto");
+  if (color != "auto" && color != "always" && color != "never")
+    throw Error(ErrorKind::usage, fmt::format("--color: unknown value '{}'", color),
+                "use auto, always or never");
+  const auto term = environment.env("TERM");
   writer_options.color = writer_options.format == Format::table &&
-                         environment.stdout_is_terminal && !environment.env("NO_COLOR");
+                         (color == "always" || (color == "auto" && environment.stdout_is_terminal &&
+                                                !environment.env("NO_COLOR") && term != "dumb"));
   basis.map.remote_data = !options.no_remote_data;
 
   auto& transport_options = basis.transport;

@@ -16,7 +16,9 @@
 
 namespace auditfetch {
 
-enum class Shape { stream, single_object };
+// What a command prints: a listing, one activity (`get ID`), or a few (`get ID ID...`).
+// `get` on a terminal shows a detail view rather than a table.
+enum class Shape { stream, single_object, records };
 
 // What a run settles before anything is built: the provider bound to its settings, the scheme
 // and source of its credentials, and how it would send and print.

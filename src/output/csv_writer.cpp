@@ -1,6 +1,6 @@
 #include "auditfetch/output/writer.hpp"
 
-#include "auditfetch/util/utf8.hpp"
+#include "auditfetch/util/sanitize.hpp"
 #include "output/writers.hpp"
 
 namespace auditfetch {
@@ -31,8 +31,10 @@ void append_quoted(std::string& out, std::string_view cell) {
 void append_cell(std::string& out, const std::optional<std::string>& text) {
   if (!text)
     return;
+  // Remote text is made safe as in a table (escape sequences, bidi controls and invalid UTF-8
+  // shown as visible escapes), except the line breaks and tabs that quoting keeps exactly.
   std::string cell = looks_like_formula(*text) ? "'" : "";
-  utf8::append_valid(cell, *text);
+  cell += sanitize_for_terminal(*text, LineBreaks::keep);
   if (needs_quotes(cell))
     append_quoted(out, cell);
   else
@@ -42,9 +44,11 @@ void append_cell(std::string& out, const std::optional<std::string>& text) {
 class CsvWriter final : public Writer {
 public:
   CsvWriter(const WriterOptions& options, Sink& sink)
-      : m_sink(sink), m_leaves(selected_leaves(options.fields)) {}
+      : m_sink(sink), m_leaves(selected_leaves(options.fields)), m_headers(options.headers) {}
 
   void begin() override {
+    if (!m_headers)
+      return;
     std::string header;
     for (const Field leaf : m_leaves) {
       if (!header.empty())
@@ -71,6 +75,7 @@ public:
 private:
   Sink& m_sink;
   std::vector<Field> m_leaves;
+  bool m_headers;
   std::string m_line;
 };
 

@@ -3,6 +3,7 @@
 #include "auditfetch/util/utf8.hpp"
 #include "output/writers.hpp"
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <cstdint>
@@ -11,23 +12,45 @@
 namespace auditfetch {
 namespace {
 
-using FieldMask = std::uint32_t;
+// The selected leaves as the nested objects they print as, in the order the selection named
+// them: an object (actor, context) stands where its first selected leaf does.
+struct Node {
+  std::string_view name; // the key: the last segment of the field's dotted name
+  Field field;
+  std::vector<Node> children; // empty for a leaf
+};
 
-constexpr FieldMask bit(Field field) {
-  return FieldMask{1} << static_cast<unsigned>(field);
+std::string_view key_of(Field field) {
+  const auto name = field_name(field);
+  return name.substr(name.rfind('.') + 1);
 }
 
-constexpr FieldMask k_actor_user_bits = bit(Field::actor_user_id);
-constexpr FieldMask k_actor_bits = bit(Field::actor_type) | k_actor_user_bits;
-constexpr FieldMask k_context_bits = bit(Field::context_ip_address) |
-                                     bit(Field::context_user_agent) |
-                                     bit(Field::context_authentication_method);
+// The field's ancestors, outermost first, then the field itself.
+std::vector<Field> path_of(Field leaf) {
+  switch (leaf) {
+  case Field::actor_type: return {Field::actor, leaf};
+  case Field::actor_user_id: return {Field::actor, Field::actor_user, leaf};
+  case Field::context_ip_address:
+  case Field::context_user_agent:
+  case Field::context_authentication_method: return {Field::context, leaf};
+  default: return {leaf};
+  }
+}
 
-FieldMask leaf_mask(const std::vector<Field>& selection) {
-  FieldMask mask = 0;
-  for (const Field leaf : selected_leaves(selection))
-    mask |= bit(leaf);
-  return mask;
+std::vector<Node> layout_of(const std::vector<Field>& selection) {
+  std::vector<Node> top;
+  for (const Field leaf : selected_leaves(selection)) {
+    auto* level = &top;
+    for (const Field step : path_of(leaf)) {
+      auto it = std::find_if(level->begin(), level->end(), [&](const Node& n) { return n.field == step; });
+      if (it == level->end()) {
+        level->push_back({key_of(step), step, {}});
+        it = level->end() - 1;
+      }
+      level = &it->children;
+    }
+  }
+  return top;
 }
 
 constexpr char k_hex[] = "0123456789abcdef";
@@ -171,10 +194,7 @@ public:
 
   std::string& key(std::string_view name) { return key(name, {}); }
 
-  void string(FieldMask mask, Field leaf, std::string_view name,
-              const std::optional<std::string>& value) {
-    if ((mask & bit(leaf)) == 0)
-      return;
+  void string(std::string_view name, const std::optional<std::string>& value) {
     if (!value) {
       key(name, "null");
       return;
@@ -214,66 +234,75 @@ private:
   bool m_first = true;
 };
 
-// actor, actor.user and context stay objects when their values are null, so that
-// `jq .actor.user.id` reads null instead of failing on null.
-void append_actor(std::string& out, const Activity& a, FieldMask mask) {
-  Members actor(out);
-  actor.string(mask, Field::actor_type, "type", a.actor_type);
-  if (mask & k_actor_user_bits) {
-    Members user(actor.key("user"));
-    user.string(mask, Field::actor_user_id, "id", a.actor_user_id);
+const std::optional<std::string>& string_member(const Activity& a, Field leaf) {
+  switch (leaf) {
+  case Field::id: return a.id;
+  case Field::actor_type: return a.actor_type;
+  case Field::actor_user_id: return a.actor_user_id;
+  case Field::organization: return a.organization;
+  case Field::group: return a.group;
+  case Field::description: return a.description;
+  case Field::action: return a.action;
+  case Field::entity: return a.entity;
+  case Field::entity_type: return a.entity_type;
+  case Field::context_ip_address: return a.ip_address;
+  case Field::context_user_agent: return a.user_agent;
+  case Field::context_authentication_method: return a.authentication_method;
+  default: break;
   }
+  static const std::optional<std::string> k_none;
+  return k_none;
 }
 
-void append_context(std::string& out, const Activity& a, FieldMask mask) {
-  Members context(out);
-  context.string(mask, Field::context_ip_address, "ip_address", a.ip_address);
-  context.string(mask, Field::context_user_agent, "user_agent", a.user_agent);
-  context.string(mask, Field::context_authentication_method, "authentication_method",
-                 a.authentication_method);
-}
-
-void append_tail(Members& members, const Activity& a, FieldMask mask) {
-  if (mask & bit(Field::created_at)) {
-    auto& out = members.key("created_at");
+void append_leaf(Members& members, const Node& node, const Activity& a) {
+  switch (node.field) {
+  case Field::created_at: {
+    auto& out = members.key(node.name);
     if (a.created_at)
       append_time(out, *a.created_at);
     else
       out += "null";
+    return;
   }
-  if (mask & bit(Field::remote_data)) {
-    auto& out = members.key("remote_data");
+  case Field::remote_data: {
+    auto& out = members.key(node.name);
     if (a.remote_data) {
       const auto start = out.size();
       append_compact_json(out, *a.remote_data);
       escape_raw_controls(out, start);
-    }
-    else
+    } else {
       out += "null";
+    }
+    return;
   }
-  if (mask & bit(Field::provider)) {
-    auto& out = members.key("provider");
+  case Field::provider: {
+    auto& out = members.key(node.name);
     if (!a.provider.empty())
       append_json_string(out, a.provider);
     else
       out += "null";
+    return;
+  }
+  default: members.string(node.name, string_member(a, node.field));
   }
 }
 
-void append_object(std::string& out, const Activity& a, FieldMask mask) {
+// actor, actor.user and context stay objects when their values are null, so that
+// `jq .actor.user.id` reads null instead of failing on null.
+void append_members(Members& members, const std::vector<Node>& nodes, const Activity& a) {
+  for (const auto& node : nodes) {
+    if (node.children.empty()) {
+      append_leaf(members, node, a);
+      continue;
+    }
+    Members inner(members.key(node.name));
+    append_members(inner, node.children, a);
+  }
+}
+
+void append_object(std::string& out, const Activity& a, const std::vector<Node>& layout) {
   Members members(out);
-  members.string(mask, Field::id, "id", a.id);
-  if (mask & k_actor_bits)
-    append_actor(members.key("actor"), a, mask);
-  members.string(mask, Field::organization, "organization", a.organization);
-  members.string(mask, Field::group, "group", a.group);
-  members.string(mask, Field::description, "description", a.description);
-  members.string(mask, Field::action, "action", a.action);
-  members.string(mask, Field::entity, "entity", a.entity);
-  members.string(mask, Field::entity_type, "entity_type", a.entity_type);
-  if (mask & k_context_bits)
-    append_context(members.key("context"), a, mask);
-  append_tail(members, a, mask);
+  append_members(members, layout, a);
 }
 
 enum class Layout { lines, array };
@@ -281,7 +310,7 @@ enum class Layout { lines, array };
 class JsonWriter final : public Writer {
 public:
   JsonWriter(const WriterOptions& options, Sink& sink)
-      : m_sink(sink), m_mask(leaf_mask(options.fields)),
+      : m_sink(sink), m_layout_nodes(layout_of(options.fields)),
         m_layout(options.format == Format::json && !options.single_object ? Layout::array
                                                                           : Layout::lines) {}
 
@@ -296,7 +325,7 @@ public:
     m_buffer.clear();
     if (m_layout == Layout::array)
       m_buffer += m_count == 0 ? "\n" : ",\n";
-    append_object(m_buffer, activity, m_mask);
+    append_object(m_buffer, activity, m_layout_nodes);
     if (m_layout == Layout::lines)
       m_buffer += '\n';
     m_sink.write(m_buffer);
@@ -317,7 +346,7 @@ public:
 
 private:
   Sink& m_sink;
-  FieldMask m_mask;
+  std::vector<Node> m_layout_nodes;
   Layout m_layout;
   std::string m_buffer;
   std::size_t m_count = 0;
@@ -329,7 +358,7 @@ private:
 
 void append_activity_json(std::string& out, const Activity& activity,
                           const std::vector<Field>& selection) {
-  append_object(out, activity, leaf_mask(selection));
+  append_object(out, activity, layout_of(selection));
 }
 
 std::unique_ptr<Writer> make_json_writer(const WriterOptions& options, Sink& sink) {

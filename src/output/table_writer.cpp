@@ -9,8 +9,7 @@
 namespace auditfetch {
 namespace {
 
-constexpr std::size_t k_default_width = 120;
-constexpr std::size_t k_last_column_target = 24;
+constexpr std::size_t k_last_column_minimum = 16;
 constexpr std::string_view k_separator = "  ";
 constexpr std::string_view k_null_cell = "-";
 constexpr std::string_view k_bold = "\x1b[1m";
@@ -25,8 +24,7 @@ struct Column {
   std::string header;
   Field field;                // the leaf shown, unless `composite` is set
   CellText composite = nullptr;
-  std::size_t width = 0;      // preferred width until fit_widths runs
-  std::size_t min_width = 8;
+  bool keep_whole = false;    // never shortened: times and ids are read whole and copied
 };
 
 std::optional<std::string> actor_text(const Activity& a) {
@@ -41,30 +39,14 @@ std::optional<std::string> entity_text(const Activity& a) {
 
 std::vector<Column> default_columns() {
   return {
-      {"TIME", Field::created_at, nullptr, 24, 24},
-      {"ACTION", Field::action, nullptr, 16, 12},
-      {"ACTOR", Field::actor_user_id, actor_text, 24, 8},
-      {"ENTITY", Field::entity, entity_text, 24, 8},
-      {"IP", Field::context_ip_address, nullptr, 15, 8},
-      {"DESCRIPTION", Field::description, nullptr, 40, 8},
+      {"TIME", Field::created_at, nullptr, true},
+      {"ID", Field::id, nullptr, true},
+      {"ACTION", Field::action},
+      {"ACTOR", Field::actor_user_id, actor_text},
+      {"ENTITY", Field::entity, entity_text},
+      {"IP", Field::context_ip_address},
+      {"DESCRIPTION", Field::description},
   };
-}
-
-std::size_t preferred_width(Field leaf) {
-  switch (leaf) {
-  case Field::actor_type: return 10;
-  case Field::organization:
-  case Field::group: return 20;
-  case Field::description: return 40;
-  case Field::action: return 16;
-  case Field::entity_type: return 14;
-  case Field::context_ip_address: return 15;
-  case Field::context_user_agent: return 30;
-  case Field::context_authentication_method: return 12;
-  case Field::remote_data: return 60;
-  case Field::provider: return 10;
-  default: return 24; // ids, entity, created_at
-  }
 }
 
 std::string upper_case(std::string_view text) {
@@ -76,45 +58,43 @@ std::string upper_case(std::string_view text) {
 
 std::vector<Column> selected_columns(const std::vector<Field>& selection) {
   std::vector<Column> columns;
-  for (const Field leaf : expand_leaves(selection)) {
-    auto header = upper_case(field_name(leaf));
-    const auto width = std::max(preferred_width(leaf), header.size());
-    const std::size_t min_width = leaf == Field::created_at ? 24 : 8;
-    columns.push_back({std::move(header), leaf, nullptr, width, min_width});
-  }
+  for (const Field leaf : expand_leaves(selection))
+    columns.push_back({upper_case(field_name(leaf)), leaf, nullptr,
+                       leaf == Field::created_at || leaf == Field::id});
   return columns;
 }
 
-// Narrows the widest column that can still give way; false when none can.
-bool narrow_widest(std::vector<Column>& columns) {
-  auto widest = columns.rend();
-  for (auto it = columns.rbegin() + 1; it != columns.rend(); ++it)
-    if (it->width > it->min_width && (widest == columns.rend() || it->width > widest->width))
-      widest = it;
-  if (widest == columns.rend())
-    return false;
-  --widest->width;
-  return true;
-}
-
-// Rows are streamed, so widths are fixed up front: the last column takes what the others
-// leave, and they give way, widest first, until it has a useful minimum. Below the sum
-// of the minimums the rows wrap rather than lose their timestamps.
-void fit_widths(std::vector<Column>& columns, std::size_t terminal_width) {
-  const auto others_width = [&] {
-    std::size_t sum = (columns.size() - 1) * k_separator.size();
-    for (std::size_t i = 0; i + 1 < columns.size(); ++i)
-      sum += columns[i].width;
-    return sum;
-  };
-  const auto remaining = [&] {
-    const auto used = others_width();
-    return terminal_width > used ? terminal_width - used : 0;
-  };
-  const auto target = std::min(columns.back().width, k_last_column_target);
-  while (remaining() < target && narrow_widest(columns)) {
+// The widths to print with, from the widths of what is there. On a terminal (`terminal` > 0)
+// a line that does not fit shortens the last column, down to a useful minimum; if that is not
+// enough, the widest other column that may be shortened gives way too (times and ids never
+// do), when that makes the line fit. Otherwise the line wraps rather than lose more. Without
+// a terminal nothing is shortened.
+std::vector<std::size_t> fit_widths(const std::vector<Column>& columns,
+                                    const std::vector<std::size_t>& natural, std::size_t terminal) {
+  auto shown = natural;
+  if (terminal == 0 || columns.empty())
+    return shown;
+  const auto last = columns.size() - 1;
+  std::size_t others = last * k_separator.size();
+  for (std::size_t i = 0; i < last; ++i)
+    others += natural[i];
+  if (others + natural[last] <= terminal)
+    return shown;
+  const auto last_minimum = std::min(natural[last], k_last_column_minimum);
+  if (terminal >= others + last_minimum) {
+    shown[last] = terminal - others;
+    return shown;
   }
-  columns.back().width = std::max(remaining(), columns.back().min_width);
+  shown[last] = last_minimum;
+  std::optional<std::size_t> widest;
+  for (std::size_t i = 0; i < last; ++i)
+    if (!columns[i].keep_whole && (!widest || natural[i] > natural[*widest]))
+      widest = i;
+  constexpr std::size_t k_widest_minimum = 8;
+  const auto excess = others + last_minimum - terminal;
+  if (widest && natural[*widest] >= excess + k_widest_minimum)
+    shown[*widest] = natural[*widest] - excess;
+  return shown;
 }
 
 std::string_view action_color(std::string_view action) {
@@ -131,45 +111,78 @@ void rstrip_spaces(std::string& line) {
   line.erase(line.find_last_not_of(' ') + 1);
 }
 
+struct Cell {
+  std::string text; // sanitised
+  std::string_view color;
+};
+
+// Rows wait for the end of their page, so that the columns are as wide as what they hold:
+// nothing but the last (or the widest) column is ever cut, and only to fit a terminal. A later
+// page with a wider cell widens its column from there on.
 class TableWriter final : public Writer {
 public:
   TableWriter(const WriterOptions& options, Sink& sink)
-      : m_sink(sink), m_color(options.color),
+      : m_sink(sink), m_color(options.color), m_headers(options.headers),
+        m_terminal_width(options.terminal_width),
         m_columns(options.fields.empty() ? default_columns() : selected_columns(options.fields)) {
-    fit_widths(m_columns, options.terminal_width == 0 ? k_default_width : options.terminal_width);
+    for (const auto& column : m_columns)
+      m_widths.push_back(m_headers ? display_width(column.header) : 0);
   }
 
-  void begin() override {
-    m_line.clear();
-    for (std::size_t i = 0; i < m_columns.size(); ++i)
-      append_cell(i, m_columns[i].header, m_color ? k_bold : std::string_view{});
-    end_line();
-  }
+  void begin() override {}
 
   void write(const Activity& activity) override {
-    m_line.clear();
-    for (std::size_t i = 0; i < m_columns.size(); ++i) {
-      const auto text = cell_text(m_columns[i], activity);
-      const auto color = m_color && m_columns[i].field == Field::action && !m_columns[i].composite
+    auto& row = m_rows.emplace_back();
+    for (const auto& column : m_columns) {
+      const auto text = cell_text(column, activity);
+      const auto color = m_color && column.field == Field::action && !column.composite
                              ? action_color(text.value_or(""))
                              : std::string_view{};
-      append_cell(i, text ? sanitize_for_terminal(*text) : std::string(k_null_cell), color);
+      row.push_back({text ? sanitize_for_terminal(*text) : std::string(k_null_cell), color});
     }
-    end_line();
   }
 
   // Flushed per page so that rows show up while a human watches `tail`.
-  void end_page() override { m_sink.flush(); }
-  void finish() override { m_sink.flush(); }
+  void end_page() override {
+    write_rows();
+    m_sink.flush();
+  }
+  void finish() override { end_page(); }
 
 private:
   static std::optional<std::string> cell_text(const Column& column, const Activity& activity) {
-    return column.composite ? column.composite(activity) : field_text(activity, column.field);
+    if (column.composite)
+      return column.composite(activity);
+    if (column.field == Field::created_at)
+      return activity.created_at ? std::optional(table_time_text(*activity.created_at)) : std::nullopt;
+    return field_text(activity, column.field);
   }
 
-  void append_cell(std::size_t index, std::string_view text, std::string_view color) {
-    const auto& column = m_columns[index];
-    const auto shown = truncate_to_width(text, column.width);
+  void write_rows() {
+    if (m_rows.empty())
+      return;
+    for (const auto& row : m_rows)
+      for (std::size_t i = 0; i < row.size(); ++i)
+        m_widths[i] = std::max(m_widths[i], display_width(row[i].text));
+    const auto shown = fit_widths(m_columns, m_widths, m_terminal_width);
+    if (m_headers && !m_header_written) {
+      m_line.clear();
+      for (std::size_t i = 0; i < m_columns.size(); ++i)
+        append_cell(i, shown[i], m_columns[i].header, m_color ? k_bold : std::string_view{});
+      end_line();
+      m_header_written = true;
+    }
+    for (const auto& row : m_rows) {
+      m_line.clear();
+      for (std::size_t i = 0; i < row.size(); ++i)
+        append_cell(i, shown[i], row[i].text, row[i].color);
+      end_line();
+    }
+    m_rows.clear();
+  }
+
+  void append_cell(std::size_t index, std::size_t width, std::string_view text, std::string_view color) {
+    const auto shown = truncate_to_width(text, width);
     if (index != 0)
       m_line += k_separator;
     if (color.empty() || shown.empty()) {
@@ -180,7 +193,7 @@ private:
       m_line += k_reset;
     }
     if (index + 1 < m_columns.size())
-      m_line.append(column.width - display_width(shown), ' ');
+      m_line.append(width - std::min(width, display_width(shown)), ' ');
   }
 
   void end_line() {
@@ -191,11 +204,21 @@ private:
 
   Sink& m_sink;
   bool m_color;
+  bool m_headers;
+  std::size_t m_terminal_width;
   std::vector<Column> m_columns;
+  std::vector<std::size_t> m_widths; // the widest cell of each column so far
+  std::vector<std::vector<Cell>> m_rows;
+  bool m_header_written = false;
   std::string m_line;
 };
 
 } // namespace
+
+// The one place a time becomes table (and detail view) text.
+std::string table_time_text(Timestamp t) {
+  return format_rfc3339_ms(t);
+}
 
 std::unique_ptr<Writer> make_table_writer(const WriterOptions& options, Sink& sink) {
   return std::make_unique<TableWriter>(options, sink);

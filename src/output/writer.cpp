@@ -23,9 +23,24 @@ Format parse_format(std::string_view text) {
               "use table, json, ndjson or csv");
 }
 
+namespace {
+
+class DiscardWriter final : public Writer {
+public:
+  void begin() override {}
+  void write(const Activity&) override {}
+  void end_page() override {}
+  void finish() override {}
+};
+
+} // namespace
+
 std::unique_ptr<Writer> make_writer(const WriterOptions& options, Sink& sink) {
+  if (options.discard)
+    return std::make_unique<DiscardWriter>();
   switch (options.format) {
-  case Format::table: return make_table_writer(options, sink);
+  case Format::table:
+    return options.detail ? make_detail_writer(options, sink) : make_table_writer(options, sink);
   case Format::csv: return make_csv_writer(options, sink);
   case Format::json:
   case Format::ndjson: break;

@@ -94,7 +94,10 @@ void append_escape(std::string& out, char32_t cp) {
 
 } // namespace
 
-std::string sanitize_for_terminal(std::string_view text) {
+std::string sanitize_for_terminal(std::string_view text, LineBreaks line_breaks) {
+  const auto kept = [line_breaks](char32_t cp) {
+    return line_breaks == LineBreaks::keep && (cp == '\t' || cp == '\n' || cp == '\r');
+  };
   std::string out;
   out.reserve(text.size());
   std::size_t pos = 0;
@@ -105,7 +108,7 @@ std::string sanitize_for_terminal(std::string_view text) {
       ++pos;
       continue;
     }
-    if (is_control(cp.value) || is_bidi_control(cp.value))
+    if ((is_control(cp.value) && !kept(cp.value)) || is_bidi_control(cp.value))
       append_escape(out, cp.value);
     else
       out.append(text, pos, cp.length);

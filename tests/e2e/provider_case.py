@@ -85,6 +85,59 @@ def null_context(ip_address: str | None = None, user_agent: str | None = None,
 # --------------------------------------------------------------------------- test case
 
 
+def csv_text(text: str | None) -> str | None:
+    """Remote text as auditfetch writes it into CSV (README, Output): C0 controls other than tab,
+    line feed and carriage return, DEL and C1 controls, U+2028/U+2029 and bidi controls shown as
+    visible escapes, as in the table."""
+    if text is None:
+        return None
+    out = []
+    for c in text:
+        cp = ord(c)
+        if c in "\t\n\r":
+            out.append(c)
+        elif cp < 0x20 or cp == 0x7F:
+            out.append(f"\\x{cp:02x}")
+        elif 0x80 <= cp <= 0x9F or cp in (0x2028, 0x2029, 0x200E, 0x200F, 0x061C) or 0x202A <= cp <= 0x202E \
+                or 0x2066 <= cp <= 0x2069:
+            out.append(f"\\u{cp:04x}")
+        else:
+            out.append(c)
+    return "".join(out)
+
+
+def display_width(text: str) -> int:
+    """Terminal columns: two for East Asian wide and fullwidth characters."""
+    import unicodedata
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def table_cells(a: dict[str, Any]) -> list[str | None]:
+    """The default table columns of a unified activity: TIME, ID, ACTION, ACTOR (the user's id,
+    else the actor type), ENTITY (type:id), IP, DESCRIPTION."""
+    actor = a["actor"]["user"]["id"] or a["actor"]["type"]
+    if a["entity_type"] and a["entity"]:
+        entity = f"{a['entity_type']}:{a['entity']}"
+    else:
+        entity = a["entity"] or a["entity_type"]
+    return [a["created_at"], a["id"], a["action"], actor, entity, a["context"]["ip_address"], a["description"]]
+
+
+def table_lines(rows: list[list[str | None]],
+                header: tuple[str, ...] = ("TIME", "ID", "ACTION", "ACTOR", "ENTITY", "IP", "DESCRIPTION")) -> list[str]:
+    """A table as auditfetch prints it off a terminal (README, Output): each column as wide as its
+    widest cell or header, two spaces between columns, null as "-", nothing shortened, no trailing
+    spaces. One page of rows."""
+    cells = [["-" if c is None else c for c in row] for row in rows]
+    widths = [max(display_width(r[i]) for r in [list(header)] + cells) for i in range(len(header))]
+
+    def line(row: list[str]) -> str:
+        return "  ".join(c + " " * (widths[i] - display_width(c)) if i + 1 < len(row) else c
+                         for i, c in enumerate(row)).rstrip(" ")
+
+    return [line(list(header))] + [line(r) for r in cells]
+
+
 class ProviderCase(EmulatorTestCase):
     """One emulator per class (started with `emulator_args`), reset before every test."""
 
@@ -144,8 +197,8 @@ class ProviderCase(EmulatorTestCase):
 
     def assertCsvOutput(self, result: subprocess.CompletedProcess, fields: list[str],
                         expected_ids: Iterable[str]) -> list[list[str]]:
-        """A header with exactly `fields` (the first being id; auditfetch prints them in schema order)
-        and one row per activity."""
+        """A header with exactly `fields` (the first being id; auditfetch prints them in the order
+        given) and one row per activity."""
         self.assertEqual(result.returncode, 0, result.stderr)
         rows = csv_rows(result.stdout)
         self.assertEqual(rows[0], fields)

@@ -36,7 +36,7 @@ from urllib.parse import parse_qs, urlsplit
 import harness
 from harness import (AUTH0_AUDIENCE, AUTH0_DOMAIN, CLIENT_ID, CLIENT_SECRET, TOKEN, fixture_records, http,
                      run_auditfetch)
-from provider_case import ProviderCase, csv_rows, format_ms, ms, parse_time
+from provider_case import ProviderCase, csv_rows, format_ms, ms, parse_time, csv_text
 from test_tail import TailProcess
 
 sys.dont_write_bytecode = True  # keep tests/emulator free of __pycache__
@@ -663,12 +663,12 @@ class OutputTest(Auth0Case):
         expected = []
         for r in self.day():
             a = expected_activity(r)
-            expected.append(["" if v is None else v for v in (
+            expected.append(["" if v is None else csv_text(v) for v in (
                 a["id"], a["actor"]["user"]["id"], a["group"], a["action"], a["entity_type"],
                 a["context"]["ip_address"], a["context"]["user_agent"], a["context"]["authentication_method"],
                 a["created_at"])])
         self.assertEqual(rows[1:], expected)
-        self.assertIn('"curl/8.5.0 ""probe""', result.stdout)  # the hostile user agent, quoted
+        self.assertIn('"curl/8.5.0 ""probe""\\x01 \\x1b[31m', result.stdout)  # the hostile user agent, quoted, its escapes visible
 
     def test_table_escapes_control_characters(self) -> None:
         result = self.list("-o", "table", "--fields", "created_at,context.user_agent",

@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from harness import DUO_API_HOST, DUO_IKEY, DUO_SKEY, REPO, fixture_records, run_auditfetch
-from provider_case import ProviderCase, csv_rows, format_ms, ms, ndjson, parse_time
+from provider_case import ProviderCase, csv_rows, format_ms, ms, ndjson, parse_time, table_cells, table_lines
 from test_tail import TailProcess
 
 AUTH_LOG = "/admin/v2/logs/authentication"
@@ -845,12 +845,6 @@ class OutputTest(DuoCase):
         self.assertIn('"Acme ""Legacy"" Portal – Zürich"', result.stdout)
 
     def test_table_rows_for_both_logs(self) -> None:
-        def fit(text: str | None, width: int) -> str:
-            text = "-" if text is None else text
-            return text if len(text) <= width else text[:width - 1] + "\u2026"
-
-        header = ("TIME                      ACTION            ACTOR             ENTITY           IP               "
-                  "DESCRIPTION")
         for provider, activities in (
                 ("duo-auth", [expected_auth(AUTH_BY_ID[i]) for i in auth_truth(*self.DAY)]),
                 ("duo-admin", [expected_admin(r) for r in ADMIN_SORTED
@@ -859,16 +853,11 @@ class OutputTest(DuoCase):
                 result = self.list("-o", "table", since=self.DAY[0], until=self.DAY[1], provider=provider)
                 self.assertEqual(result.returncode, 0, result.stderr)
                 self.assertEqual(len(activities), 4)
-                expected = [header]
-                for a in activities:
-                    actor = a["actor"]["user"]["id"] or a["actor"]["type"]
-                    entity = f"{a['entity_type']}:{a['entity']}" if a["entity"] else None
-                    expected.append(f"{a['created_at']:<24}  {fit(a['action'], 16):<16}  {fit(actor, 16):<16}  "
-                                    f"{fit(entity, 15):<15}  {fit(a['context']['ip_address'], 15):<15}  "
-                                    f"{fit(a['description'], 24)}")
-                self.assertEqual(result.stdout.splitlines(), expected)
-        self.assertIn("2024-05-21T09:07:59.000Z  login_failed      anonymous         -                -                "
-                      "admin_login_error: {\"em\u2026", expected)
+                self.assertEqual(result.stdout.splitlines(), table_lines([table_cells(a) for a in activities]))
+                if provider == "duo-admin":
+                    self.assertIn("login_failed  anonymous", result.stdout)
+                    self.assertIn("admin_login_error: {\"em", result.stdout)
+                    self.assertNotIn("\u2026", result.stdout)
 
     def test_ndjson_without_remote_data(self) -> None:
         result = self.list("--no-remote-data", since=self.DAY[0], until=self.DAY[1], provider="duo-admin")

@@ -77,7 +77,8 @@ std::string_view field_name(Field field);
 // Parent names ("actor", "context") are accepted and select their whole subtree.
 std::vector<Field> parse_fields(std::string_view list);
 
-// Return the leaf fields a selection covers, in schema order, without duplicates.
+// Return the leaf fields a selection covers, in the order the selection names them (a parent's
+// leaves in schema order where it stands), without duplicates: --fields keeps the user's order.
 std::vector<Field> expand_leaves(const std::vector<Field>& selection);
 
 // Return the text of a scalar leaf field, or nullopt when it is null.

@@ -16,6 +16,7 @@ struct ListOptions {
   QueryOptions query;
   std::optional<std::string> state; // checkpoint file
   std::string overlap = "5m";       // re-read before the checkpoint, for late events
+  bool count = false;               // list --count: print only the number of activities
   // Delivery to a consumer (list and tail): each batch's NDJSON on the stdin of this shell
   // command, the checkpoint moved only after it exits 0.
   std::optional<std::string> exec;

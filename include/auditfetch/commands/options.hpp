@@ -25,6 +25,9 @@ struct CommonOptions {
   std::optional<std::string> ca_file;
   std::optional<std::string> output;
   std::optional<std::string> fields;
+  std::optional<std::string> color; // --color auto|always|never; unset: auto
+  bool wide = false;                // --wide: the table shortens nothing
+  bool no_headers = false;          // --no-headers: table and CSV without their header line
   bool verbose = false;
   bool quiet = false; // -q: no progress line, no warnings
   std::string timeout = "30s";

@@ -47,10 +47,17 @@ struct BrokenPipe {};
 
 struct WriterOptions {
   Format format = Format::ndjson;
-  std::vector<Field> fields;      // selection; empty means every field
+  std::vector<Field> fields;      // selection, in the user's order; empty means every field
   bool single_object = false;     // json: print one object, not an array (`get`)
-  std::size_t terminal_width = 0; // table: columns to fit; 0 means 120
-  bool color = false;             // table: ANSI colour
+  // table: the terminal's columns to fit, shortening the last or the widest column; 0 shortens
+  // nothing (not a terminal, or --wide).
+  std::size_t terminal_width = 0;
+  bool color = false;             // table and detail: ANSI colour
+  bool headers = true;            // table and csv: the header line (--no-headers)
+  // table: one block per activity (`get` on a terminal): each unified field on its own line,
+  // then remote_data as indented JSON.
+  bool detail = false;
+  bool discard = false;           // print nothing (list --count prints the number itself)
 };
 
 class Writer {

@@ -132,9 +132,10 @@ TEST_CASE("parse_fields is case sensitive") {
   CHECK(std::string(parse_error("ID").what()) == "--fields: unknown field 'ID'");
 }
 
-TEST_CASE("expand_leaves returns leaves in schema order without duplicates") {
-  CHECK(names(expand_leaves(parse_fields("action,id,action"))) == "id,action");
-  CHECK(names(expand_leaves(parse_fields("provider,actor.type,id"))) == "id,actor.type,provider");
+TEST_CASE("expand_leaves keeps the order of the selection, without duplicates") {
+  CHECK(names(expand_leaves(parse_fields("action,id,action"))) == "action,id");
+  CHECK(names(expand_leaves(parse_fields("provider,actor.type,id"))) == "provider,actor.type,id");
+  CHECK(names(expand_leaves(parse_fields("actor.user.id,actor"))) == "actor.user.id,actor.type");
 }
 
 TEST_CASE("expand_leaves replaces parents by their leaves") {

@@ -45,10 +45,12 @@ TEST_SUITE("cli") {
     CHECK(p.list.common.timeout == "30s");
   }
 
-  TEST_CASE("get takes the id as a positional argument") {
-    const auto p = parse({"get", "-p", "pingone", "abc"});
+  TEST_CASE("get takes the ids as positional arguments") {
+    auto p = parse({"get", "-p", "pingone", "abc"});
     CHECK(p.command == "get");
-    CHECK(p.get.id == "abc");
+    CHECK(p.get.ids == std::vector<std::string>{"abc"});
+    p = parse({"get", "-p", "pingone", "abc", "def", "-o", "json", "ghi"});
+    CHECK(p.get.ids == std::vector<std::string>{"abc", "def", "ghi"});
   }
 
   TEST_CASE("unknown flags, bad values and missing commands are usage errors of our own") {
@@ -103,7 +105,7 @@ TEST_SUITE("cli") {
 
   TEST_CASE("a repeatable option takes one value, never the next positional") {
     auto p = parse({"get", "-p", "pingone", "--providers-dir", "/tmp/d", "abc"});
-    CHECK(p.get.id == "abc");
+    CHECK(p.get.ids == std::vector<std::string>{"abc"});
     CHECK(p.get.common.providers_dirs == std::vector<std::string>{"/tmp/d"});
     p = parse({"providers", "--providers-dir", "/tmp/d", "pingone"});
     CHECK(p.providers.name == "pingone");

@@ -153,16 +153,23 @@ TEST_CASE("append_activity_json appends to what the buffer holds") {
   CHECK(out == R"(prefix {"id":"a"})");
 }
 
-TEST_CASE("a selection keeps the nested shape in schema order") {
+TEST_CASE("a selection keeps the nested shape in the order it names the fields") {
   const auto a = full_activity();
   CHECK(json_of(a, {Field::action, Field::actor_user_id}) ==
-        R"({"actor":{"user":{"id":"u1"}},"action":"login"})");
+        R"({"action":"login","actor":{"user":{"id":"u1"}}})");
   CHECK(json_of(a, {Field::actor_type}) == R"({"actor":{"type":"user"}})");
   CHECK(json_of(a, {Field::context_user_agent, Field::id}) ==
-        R"({"id":"ev1","context":{"user_agent":"curl/8.0"}})");
+        R"({"context":{"user_agent":"curl/8.0"},"id":"ev1"})");
   CHECK(json_of(a, {Field::provider, Field::remote_data, Field::created_at}) ==
-        R"({"created_at":"2018-08-22T21:47:12.859Z",)"
-        R"("remote_data":{"eventType":"user.session.start","n":1},"provider":"okta"})");
+        R"({"provider":"okta","remote_data":{"eventType":"user.session.start","n":1},)"
+        R"("created_at":"2018-08-22T21:47:12.859Z"})");
+}
+
+TEST_CASE("an object stands where its first selected leaf does, its leaves in selection order") {
+  const auto a = full_activity();
+  CHECK(json_of(a, parse_fields("context.user_agent,id,context.ip_address,actor.user.id,actor.type")) ==
+        R"({"context":{"user_agent":"curl/8.0","ip_address":"203.0.113.7"},"id":"ev1",)"
+        R"("actor":{"user":{"id":"u1"},"type":"user"}})");
 }
 
 TEST_CASE("remote_data escapes DEL, C1 controls and line separators like the unified fields") {
@@ -374,9 +381,24 @@ TEST_CASE("csv with no records is the header alone") {
   CHECK(write_all(options_for(Format::csv), {}) == k_csv_header);
 }
 
-TEST_CASE("csv columns are the selected leaves in schema order") {
+TEST_CASE("csv columns are the selected leaves in the order given") {
   CHECK(write_all(options_for(Format::csv, parse_fields("action,actor")), {full_activity()}) ==
-        "actor.type,actor.user.id,action\r\nuser,u1,login\r\n");
+        "action,actor.type,actor.user.id\r\nlogin,user,u1\r\n");
+}
+
+TEST_CASE("csv without headers writes the rows alone") {
+  auto options = options_for(Format::csv, {Field::id});
+  options.headers = false;
+  CHECK(write_all(options, {with_id("1"), with_id("2")}) == "1\r\n2\r\n");
+}
+
+TEST_CASE("csv shows escape sequences and bidi controls as the table does, keeping line breaks") {
+  CHECK(write_all(options_for(Format::csv, {Field::description}),
+                  {with_description("evil\u202Etxt.exe \x1b]0;t\x07 \xC2\x9B" "1m"),
+                   with_description("one\ntwo\tthree")}) ==
+        "description\r\n"
+        "evil\\u202etxt.exe \\x1b]0;t\\x07 \\u009b1m\r\n"
+        "\"one\ntwo\tthree\"\r\n");
 }
 
 TEST_CASE("csv quotes cells with separators, quotes, line breaks or edge spaces") {
@@ -439,89 +461,101 @@ WriterOptions table_options(std::size_t width, std::vector<Field> fields = {}, b
   return options;
 }
 
-TEST_CASE("table fits the default columns into 120 columns") {
+Activity failed_login() {
   Activity failed = full_activity();
+  failed.id = "ev2";
   failed.action = "login_failed";
   failed.actor_user_id.reset();
   failed.actor_type = "anonymous";
   failed.entity_type.reset();
   failed.description = "Wrong password";
-  CHECK(write_all(table_options(0), {full_activity(), failed}) ==
-        "TIME                      ACTION            ACTOR             ENTITY           "
-        "IP               DESCRIPTION\n"
-        "2018-08-22T21:47:12.859Z  login             u1                user:u1          "
-        "203.0.113.7      User signed in\n"
-        "2018-08-22T21:47:12.859Z  login_failed      anonymous         u1               "
-        "203.0.113.7      Wrong password\n");
+  return failed;
+}
+
+TEST_CASE("table columns are as wide as what they hold, the id second") {
+  CHECK(write_all(table_options(0), {full_activity(), failed_login()}) ==
+        "TIME                      ID   ACTION        ACTOR      ENTITY   IP           DESCRIPTION\n"
+        "2018-08-22T21:47:12.859Z  ev1  login         u1         user:u1  203.0.113.7  User signed in\n"
+        "2018-08-22T21:47:12.859Z  ev2  login_failed  anonymous  u1       203.0.113.7  Wrong password\n");
 }
 
 TEST_CASE("table shows null cells as a dash") {
   CHECK(write_all(table_options(120), {Activity{}}) ==
-        "TIME                      ACTION            ACTOR             ENTITY           "
-        "IP               DESCRIPTION\n"
-        "-                         -                 -                 -                "
-        "-                -\n");
+        "TIME  ID  ACTION  ACTOR  ENTITY  IP  DESCRIPTION\n"
+        "-     -   -       -      -       -   -\n");
 }
 
 TEST_CASE("table shows an entity type alone when there is no entity") {
   Activity a;
   a.entity_type = "group";
-  CHECK(lines_of(write_all(table_options(120, {}), {a}))[1] ==
-        "-                         -                 -                 group            "
-        "-                -");
+  CHECK(lines_of(write_all(table_options(120, {}), {a}))[1] == "-     -   -       -      group   -   -");
 }
 
-TEST_CASE("table truncates cells with an ellipsis to fit the terminal") {
+TEST_CASE("table off a terminal never shortens anything") {
+  Activity a = full_activity();
+  a.actor_user_id = std::string(70, 'a');
+  a.description = std::string(300, 'd');
+  const auto text = write_all(table_options(0), {a});
+  CHECK(text.find("\u2026") == std::string::npos);
+  CHECK(lines_of(text)[1] == "2018-08-22T21:47:12.859Z  ev1  login   " + std::string(70, 'a') +
+                                 "  user:u1  203.0.113.7  " + std::string(300, 'd'));
+}
+
+TEST_CASE("table on a terminal shortens the last column only, when that is enough") {
   Activity a = full_activity();
   a.actor_user_id = "00u1abcdefghijklmnopqrstuvwxyz";
-  a.description = "A description far too long for the space that is left";
-  a.ip_address = "2001:db8:85a3::8a2e:370:7334";
-  const auto text = write_all(table_options(120), {a});
+  a.description = "A description far too long for the space that is left on this line";
+  const auto text = write_all(table_options(110), {a});
   CHECK(text ==
-        "TIME                      ACTION            ACTOR             ENTITY           "
-        "IP               DESCRIPTION\n"
-        "2018-08-22T21:47:12.859Z  login             00u1abcdefghijk\u2026  user:u1          "
-        "2001:db8:85a3:\u2026  A description far too l\u2026\n");
-  for (const auto& line : lines_of(text))
-    CHECK(display_width(line) <= 120);
+        "TIME                      ID   ACTION  ACTOR                           ENTITY   IP           "
+        "DESCRIPTION\n"
+        "2018-08-22T21:47:12.859Z  ev1  login   00u1abcdefghijklmnopqrstuvwxyz  user:u1  203.0.113.7  "
+        "A description fa\u2026\n");
+  CHECK(display_width(lines_of(text)[1]) == 110);
 }
 
-TEST_CASE("table narrows the middle columns on an 80-column terminal") {
+TEST_CASE("table on a narrow terminal shortens the widest other column too, never a time or an id") {
   Activity a = full_activity();
-  a.action = "user_deactivated";
-  const auto text = write_all(table_options(80), {a});
-  CHECK(text == "TIME                      ACTION        ACTOR     ENTITY    IP        DESCRIPTI\u2026\n"
-                "2018-08-22T21:47:12.859Z  user_deacti\u2026  u1        user:u1   203.0.1\u2026  User sign\u2026\n");
-  for (const auto& line : lines_of(text))
-    CHECK(display_width(line) <= 80);
+  a.id = "a4a0a8c0-2d47-4efe-a8a5-463684f79f1c";
+  a.actor_user_id = "someone.with.a.long.name@example.com";
+  a.description = std::string(40, 'd');
+  const auto text = write_all(table_options(140), {a});
+  const auto lines = lines_of(text);
+  CHECK(lines[1] == "2018-08-22T21:47:12.859Z  a4a0a8c0-2d47-4efe-a8a5-463684f79f1c  login   "
+                    "someone.with.a.long.name@ex\u2026  user:u1  203.0.113.7  ddddddddddddddd\u2026");
+  CHECK(display_width(lines[1]) == 140);
 }
 
-TEST_CASE("table widens the description on a wide terminal") {
+TEST_CASE("table wraps rather than cut the widest column when even that would not fit") {
   Activity a = full_activity();
-  a.description = std::string(100, 'd');
-  const auto lines = lines_of(write_all(table_options(200), {a}));
-  CHECK(lines[0] ==
-        "TIME                      ACTION            ACTOR                     "
-        "ENTITY                    IP               DESCRIPTION");
-  CHECK(lines[1] ==
-        "2018-08-22T21:47:12.859Z  login             u1                        "
-        "user:u1                   203.0.113.7      " +
-            std::string(86, 'd') + "\u2026");
-  CHECK(display_width(lines[1]) == 200);
+  a.id = "a4a0a8c0-2d47-4efe-a8a5-463684f79f1c";
+  a.actor_user_id = "someone.with.a.long.name@example.com";
+  a.description = std::string(40, 'd');
+  const auto lines = lines_of(write_all(table_options(100), {a}));
+  CHECK(lines[1] == "2018-08-22T21:47:12.859Z  a4a0a8c0-2d47-4efe-a8a5-463684f79f1c  login   "
+                    "someone.with.a.long.name@example.com  user:u1  203.0.113.7  ddddddddddddddd\u2026");
 }
 
-TEST_CASE("table with a selection shows the selected leaves under upper-cased names") {
+TEST_CASE("table with a selection shows the selected leaves in the order given") {
   CHECK(write_all(table_options(120, parse_fields("action,actor.user.id,provider")),
                   {full_activity()}) ==
-        "ACTOR.USER.ID             ACTION            PROVIDER\n"
-        "u1                        login             okta\n");
+        "ACTION  ACTOR.USER.ID  PROVIDER\n"
+        "login   u1             okta\n");
 }
 
-TEST_CASE("table headers longer than a column's width widen it") {
+TEST_CASE("table headers longer than the cells widen their column") {
   CHECK(write_all(table_options(120, {Field::context_authentication_method, Field::id}),
                   {full_activity()}) ==
-        "ID                        CONTEXT.AUTHENTICATION_METHOD\n"
-        "ev1                       password\n");
+        "CONTEXT.AUTHENTICATION_METHOD  ID\n"
+        "password                       ev1\n");
+}
+
+TEST_CASE("table without headers writes the rows alone") {
+  auto options = table_options(0, parse_fields("id,action"));
+  options.headers = false;
+  CHECK(write_all(options, {full_activity(), failed_login()}) ==
+        "ev1  login\n"
+        "ev2  login_failed\n");
 }
 
 TEST_CASE("table without colour writes no escape sequence at all") {
@@ -538,13 +572,13 @@ TEST_CASE("table with colour makes the header bold and colours the action") {
   deleted.action = "user_deleted";
   Activity updated = full_activity();
   updated.action = "user_updated";
-  CHECK(write_all(table_options(120, {Field::action, Field::id}, true),
+  CHECK(write_all(table_options(120, {Field::id, Field::action}, true),
                   {full_activity(), failed, deleted, updated}) ==
-        "\x1b[1mID\x1b[0m                        \x1b[1mACTION\x1b[0m\n"
-        "ev1                       \x1b[32mlogin\x1b[0m\n"
-        "ev1                       \x1b[31mlogin_failed\x1b[0m\n"
-        "ev1                       \x1b[33muser_deleted\x1b[0m\n"
-        "ev1                       user_updated\n");
+        "\x1b[1mID\x1b[0m   \x1b[1mACTION\x1b[0m\n"
+        "ev1  \x1b[32mlogin\x1b[0m\n"
+        "ev1  \x1b[31mlogin_failed\x1b[0m\n"
+        "ev1  \x1b[33muser_deleted\x1b[0m\n"
+        "ev1  user_updated\n");
 }
 
 TEST_CASE("table shows hostile remote text as visible escapes") {
@@ -564,125 +598,120 @@ TEST_CASE("table pads wide characters by their display width") {
   Activity a = full_activity();
   a.actor_user_id = "\u5c71\u7530\u592a\u90ce";
   CHECK(write_all(table_options(120, {Field::actor_user_id, Field::action}), {a}) ==
-        "ACTOR.USER.ID             ACTION\n"
-        "\u5c71\u7530\u592a\u90ce                  login\n");
+        "ACTOR.USER.ID  ACTION\n"
+        "\u5c71\u7530\u592a\u90ce       login\n");
 }
 
 TEST_CASE("table cuts wide characters without passing the column width") {
   Activity a = full_activity();
-  a.actor_user_id = std::string("\u5c71\u7530\u592a\u90ce") + "\u5c71\u7530\u592a\u90ce" +
-                    "\u5c71\u7530\u592a\u90ce" + "\u5c71\u7530\u592a\u90ce";
-  CHECK(write_all(table_options(120, {Field::actor_user_id, Field::action}), {a}) ==
-        "ACTOR.USER.ID             ACTION\n"
-        "\u5c71\u7530\u592a\u90ce\u5c71\u7530\u592a\u90ce\u5c71\u7530\u592a\u2026   login\n");
+  a.description = std::string("\u5c71\u7530\u592a\u90ce") + "\u5c71\u7530\u592a\u90ce" +
+                  "\u5c71\u7530\u592a\u90ce";
+  const auto line = lines_of(write_all(table_options(24, {Field::action, Field::description}), {a}))[1];
+  CHECK(line == "login   \u5c71\u7530\u592a\u90ce\u5c71\u7530\u592a\u2026");
+  CHECK(display_width(line) == 23); // a wide character does not fit in the last column left
 }
 
 TEST_CASE("table leaves no trailing spaces when the last cell is empty") {
   Activity a = full_activity();
   a.description = "";
   CHECK(lines_of(write_all(table_options(120), {a}))[1] ==
-        "2018-08-22T21:47:12.859Z  login             u1                user:u1          "
-        "203.0.113.7");
+        "2018-08-22T21:47:12.859Z  ev1  login   u1     user:u1  203.0.113.7");
 }
 
-TEST_CASE("table writes the header in begin and flushes per page") {
+TEST_CASE("table writes the header with the first rows, at the end of their page") {
   StringSink sink;
   const auto writer = make_writer(table_options(120, {Field::id}), sink);
   writer->begin();
-  writer->write(with_id("1"));
+  writer->end_page();
   CHECK(sink.flushed() == "");
+  writer->write(with_id("1"));
+  CHECK(sink.text() == "");
   writer->end_page();
   CHECK(sink.flushed() == "ID\n1\n");
   writer->finish();
-  CHECK(sink.flush_count() == 2);
+  CHECK(sink.flushed() == "ID\n1\n");
+}
+
+TEST_CASE("table with no rows prints nothing, not even the header") {
+  CHECK(write_all(table_options(0), {}) == "");
+}
+
+TEST_CASE("table widens a column for a later page's wider cell") {
+  StringSink sink;
+  const auto writer = make_writer(table_options(0, parse_fields("id,action")), sink);
+  writer->begin();
+  writer->write(with_id("1"));
+  writer->end_page();
+  writer->write(with_id("12345"));
+  writer->end_page();
+  writer->finish();
+  CHECK(sink.text() == "ID  ACTION\n1   -\n12345  -\n");
 }
 
 } // TEST_SUITE
 
-TEST_SUITE("output.fd_sink") {
+TEST_SUITE("output.detail") {
 
-std::string file_contents(int fd) {
-  std::string text;
-  char buffer[4096];
-  ::lseek(fd, 0, SEEK_SET);
-  for (ssize_t n; (n = ::read(fd, buffer, sizeof buffer)) > 0;)
-    text.append(buffer, static_cast<std::size_t>(n));
-  return text;
+WriterOptions detail_options(std::vector<Field> fields = {}, bool color = false) {
+  auto options = options_for(Format::table, std::move(fields));
+  options.detail = true;
+  options.color = color;
+  return options;
 }
 
-TEST_CASE("FdSink holds small writes until flush") {
-  FILE* file = std::tmpfile();
-  REQUIRE(file != nullptr);
-  FdSink sink(::fileno(file));
-  sink.write("hello ");
-  sink.write("world\n");
-  CHECK(file_contents(::fileno(file)) == "");
-  sink.flush();
-  CHECK(file_contents(::fileno(file)) == "hello world\n");
-  std::fclose(file);
+TEST_CASE("detail shows every unified field on its own line, then remote_data indented") {
+  CHECK(write_all(detail_options(), {full_activity()}) ==
+        "id:                            ev1\n"
+        "actor.type:                    user\n"
+        "actor.user.id:                 u1\n"
+        "organization:                  org1\n"
+        "group:                         g1\n"
+        "description:                   User signed in\n"
+        "action:                        login\n"
+        "entity:                        u1\n"
+        "entity_type:                   user\n"
+        "context.ip_address:            203.0.113.7\n"
+        "context.user_agent:            curl/8.0\n"
+        "context.authentication_method: password\n"
+        "created_at:                    2018-08-22T21:47:12.859Z\n"
+        "provider:                      okta\n"
+        "remote_data:\n"
+        "{\n"
+        "  \"eventType\": \"user.session.start\",\n"
+        "  \"n\": 1\n"
+        "}\n");
 }
 
-TEST_CASE("FdSink writes out by itself past 64 KiB") {
-  FILE* file = std::tmpfile();
-  REQUIRE(file != nullptr);
-  FdSink sink(::fileno(file));
-  const std::string block(40 * 1024, 'x');
-  sink.write(block);
-  CHECK(file_contents(::fileno(file)).size() == 0);
-  sink.write(block);
-  CHECK(file_contents(::fileno(file)) == block + block);
-  std::fclose(file);
+TEST_CASE("detail indents nested JSON and keeps empty objects and arrays on one line") {
+  const auto raw = parsed(R"({"a":[1,{"b":"x,y:{z}"}],"e":{},"f":[],"s":"q\"}"})");
+  Activity a;
+  a.remote_data = raw.root;
+  CHECK(write_all(detail_options({Field::id, Field::remote_data}), {a}) ==
+        "id: -\n"
+        "remote_data:\n"
+        "{\n"
+        "  \"a\": [\n"
+        "    1,\n"
+        "    {\n"
+        "      \"b\": \"x,y:{z}\"\n"
+        "    }\n"
+        "  ],\n"
+        "  \"e\": {},\n"
+        "  \"f\": [],\n"
+        "  \"s\": \"q\\\"}\"\n"
+        "}\n");
 }
 
-TEST_CASE("FdSink flushes in its destructor") {
-  FILE* file = std::tmpfile();
-  REQUIRE(file != nullptr);
-  {
-    FdSink sink(::fileno(file));
-    sink.write("last words\n");
-  }
-  CHECK(file_contents(::fileno(file)) == "last words\n");
-  std::fclose(file);
+TEST_CASE("detail separates activities by a blank line and makes hostile text visible") {
+  CHECK(write_all(detail_options({Field::description}),
+                  {with_description("a\x1b[2J\u202e"), with_description("b")}) ==
+        "description: a\\x1b[2J\\u202e\n"
+        "\n"
+        "description: b\n");
 }
 
-TEST_CASE("FdSink throws BrokenPipe when the reader has gone") {
-  const auto previous = std::signal(SIGPIPE, SIG_IGN);
-  int fds[2];
-  REQUIRE(::pipe(fds) == 0);
-  ::close(fds[0]);
-  {
-    FdSink sink(fds[1]);
-    sink.write("nobody reads this\n");
-    CHECK_THROWS_AS(sink.flush(), BrokenPipe);
-    sink.write("nor this\n"); // the destructor's flush must swallow the second EPIPE
-  }
-  ::close(fds[1]);
-  std::signal(SIGPIPE, previous);
-}
-
-TEST_CASE("FdSink reports other write errors as remote errors naming the descriptor") {
-  const int fd = ::open("/dev/null", O_RDONLY);
-  REQUIRE(fd >= 0);
-  FdSink sink(fd);
-  sink.write("x");
-  try {
-    sink.flush();
-    FAIL("write to a read-only descriptor succeeded");
-  } catch (const Error& error) {
-    CHECK(error.kind() == ErrorKind::remote);
-    CHECK(std::string(error.what()) ==
-          "write to fd " + std::to_string(fd) + ": Bad file descriptor");
-  }
-  sink.flush(); // the failed bytes were dropped, so there is nothing left to fail on
-  ::close(fd);
-}
-
-TEST_CASE("FdSink flush with nothing buffered writes nothing") {
-  const int fd = ::open("/dev/null", O_RDONLY);
-  REQUIRE(fd >= 0);
-  FdSink sink(fd);
-  CHECK_NOTHROW(sink.flush());
-  ::close(fd);
+TEST_CASE("detail with colour makes the names bold") {
+  CHECK(write_all(detail_options({Field::id}, true), {with_id("1")}) == "\x1b[1mid:\x1b[0m 1\n");
 }
 
 } // TEST_SUITE

@@ -20,6 +20,8 @@ TEST_CASE("printable ASCII and valid UTF-8 pass through unchanged") {
 
 TEST_CASE("TAB, CR and LF are shown as their C escapes") {
   CHECK(sanitize_for_terminal("a\tb\rc\nd") == "a\\tb\\rc\\nd");
+  // CSV keeps them (quoted), and escapes everything else alike.
+  CHECK(sanitize_for_terminal("a\tb\rc\nd\x1b\u202e", LineBreaks::keep) == "a\tb\rc\nd\\x1b\\u202e");
 }
 
 TEST_CASE("other C0 controls and DEL are shown as hex escapes") {
