@@ -119,7 +119,7 @@ class UsageErrors(unittest.TestCase):
         lines = [
             [], ["lsit"], ["config"], ["config", "lst"], ["list", "--bogus"], ["list", "-p"], ["list", "x", "y"],
             ["list", "--limit", "many"], ["list", "--limit", "99999999999999999999999"], ["list", "-o", "xml"],
-            ["get"], ["get", "-p", "pingone"], ["get", "-p", "pingone", "a", "b"], ["tail", "--until", "1h"],
+            ["get"], ["get", "-p", "pingone"], ["completion", "bash", "zsh"], ["tail", "--until", "1h"],
             ["providers", "a", "b"], ["list", "-vz"], ["list", "--verbose=maybe"], ["completion", "tcsh"],
             ["completion", "--list", "colours"], ["config", "profiles", "--profile", "x"], ["--bogus"],
             ["list", "--retries"], ["verify", "--limit", "3"],

@@ -64,7 +64,7 @@ TEST_SUITE("cli") {
     CHECK(usage_error({"list", "--limit", "-1"}) == "--limit -1 is out of range");
     CHECK(usage_error({"list", "--page-size", "0"}) == "--page-size 0 is out of range");
     CHECK(usage_error({"list", "--retries", "-2"}) == "--retries -2 is out of range");
-    CHECK(usage_error({"get", "-p", "pingone"}) == "get needs ID (activity id)");
+    CHECK(usage_error({"get", "-p", "pingone"}) == "get needs ID (activity ids)");
     CHECK(usage_error({"list", "stray"}) == "unexpected argument \"stray\"");
     CHECK(usage_error({"tail", "--until", "1h"}).rfind("unknown flag --until", 0) == 0);
     CHECK(usage_error({"tail", "--limit", "5"}).rfind("unknown flag --limit", 0) == 0);
