@@ -110,7 +110,7 @@ _auditfetch() {
         --subdomain --email
         --api-host
         --token-file --token-url --ca-file --timeout --retries
-        -o --output --fields --no-remote-data -v --verbose -q --quiet
+        -o --output --fields --no-remote-data --tz -v --verbose -q --quiet
         --config --profile'
     local selection='--since --until --action --actor-id --entity --entity-type
         --filter --param --page-size'
@@ -118,6 +118,7 @@ _auditfetch() {
     local checkpoint='--state --overlap'
     local explain=--explain # not on config show|check
     local delivery='--exec --batch --exec-retries --wait-lock' # list and tail, not config
+    local order=--order # list only
     # config show|check take the options of list; config profiles only --config.
     if [[ $command == config ]]; then
         local sub=''
@@ -136,7 +137,7 @@ _auditfetch() {
                 fi
                 return
                 ;;
-            show | check) command=list explain= delivery='' ;;
+            show | check) command=list explain= delivery='' order='' ;;
             profiles)
                 if [[ $prev == --config ]]; then
                     compopt -o filenames 2>/dev/null
@@ -152,7 +153,7 @@ _auditfetch() {
 
     local options
     case $command in
-        list) options="$common $filters $checkpoint $explain $delivery" ;;
+        list) options="$common $filters $checkpoint $explain $delivery $order" ;;
         get) options="$common $explain" ;;
         tail) options="$common $filters $checkpoint $explain $delivery --interval" ;;
         verify) options="$common $selection $explain --print-missing" ;;
@@ -192,6 +193,15 @@ _auditfetch() {
                 ;;
             --use-all-permitted-aids)
                 mapfile -t COMPREPLY < <(compgen -W 'true false' -- "$cur")
+                return
+                ;;
+            --order)
+                mapfile -t COMPREPLY < <(compgen -W 'newest oldest' -- "$cur")
+                return
+                ;;
+            --tz)
+                mapfile -t COMPREPLY < <(compgen -W "UTC local $(cd /usr/share/zoneinfo 2>/dev/null &&
+                    find . -type f -name '[A-Z]*' ! -path './posix/*' ! -path './right/*' | sed 's|^\./||')" -- "$cur")
                 return
                 ;;
             --token-file | --ca-file | --state | --config | --credentials-file)

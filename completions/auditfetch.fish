@@ -124,6 +124,8 @@ complete -c auditfetch -n $fetching -l retries -x -d 'Retries after the first tr
 complete -c auditfetch -n $fetching -s o -l output -x -a 'table json ndjson csv' -d 'Output format'
 complete -c auditfetch -n $fetching -l fields -x -d 'Only these unified fields, comma-separated'
 complete -c auditfetch -n $fetching -l no-remote-data -d 'Print remote_data as null'
+complete -c auditfetch -n $fetching -l tz -x -a 'UTC local (string replace -r "^/usr/share/zoneinfo/" "" /usr/share/zoneinfo/{Africa,America,Antarctica,Asia,Atlantic,Australia,Europe,Indian,Pacific}/**)' -d 'Zone of zone-less times and of the table'
+complete -c auditfetch -n '__fish_seen_subcommand_from list; and not __fish_seen_subcommand_from config' -l order -x -a 'newest oldest' -d 'Print newest or oldest first on every provider'
 complete -c auditfetch -n $fetching -s v -l verbose -d 'Print each request to stderr, secrets redacted'
 complete -c auditfetch -n $fetching -s q -l quiet -d 'No progress line and no warnings on stderr'
 complete -c auditfetch -n '__fish_seen_subcommand_from list get tail verify' -l explain -d 'Print the plan and send nothing'

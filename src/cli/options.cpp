@@ -134,6 +134,12 @@ void add_common(CLI::App& sub, CommonOptions& o, const Registry& registry) {
                "Only these unified fields, comma-separated, e.g. created_at,action,actor.user.id")
       ->option_text("LIST")
       ->group("Output");
+  add_optional(sub, "--tz", o.tz,
+               "Zone of times given without one (--since 2024-05-01, today) and of the table's times: "
+               "UTC (default), local ($TZ, else the system's) or a name such as Europe/Paris; JSON, NDJSON "
+               "and CSV stay UTC")
+      ->option_text("ZONE")
+      ->group("Output");
   sub.add_flag("--no-remote-data", o.no_remote_data, "Print remote_data as null")->group("Output");
   sub.add_flag("-v,--verbose", o.verbose,
                "Print each request (method, URL, status, time) to stderr, secrets redacted")
@@ -167,7 +173,8 @@ void add_filters(CLI::App& sub, ListOptions& o) {
 
 void add_selection(CLI::App& sub, QueryOptions& q, bool limit) {
   add_optional(sub, "--since", q.since,
-               "From this time, inclusive: RFC 3339, an age (30s 15m 12h 7d 2w) or now")
+               "From this time, inclusive: RFC 3339, a date (2024-05-01) or time without an offset "
+               "(2024-05-01T10:00, in --tz), an age (30s 15m 1h30m 7d 2w), today, yesterday or now")
       ->option_text("TIME")
       ->group("Filters");
   add_optional(sub, "--until", q.until, "Before this time, exclusive (same forms as --since)")

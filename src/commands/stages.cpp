@@ -1,6 +1,7 @@
 #include "stages.hpp"
 
 #include "auditfetch/http/url.hpp"
+#include "auditfetch/util/env.hpp"
 #include "auditfetch/util/error.hpp"
 
 #include <fmt/format.h>
@@ -27,6 +28,7 @@ RunBasis resolve_run(const CommonOptions& options, const Registry& registry,
     writer_options.fields = parse_fields(*options.fields);
   writer_options.single_object = shape == Shape::single_object;
   writer_options.terminal_width = environment.terminal_width;
+  writer_options.zone = zone_of(options);
   writer_options.color = writer_options.format == Format::table &&
                          environment.stdout_is_terminal && !environment.env("NO_COLOR");
   basis.map.remote_data = !options.no_remote_data;
@@ -83,6 +85,14 @@ std::unique_ptr<Stages> make_stages(const CommonOptions& options, const Registry
   return stages;
 }
 
+Zone zone_of(const CommonOptions& options) {
+  return options.tz ? Zone::named(*options.tz, process_environment()("TZ")) : Zone::utc();
+}
+
+Query list_query(const ListOptions& options, Timestamp now) {
+  return make_query(options.query, now, zone_of(options.common));
+}
+
 std::string joined(const std::vector<std::string>& items) {
   return items.empty() ? "none" : fmt::format("{}", fmt::join(items, ", "));
 }
@@ -94,6 +104,22 @@ void report_plan(Diagnostics& diagnostics, const ProviderSpec& spec, const Query
   if (!query.since && plan.effective_since)
     diagnostics.verbose(fmt::format("{}: the API needs a time range; without --since reading from {}",
                                     spec.name, format_rfc3339_ms(*plan.effective_since)));
+}
+
+std::string order_keeping_text(const ProviderSpec& spec, const Query& query, const ListPlan& plan,
+                               std::size_t memory_items) {
+  if (!query.order)
+    return {};
+  const auto wanted = order_of(*query.order);
+  const auto name = wanted == Order::newest_first ? "newest first" : "oldest first";
+  if (plan.order == wanted && !plan.order_asked.empty())
+    return fmt::format("{} (--order): asked of the API with {}", name, plan.order_asked);
+  if (plan.order == wanted)
+    return fmt::format("{} (--order): as the API serves it", name);
+  return fmt::format("{} (--order): the API serves {} and {} cannot ask for {}; reversed here once the "
+                     "listing is read, in memory up to {} activities, past that in a temporary file",
+                     name, plan.order == Order::newest_first ? "newest first" : "oldest first", spec.name,
+                     name, memory_items);
 }
 
 std::optional<Checkpoint> open_checkpoint(const ListOptions& options, const Stages& stages) {
@@ -173,14 +199,19 @@ ListStart start_list(const ProviderContext& context, const ListOptions& options,
   ListStart start;
   auto& query = start.query;
   auto& checkpoint = start.checkpoint;
-  query = make_query(options.query, now);
+  query = list_query(options, now);
   const auto overlap = parse_duration(options.overlap, "--overlap");
   checkpoint = open_checkpoint(options, context);
   query.keeps_continuation = checkpoint && spec.list.resume;
   // A checkpoint takes precedence over --since: the run starts where the last one stopped.
   if (checkpoint && checkpoint->high_water)
     query.since = checkpoint->resume_from(overlap);
-  start.plan = plan_list(context, query, now);
+  // Reversing here reads everything: --limit then cuts the output, not the listing.
+  start.reverse = reverses_order(spec, query);
+  Query planned = query;
+  if (start.reverse)
+    planned.limit.reset();
+  start.plan = plan_list(context, planned, now);
   start.first = first_request(spec, start.plan, checkpoint, diagnostics, &start.resumed);
   if (checkpoint && !checkpoint->high_water)
     checkpoint->floor = start.plan.effective_since;

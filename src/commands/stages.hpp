@@ -39,10 +39,20 @@ RunBasis resolve_run(const CommonOptions& options, const Registry& registry,
 std::unique_ptr<Stages> make_stages(const CommonOptions& options, const Registry& registry,
                                     Environment& environment, Shape shape);
 
+// --tz's zone (UTC without it; "local" reads TZ). Throws Error(usage) for an unknown zone.
+Zone zone_of(const CommonOptions& options);
+
+// The query of list, tail and verify's flags, times read in --tz's zone.
+Query list_query(const ListOptions& options, Timestamp now);
+
 // "a, b" or "none".
 std::string joined(const std::vector<std::string>& items);
 
-// -v: which filters were pushed down, and the default window if one was used.
+// How --order is kept, for -v and --explain: "" without --order.
+std::string order_keeping_text(const ProviderSpec& spec, const Query& query, const ListPlan& plan,
+                               std::size_t memory_items);
+
+// -v: which filters were pushed down, the default window if one was used, how --order is kept.
 void report_plan(Diagnostics& diagnostics, const ProviderSpec& spec, const Query& query,
                  const ListPlan& plan);
 
@@ -75,6 +85,9 @@ struct ListStart {
   ListPlan plan;
   HttpRequest first;
   bool resumed = false; // `first` is the checkpoint's resume point
+  // --order names the order the API does not serve and cannot be asked for: list reads the
+  // whole listing (the plan without --limit) and prints it backwards.
+  bool reverse = false;
 };
 ListStart start_list(const ProviderContext& context, const ListOptions& options, Timestamp now,
                      Diagnostics& diagnostics);

@@ -11,6 +11,7 @@ namespace {
 
 constexpr std::size_t k_default_width = 120;
 constexpr std::size_t k_last_column_target = 24;
+constexpr std::size_t k_zoned_time_width = 29; // 2024-05-01T12:00:00.000+02:00
 constexpr std::string_view k_separator = "  ";
 constexpr std::string_view k_null_cell = "-";
 constexpr std::string_view k_bold = "\x1b[1m";
@@ -134,8 +135,13 @@ void rstrip_spaces(std::string& line) {
 class TableWriter final : public Writer {
 public:
   TableWriter(const WriterOptions& options, Sink& sink)
-      : m_sink(sink), m_color(options.color),
+      : m_sink(sink), m_color(options.color), m_zone(options.zone),
         m_columns(options.fields.empty() ? default_columns() : selected_columns(options.fields)) {
+    // A zone's offset ("+02:00") is longer than "Z": the time column keeps it whole.
+    if (!m_zone.is_utc())
+      for (auto& column : m_columns)
+        if (column.field == Field::created_at && !column.composite)
+          column.width = column.min_width = std::max(column.min_width, k_zoned_time_width);
     fit_widths(m_columns, options.terminal_width == 0 ? k_default_width : options.terminal_width);
   }
 
@@ -163,8 +169,13 @@ public:
   void finish() override { m_sink.flush(); }
 
 private:
-  static std::optional<std::string> cell_text(const Column& column, const Activity& activity) {
-    return column.composite ? column.composite(activity) : field_text(activity, column.field);
+  // Times in --tz's zone, with its offset; everything else as every format prints it.
+  std::optional<std::string> cell_text(const Column& column, const Activity& activity) const {
+    if (column.composite)
+      return column.composite(activity);
+    if (column.field == Field::created_at && activity.created_at && !m_zone.is_utc())
+      return format_in_zone(*activity.created_at, m_zone);
+    return field_text(activity, column.field);
   }
 
   void append_cell(std::size_t index, std::string_view text, std::string_view color) {
@@ -191,6 +202,7 @@ private:
 
   Sink& m_sink;
   bool m_color;
+  Zone m_zone;
   std::vector<Column> m_columns;
   std::string m_line;
 };

@@ -25,6 +25,7 @@ struct CommonOptions {
   std::optional<std::string> ca_file;
   std::optional<std::string> output;
   std::optional<std::string> fields;
+  std::optional<std::string> tz; // --tz: zone of zone-less --since/--until and of the table
   bool verbose = false;
   bool quiet = false; // -q: no progress line, no warnings
   std::string timeout = "30s";

@@ -2,6 +2,7 @@
 // Activity → table | json | ndjson | csv, streamed as pages arrive.
 
 #include "auditfetch/activity/activity.hpp"
+#include "auditfetch/time/zone.hpp"
 
 #include <cstdio>
 #include <memory>
@@ -51,6 +52,7 @@ struct WriterOptions {
   bool single_object = false;     // json: print one object, not an array (`get`)
   std::size_t terminal_width = 0; // table: columns to fit; 0 means 120
   bool color = false;             // table: ANSI colour
+  Zone zone;                      // table: times shown in this zone (--tz); the others stay UTC
 };
 
 class Writer {
