@@ -156,7 +156,7 @@ _auditfetch() {
         $(_auditfetch_words settings)
         --token-file --token-url --ca-file --timeout --retries"
     common+=' 
--o --output --fields --no-headers --wide --color --no-remote-data -v --verbose -q --quiet
+-o --output --fields --no-headers --wide --color --no-remote-data --tz -v --verbose -q --quiet
         --config --profile --no-profile'
     local selection='--since --until --action --actor-id --entity --entity-type
         --filter --param --page-size'
@@ -165,6 +165,7 @@ _auditfetch() {
     local explain=--explain # not on config show|check
     local delivery='--exec --batch --exec-retries --wait-lock' # list and tail, not config
     local count=--count # list only
+    local order=--order # list only
     # config show|check take the options of list; config profiles only --config.
     if [[ $command == config ]]; then
         local sub=''
@@ -183,7 +184,7 @@ _auditfetch() {
                 fi
                 return
                 ;;
-            show | check) command=list explain= delivery='' count='' ;;
+            show | check) command=list explain= delivery='' count='' order='' ;;
             profiles)
                 if [[ $prev == --config ]]; then
                     compopt -o filenames 2>/dev/null
@@ -199,7 +200,7 @@ _auditfetch() {
 
     local options
     case $command in
-        list) options="$common $filters $checkpoint $explain $delivery $count" ;;
+        list) options="$common $filters $checkpoint $explain $delivery $count $order" ;;
         get) options="$common $explain" ;;
         tail) options="$common ${selection/--until/} $checkpoint $explain $delivery --interval" ;; # no --until, --limit
         verify) options="$common $selection $explain --print-missing" ;;
@@ -258,6 +259,15 @@ _auditfetch() {
                 [[ $cur == *,* ]] && done_fields=${cur%,*},
                 mapfile -t COMPREPLY < <(compgen -P "$done_fields" -W "$(_auditfetch_words fields)" -- "${cur##*,}")
                 compopt -o nospace 2>/dev/null
+                return
+                ;;
+            --order)
+                mapfile -t COMPREPLY < <(compgen -W 'newest oldest' -- "$cur")
+                return
+                ;;
+            --tz)
+                mapfile -t COMPREPLY < <(compgen -W "UTC local $(cd /usr/share/zoneinfo 2>/dev/null &&
+                    find . -type f -name '[A-Z]*' ! -path './posix/*' ! -path './right/*' | sed 's|^\./||')" -- "$cur")
                 return
                 ;;
             --token-file | --ca-file | --state | --config | --credentials-file)

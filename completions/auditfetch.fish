@@ -193,6 +193,8 @@ complete -c auditfetch -n $fetching -l wide -d 'Table: shorten nothing to fit th
 complete -c auditfetch -n $fetching -l color -x -a 'auto always never' -d 'Colour the table'
 complete -c auditfetch -n '__fish_seen_subcommand_from list' -l count -d 'Print only the number of matching activities'
 complete -c auditfetch -n $fetching -l no-remote-data -d 'Print remote_data as null'
+complete -c auditfetch -n $fetching -l tz -x -a 'UTC local (string replace -r "^/usr/share/zoneinfo/" "" /usr/share/zoneinfo/{Africa,America,Antarctica,Asia,Atlantic,Australia,Europe,Indian,Pacific}/**)' -d 'Zone of zone-less times and of the table'
+complete -c auditfetch -n '__fish_seen_subcommand_from list; and not __fish_seen_subcommand_from config' -l order -x -a 'newest oldest' -d 'Print newest or oldest first on every provider'
 complete -c auditfetch -n $fetching -s v -l verbose -d 'Print each request to stderr, secrets redacted'
 complete -c auditfetch -n $fetching -s q -l quiet -d 'No progress line and no warnings on stderr'
 complete -c auditfetch -n '__fish_seen_subcommand_from list get tail verify' -l explain -d 'Print the plan and send nothing'

@@ -10,6 +10,11 @@ void setup_list(CLI::App& app, ParsedCommandLine& parsed, const Registry& regist
   add_common(*sub, o.common, registry);
   add_explain(*sub, o.common);
   add_filters(*sub, o);
+  add_optional(*sub, "--order", o.query.order,
+               "Print newest or oldest first, the same on every provider: asked of the API where it can "
+               "sort, else reversed here (the whole listing is read first); default: as the API serves")
+      ->option_text("newest|oldest")
+      ->group("Output");
   add_delivery(*sub, o);
   sub->add_flag("--count", o.count,
                 "Print only the number of matching activities (local filters and --limit apply)")

@@ -168,6 +168,12 @@ void add_common(CLI::App& sub, CommonOptions& o, const Registry& registry) {
                "Colour the table: auto (on a terminal, unless NO_COLOR is set or TERM=dumb), always, never")
       ->option_text("WHEN")
       ->group("Output");
+  add_optional(sub, "--tz", o.tz,
+               "Zone of times given without one (--since 2024-05-01, today) and of the table's times: "
+               "UTC (default), local ($TZ, else the system's) or a name such as Europe/Paris; JSON, NDJSON "
+               "and CSV stay UTC")
+      ->option_text("ZONE")
+      ->group("Output");
   sub.add_flag("--no-remote-data", o.no_remote_data, "Print remote_data as null")->group("Output");
   sub.add_flag("-v,--verbose", o.verbose,
                "Print each request (method, URL, status, time) to stderr, secrets redacted")
@@ -201,7 +207,8 @@ void add_filters(CLI::App& sub, ListOptions& o, bool follow) {
 
 void add_selection(CLI::App& sub, QueryOptions& q, bool limit, bool until) {
   add_optional(sub, "--since", q.since,
-               "From this time, inclusive: RFC 3339, an age (30s 15m 12h 7d 2w) or now")
+               "From this time, inclusive: RFC 3339, a date (2024-05-01) or time without an offset "
+               "(2024-05-01T10:00, in --tz), an age (30s 15m 1h30m 7d 2w), today, yesterday or now")
       ->option_text("TIME")
       ->group("Filters");
   if (until)

@@ -172,7 +172,7 @@ int run_config_check(ListOptions& options, const Registry& registry, Environment
       say("token", fmt::format("ok: {} issued a token", redact_url(credentials.token_url)));
     }
     const auto now = environment.now();
-    auto query = make_query(options.query, now);
+    auto query = list_query(options, now);
     query.limit = 1;
     const auto plan = plan_list(stages->context, query, now);
     auto response = stages->api->fetch(plan.first, Purpose::list);

@@ -24,6 +24,14 @@ void check_delivery_options(const ListOptions& options) {
     throw Error(ErrorKind::usage, "--batch must be 1 or more");
   if (options.exec_retries && *options.exec_retries < 0)
     throw Error(ErrorKind::usage, "--exec-retries must be 0 or more");
+  // A checkpointed run delivers in the API's order, page by page, and keeps the API's own
+  // continuation: a reversed or re-sorted listing would break both.
+  if (options.query.order && (options.state || options.exec))
+    throw Error(ErrorKind::usage,
+                fmt::format("--order cannot be combined with {}: a checkpointed or delivered run goes in "
+                            "the order the API serves",
+                            options.state ? "--state" : "--exec"),
+                "leave out --order (see 'auditfetch providers NAME' for the API's order)");
   if (options.wait_lock) {
     if (!options.state)
       throw Error(ErrorKind::usage, "--wait-lock applies to --state", "pass --state FILE too");

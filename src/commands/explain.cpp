@@ -1,4 +1,5 @@
 #include "explain.hpp"
+#include "reverse.hpp"
 
 #include "auditfetch/auth/signing.hpp"
 #include "auditfetch/commands/providers.hpp"
@@ -79,10 +80,10 @@ std::string paging_text(const ListSpec& list, const ListPlan& plan) {
                      stops.empty() ? "" : fmt::format("; ends at {}", fmt::join(stops, " or ")));
 }
 
-std::string order_text(const OrderSpec& order) {
-  const auto asked = order.ask && !order.param.empty() && order.values.count(order.order);
-  return fmt::format("{}{}", order_name(order.order),
-                     asked ? fmt::format(" (asked with {}={})", order.param, order.values.at(order.order)) : "");
+// The order the pages come in: the definition's, or the one asked for.
+std::string order_text(const ListPlan& plan) {
+  return fmt::format("{}{}", order_name(plan.order),
+                     plan.order_asked.empty() ? "" : fmt::format(" (asked with {})", plan.order_asked));
 }
 
 std::string window_text(const Explanation& e) {
@@ -135,7 +136,7 @@ std::string human(const Explanation& e, const std::vector<Header>& headers, cons
       rows.emplace_back("passed on", fmt::format("{} (--param)", fmt::join(params, ", ")));
     }
     rows.emplace_back("paging", paging_text(spec.list, plan));
-    rows.emplace_back("order", order_text(spec.list.order));
+    rows.emplace_back("order", order_text(plan));
     rows.emplace_back("window", window_text(e));
   }
   for (const auto& fact : e.facts)
@@ -190,7 +191,7 @@ json::object as_json(const Explanation& e, const std::vector<Header>& headers, c
     paging["page_size"] = list.page_size.param.empty() ? json::value(nullptr) : json::value(plan.page_size);
     paging["page_size_param"] = list.page_size.param.empty() ? json::value(nullptr) : json::value(list.page_size.param);
     out["paging"] = paging;
-    out["order"] = order_name(list.order.order);
+    out["order"] = order_name(plan.order);
     out["window"] = json::object{{"since", time_json(plan.effective_since)},
                                  {"until", time_json(plan.effective_until)},
                                  {"since_from", e.since_source},
@@ -281,8 +282,15 @@ int explain_list(const ListOptions& options, const Registry& registry, Environme
   e.first = start.first;
   e.plan = &start.plan;
   e.query = &start.query;
-  const auto asked = make_query(options.query, now);
+  const auto asked = list_query(options, now);
   e.since_source = since_source(asked, start.checkpoint, start.resumed, start.plan);
+  if (asked.order)
+    e.facts.push_back(
+        {"printed", order_keeping_text(*basis.context.spec, asked, start.plan, order_memory_items(environment.env)),
+         json::object{{"order", *asked.order == PrintOrder::newest_first ? "newest_first" : "oldest_first"},
+                      {"by", start.reverse ? "reversed here"
+                             : start.plan.order_asked.empty() ? "as served"
+                                                              : "asked of the API"}}});
   if (asked.limit)
     e.facts.push_back({"limit", fmt::format("stops after {} activities", *asked.limit), json::value(*asked.limit)});
   if (auto state = explain_state(options, start.checkpoint, start.plan, start.resumed, start.first))

@@ -6,6 +6,7 @@
 #include "auditfetch/util/interrupt.hpp"
 #include "delivery.hpp"
 #include "explain.hpp"
+#include "reverse.hpp"
 #include "stages.hpp"
 
 #include <fmt/format.h>
@@ -14,6 +15,9 @@
 
 namespace auditfetch {
 namespace {
+
+// Reversed output is flushed every so many activities, as a page would be.
+constexpr std::size_t k_reversed_flush = 1000;
 
 // What the checkpoint may record once the activities written so far are delivered: the
 // records they cover (matched or not), and where the next run resumes.
@@ -97,13 +101,20 @@ int run_list(const ListOptions& options, const Registry& registry, Environment& 
   auto& plan = start.plan;
   auto first = std::move(start.first);
   report_plan(diagnostics, spec, query, plan);
+  if (query.order)
+    diagnostics.verbose(fmt::format("{}: order: {}", spec.name,
+                                    order_keeping_text(spec, query, plan, order_memory_items(environment.env))));
   Delivery delivery(options, *stages, diagnostics);
+  // --order the API cannot serve: kept as read, printed backwards once the listing is read.
+  std::optional<ReversedActivities> reversed;
+  if (start.reverse)
+    reversed.emplace(environment.env, diagnostics, spec.name);
 
   // Oldest-first APIs, and APIs whose next request is a resume point, move the checkpoint page
   // by page; otherwise older pages are still to come, so the high-water mark moves only when
   // the listing is complete. A command (--exec) is told each batch once: its ids are saved
   // after each, whatever the order, so that a run killed later does not deliver them again.
-  const bool oldest_first = spec.list.order.order == Order::oldest_first;
+  const bool oldest_first = plan.order == Order::oldest_first;
   const bool page_by_page = oldest_first || spec.list.resume || delivery.exec();
   Timestamp run_newest = Timestamp::min();
   // The oldest record of a page partly delivered and kept as the resume point: the ids of that
@@ -142,10 +153,16 @@ int run_list(const ListOptions& options, const Registry& registry, Environment& 
 
   Progress progress(progress_wanted(environment.stdout_is_terminal, options.common.quiet));
   PageLoopOptions loop;
-  loop.limit = query.limit;
+  loop.limit = reversed ? std::nullopt : query.limit;
   loop.background = true;
   const auto on_page = [&](Page& page, Processed& processed) {
     const auto matched = processed.matched();
+    if (reversed) {
+      for (const auto& activity : matched)
+        reversed->add(activity);
+      progress.page(page.records->size(), processed.matched(), processed.newest);
+      return true;
+    }
     const std::span<const std::pair<std::string, Timestamp>> fresh(processed.fresh);
     std::size_t taken = 0; // of `fresh`, moved into `covered`
     for (std::size_t i = 0; i < matched.size(); ++i) {
@@ -186,6 +203,15 @@ int run_list(const ListOptions& options, const Registry& registry, Environment& 
   try {
     result = run_pages(*stages, plan, query, now, std::move(first), checkpoint ? &*checkpoint : nullptr,
                        nullptr, loop, on_page);
+    // Reversed: nothing is printed before the listing's end, and nothing of a listing cut short.
+    if (reversed && result.complete) {
+      result.matched = reversed->drain(query.limit, [&](const Activity& activity) {
+        delivery.write(activity);
+        if (delivery.pending() >= k_reversed_flush)
+          delivery.deliver();
+      });
+      delivery.deliver();
+    }
     // The last batch of --batch, cut short by the end of the listing (or by a signal).
     if (delivery.pending() > 0 || !covered.empty())
       commit();
@@ -213,7 +239,11 @@ int run_list(const ListOptions& options, const Registry& registry, Environment& 
   delivery.finish();
   save(result.complete || (oldest_first && !interrupted()));
   if (interrupted())
-    throw Error(ErrorKind::interrupted, fmt::format("interrupted after {} activities", result.matched));
+    throw Error(ErrorKind::interrupted,
+                reversed ? fmt::format("interrupted after reading {} activities, none printed (--order "
+                                       "prints once the listing is read)",
+                                       reversed->size())
+                         : fmt::format("interrupted after {} activities", result.matched));
   if (query.limit && result.matched == *query.limit)
     diagnostics.verbose(fmt::format("limit of {} reached", *query.limit));
   if (options.count) {

@@ -3,6 +3,7 @@
 #include "auditfetch/http/url.hpp"
 #include "auditfetch/activity/activity.hpp"
 #include "auditfetch/provider/actions.hpp"
+#include "auditfetch/util/env.hpp"
 #include "auditfetch/util/error.hpp"
 #include "auditfetch/util/suggest.hpp"
 
@@ -64,6 +65,7 @@ RunBasis resolve_run(const CommonOptions& options, const Registry& registry,
     throw Error(ErrorKind::usage, fmt::format("--color: unknown value '{}'", color),
                 "use auto, always or never");
   const auto term = environment.env("TERM");
+  writer_options.zone = zone_of(options);
   writer_options.color = writer_options.format == Format::table &&
                          (color == "always" || (color == "auto" && environment.stdout_is_terminal &&
                                                 !environment.env("NO_COLOR") && term != "dumb"));
@@ -125,6 +127,14 @@ std::unique_ptr<Stages> make_stages(const CommonOptions& options, const Registry
   return stages;
 }
 
+Zone zone_of(const CommonOptions& options) {
+  return options.tz ? Zone::named(*options.tz, process_environment()("TZ")) : Zone::utc();
+}
+
+Query list_query(const ListOptions& options, Timestamp now) {
+  return make_query(options.query, now, zone_of(options.common));
+}
+
 std::string joined(const std::vector<std::string>& items) {
   return items.empty() ? "none" : fmt::format("{}", fmt::join(items, ", "));
 }
@@ -136,6 +146,22 @@ void report_plan(Diagnostics& diagnostics, const ProviderSpec& spec, const Query
   if (!query.since && plan.effective_since)
     diagnostics.verbose(fmt::format("{}: the API needs a time range; without --since reading from {}",
                                     spec.name, format_rfc3339_ms(*plan.effective_since)));
+}
+
+std::string order_keeping_text(const ProviderSpec& spec, const Query& query, const ListPlan& plan,
+                               std::size_t memory_items) {
+  if (!query.order)
+    return {};
+  const auto wanted = order_of(*query.order);
+  const auto name = wanted == Order::newest_first ? "newest first" : "oldest first";
+  if (plan.order == wanted && !plan.order_asked.empty())
+    return fmt::format("{} (--order): asked of the API with {}", name, plan.order_asked);
+  if (plan.order == wanted)
+    return fmt::format("{} (--order): as the API serves it", name);
+  return fmt::format("{} (--order): the API serves {} and {} cannot ask for {}; reversed here once the "
+                     "listing is read, in memory up to {} activities, past that in a temporary file",
+                     name, plan.order == Order::newest_first ? "newest first" : "oldest first", spec.name,
+                     name, memory_items);
 }
 
 std::optional<Checkpoint> open_checkpoint(const ListOptions& options, const Stages& stages) {
@@ -215,14 +241,19 @@ ListStart start_list(const ProviderContext& context, const ListOptions& options,
   ListStart start;
   auto& query = start.query;
   auto& checkpoint = start.checkpoint;
-  query = make_query(options.query, now);
+  query = list_query(options, now);
   const auto overlap = parse_duration(options.overlap, "--overlap");
   checkpoint = open_checkpoint(options, context);
   query.keeps_continuation = checkpoint && spec.list.resume;
   // A checkpoint takes precedence over --since: the run starts where the last one stopped.
   if (checkpoint && checkpoint->high_water)
     query.since = checkpoint->resume_from(overlap);
-  start.plan = plan_list(context, query, now);
+  // Reversing here reads everything: --limit then cuts the output, not the listing.
+  start.reverse = reverses_order(spec, query);
+  Query planned = query;
+  if (start.reverse)
+    planned.limit.reset();
+  start.plan = plan_list(context, planned, now);
   start.first = first_request(spec, start.plan, checkpoint, diagnostics, &start.resumed);
   if (checkpoint && (checkpoint->high_water || start.resumed))
     report_state_over_since(diagnostics, options, query.since, start.resumed);

@@ -46,11 +46,20 @@ std::unique_ptr<Stages> make_stages(const CommonOptions& options, const Registry
 // provider may have new types. Silent for a provider without a table of its native values.
 void warn_unknown_actions(const ProviderSpec& spec, const std::vector<std::string>& actions,
                           Diagnostics& diagnostics);
+// --tz's zone (UTC without it; "local" reads TZ). Throws Error(usage) for an unknown zone.
+Zone zone_of(const CommonOptions& options);
+
+// The query of list, tail and verify's flags, times read in --tz's zone.
+Query list_query(const ListOptions& options, Timestamp now);
 
 // "a, b" or "none".
 std::string joined(const std::vector<std::string>& items);
 
-// -v: which filters were pushed down, and the default window if one was used.
+// How --order is kept, for -v and --explain: "" without --order.
+std::string order_keeping_text(const ProviderSpec& spec, const Query& query, const ListPlan& plan,
+                               std::size_t memory_items);
+
+// -v: which filters were pushed down, the default window if one was used, how --order is kept.
 void report_plan(Diagnostics& diagnostics, const ProviderSpec& spec, const Query& query,
                  const ListPlan& plan);
 
@@ -83,6 +92,9 @@ struct ListStart {
   ListPlan plan;
   HttpRequest first;
   bool resumed = false; // `first` is the checkpoint's resume point
+  // --order names the order the API does not serve and cannot be asked for: list reads the
+  // whole listing (the plan without --limit) and prints it backwards.
+  bool reverse = false;
 };
 ListStart start_list(const ProviderContext& context, const ListOptions& options, Timestamp now,
                      Diagnostics& diagnostics);

@@ -77,7 +77,7 @@ int explain_tail(const TailOptions& options, const Registry& registry, Environme
   const auto& list_options = options.list;
   const auto basis = resolve_run(list_options.common, registry, environment, Shape::stream, false);
   const auto now = environment.now();
-  const auto base_query = make_query(list_options.query, now);
+  const auto base_query = list_query(list_options, now);
   const auto loaded = open_checkpoint(list_options, basis.context);
   const auto checkpoint = loaded.value_or(Checkpoint{});
   const auto start = base_query.since.value_or(now - lookback);
@@ -135,7 +135,7 @@ int run_tail(const TailOptions& options, const Registry& registry, Environment& 
   const auto& spec = stages->spec();
   auto& diagnostics = *environment.diagnostics;
   warn_unknown_actions(spec, list_options.query.actions, diagnostics);
-  const auto base_query = make_query(list_options.query, environment.now());
+  const auto base_query = list_query(list_options, environment.now());
   // One run per state file, from before it is read until the run ends.
   const auto lock = lock_state(list_options);
   // Without --state the checkpoint lives in memory: it is what makes each poll print once.

@@ -74,7 +74,7 @@ int explain_verify(const VerifyOptions& options, const CommonOptions& common, co
                    Environment& environment) {
   const auto basis = resolve_run(common, registry, environment, Shape::stream, false);
   const auto now = environment.now();
-  const auto query = make_query(verify_query(options), now);
+  const auto query = make_query(verify_query(options), now, zone_of(common));
   const auto plan = plan_list(basis.context, query, now);
   Explanation e;
   e.command = "verify";
@@ -121,7 +121,7 @@ int run_verify(const VerifyOptions& options, const Registry& registry, Environme
   auto& diagnostics = *environment.diagnostics;
   warn_unknown_actions(spec, query_options.actions, diagnostics);
   const auto now = environment.now();
-  const auto query = make_query(query_options, now);
+  const auto query = make_query(query_options, now, zone_of(common));
   const auto plan = plan_list(stages->context, query, now);
   report_plan(diagnostics, spec, query, plan);
   if (*query.until > now)

@@ -66,15 +66,16 @@ std::string indented_json(std::string_view compact) {
   return out;
 }
 
-std::optional<std::string> detail_text(const Activity& activity, Field leaf) {
+std::optional<std::string> detail_text(const Activity& activity, Field leaf, const Zone& zone) {
   if (leaf == Field::created_at)
-    return activity.created_at ? std::optional(table_time_text(*activity.created_at)) : std::nullopt;
+    return activity.created_at ? std::optional(table_time_text(*activity.created_at, zone)) : std::nullopt;
   return field_text(activity, leaf);
 }
 
 class DetailWriter final : public Writer {
 public:
-  DetailWriter(const WriterOptions& options, Sink& sink) : m_sink(sink), m_color(options.color) {
+  DetailWriter(const WriterOptions& options, Sink& sink)
+      : m_sink(sink), m_color(options.color), m_zone(options.zone) {
     for (const Field leaf : selected_leaves(options.fields)) {
       if (leaf == Field::remote_data)
         m_remote_data = true;
@@ -90,7 +91,7 @@ public:
   void write(const Activity& activity) override {
     std::string out = m_count++ == 0 ? "" : "\n";
     for (const Field leaf : m_leaves) {
-      const auto text = detail_text(activity, leaf);
+      const auto text = detail_text(activity, leaf, m_zone);
       append_name(out, field_name(leaf), m_name_width + 1);
       out += text ? sanitize_for_terminal(*text) : std::string(k_null_text);
       out += '\n';
@@ -126,6 +127,7 @@ private:
 
   Sink& m_sink;
   bool m_color;
+  Zone m_zone;
   std::vector<Field> m_leaves;
   bool m_remote_data = false;
   std::size_t m_name_width = 0;

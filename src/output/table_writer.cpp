@@ -122,7 +122,7 @@ struct Cell {
 class TableWriter final : public Writer {
 public:
   TableWriter(const WriterOptions& options, Sink& sink)
-      : m_sink(sink), m_color(options.color), m_headers(options.headers),
+      : m_sink(sink), m_color(options.color), m_zone(options.zone), m_headers(options.headers),
         m_terminal_width(options.terminal_width),
         m_columns(options.fields.empty() ? default_columns() : selected_columns(options.fields)) {
     for (const auto& column : m_columns)
@@ -150,11 +150,12 @@ public:
   void finish() override { end_page(); }
 
 private:
-  static std::optional<std::string> cell_text(const Column& column, const Activity& activity) {
+  std::optional<std::string> cell_text(const Column& column, const Activity& activity) const {
     if (column.composite)
       return column.composite(activity);
     if (column.field == Field::created_at)
-      return activity.created_at ? std::optional(table_time_text(*activity.created_at)) : std::nullopt;
+      return activity.created_at ? std::optional(table_time_text(*activity.created_at, m_zone))
+                                 : std::nullopt;
     return field_text(activity, column.field);
   }
 
@@ -206,6 +207,7 @@ private:
   bool m_color;
   bool m_headers;
   std::size_t m_terminal_width;
+  Zone m_zone;
   std::vector<Column> m_columns;
   std::vector<std::size_t> m_widths; // the widest cell of each column so far
   std::vector<std::vector<Cell>> m_rows;
@@ -215,9 +217,10 @@ private:
 
 } // namespace
 
-// The one place a time becomes table (and detail view) text.
-std::string table_time_text(Timestamp t) {
-  return format_rfc3339_ms(t);
+// The one place a time becomes table (and detail view) text: UTC with "Z", or in --tz's zone
+// with its offset.
+std::string table_time_text(Timestamp t, const Zone& zone) {
+  return zone.is_utc() ? format_rfc3339_ms(t) : format_in_zone(t, zone);
 }
 
 std::unique_ptr<Writer> make_table_writer(const WriterOptions& options, Sink& sink) {

@@ -15,7 +15,7 @@ std::unique_ptr<Writer> make_table_writer(const WriterOptions& options, Sink& si
 std::unique_ptr<Writer> make_detail_writer(const WriterOptions& options, Sink& sink);
 
 // A time as the table and the detail view show it (table_writer.cpp).
-std::string table_time_text(Timestamp t);
+std::string table_time_text(Timestamp t, const Zone& zone);
 
 // Return the leaves a selection covers; every leaf when it is empty.
 inline std::vector<Field> selected_leaves(const std::vector<Field>& selection) {

@@ -28,7 +28,7 @@ PageLoopResult run_pages(Stages& stages, const ListPlan& plan, const Query& quer
                   [&stages](const HttpRequest& r) { return stages.api->fetch(r, Purpose::list); });
 
   const auto limit = options.limit.value_or(std::numeric_limits<std::size_t>::max());
-  const bool oldest_first = spec.list.order.order == Order::oldest_first;
+  const bool oldest_first = plan.order == Order::oldest_first;
   PageLoopResult result;
   Processed processed; // page after page, its activities reused
   std::optional<PageStream> stream;

@@ -190,9 +190,16 @@ ListPlan plan_list(const ProviderContext& context, const Query& query, Timestamp
   if (!ps.param.empty())
     params.emplace_back(ps.param, std::to_string(plan.page_size));
   params.insert(params.end(), query.params.begin(), query.params.end());
-  // The order the paging relies on, asked for where the API does not document its default.
-  if (list.order.ask)
-    params.emplace_back(list.order.param, list.order.values.at(list.order.order));
+  // --order, asked of the API where the definition says how; else the order the paging relies
+  // on, asked for where the API does not document its default.
+  plan.order = list.order.order;
+  const auto asked = query.order ? std::optional<Order>(order_of(*query.order)) : std::nullopt;
+  if (asked && list.order.values.count(*asked))
+    plan.order = *asked;
+  if ((asked && list.order.values.count(*asked)) || list.order.ask) {
+    params.emplace_back(list.order.param, list.order.values.at(plan.order));
+    plan.order_asked = fmt::format("{}={}", list.order.param, list.order.values.at(plan.order));
+  }
   const auto url = context.base_url + choose_path(list.paths, context.vars);
   plan.first.method = list.method;
   if (list.json_body) {
@@ -225,6 +232,26 @@ ListPlan plan_list(const ProviderContext& context, const Query& query, Timestamp
   set_headers(plan.first, context);
   plan.fingerprint = fingerprint_of(context, query);
   return plan;
+}
+
+Order order_of(PrintOrder order) {
+  return order == PrintOrder::newest_first ? Order::newest_first : Order::oldest_first;
+}
+
+bool reverses_order(const ProviderSpec& spec, const Query& query) {
+  if (!query.order)
+    return false;
+  const auto wanted = order_of(*query.order);
+  const auto& order = spec.list.order;
+  if (order.values.count(wanted) || order.order == wanted)
+    return false;
+  if (order.order == Order::unspecified)
+    throw Error(ErrorKind::usage,
+                fmt::format("--order: {} serves its activities in no documented order, so it cannot "
+                            "be kept without reading and sorting everything",
+                            spec.name),
+                "leave out --order, or sort the output (e.g. jq -s 'sort_by(.created_at)')");
+  return true;
 }
 
 HttpRequest plan_get(const ProviderContext& context, const std::string& id) {

@@ -14,12 +14,12 @@ std::pair<std::string, std::string> parse_param(const std::string& text) {
   return {text.substr(0, eq), text.substr(eq + 1)};
 }
 
-Query make_query(const QueryOptions& options, Timestamp now) {
+Query make_query(const QueryOptions& options, Timestamp now, const Zone& zone) {
   Query query;
   if (options.since)
-    query.since = parse_time_arg(*options.since, now, "--since");
+    query.since = parse_time_arg(*options.since, now, "--since", zone);
   if (options.until)
-    query.until = parse_time_arg(*options.until, now, "--until");
+    query.until = parse_time_arg(*options.until, now, "--until", zone);
   query.actions = options.actions;
   query.actor_id = options.actor_id;
   query.entity = options.entity;
@@ -29,6 +29,15 @@ Query make_query(const QueryOptions& options, Timestamp now) {
     query.params.push_back(parse_param(param));
   query.limit = options.limit;
   query.page_size = options.page_size;
+  if (options.order) {
+    if (*options.order == "newest")
+      query.order = PrintOrder::newest_first;
+    else if (*options.order == "oldest")
+      query.order = PrintOrder::oldest_first;
+    else
+      throw Error(ErrorKind::usage, "--order: '" + *options.order + "' is not an order",
+                  "use --order newest or --order oldest");
+  }
   if (query.limit && *query.limit == 0)
     throw Error(ErrorKind::usage, "--limit must be at least 1");
   return query;

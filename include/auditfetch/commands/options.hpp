@@ -28,6 +28,7 @@ struct CommonOptions {
   std::optional<std::string> color; // --color auto|always|never; unset: auto
   bool wide = false;                // --wide: the table shortens nothing
   bool no_headers = false;          // --no-headers: table and CSV without their header line
+  std::optional<std::string> tz; // --tz: zone of zone-less --since/--until and of the table
   bool verbose = false;
   bool quiet = false; // -q: no progress line, no warnings
   std::string timeout = "30s";

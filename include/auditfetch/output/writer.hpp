@@ -2,6 +2,7 @@
 // Activity → table | json | ndjson | csv, streamed as pages arrive.
 
 #include "auditfetch/activity/activity.hpp"
+#include "auditfetch/time/zone.hpp"
 
 #include <cstdio>
 #include <memory>
@@ -58,6 +59,7 @@ struct WriterOptions {
   // then remote_data as indented JSON.
   bool detail = false;
   bool discard = false;           // print nothing (list --count prints the number itself)
+  Zone zone;                      // table and detail: times shown in this zone (--tz); the others stay UTC
 };
 
 class Writer {

@@ -24,7 +24,20 @@ struct ListPlan {
   std::optional<Timestamp> effective_until;
   // The filters and settings, without the time window: a resume point belongs to them.
   std::string fingerprint;
+  // The order the pages come in: the definition's, or the one --order asked the API for
+  // (`order_asked`, "sortOrder=ASCENDING", names the parameter sent; also the definition's
+  // "ask").
+  Order order = Order::unspecified;
+  std::string order_asked;
 };
+
+// --order: the order to print in as the definition names it.
+Order order_of(PrintOrder order);
+
+// True when list must reverse the API's order itself to print in the query's --order: the
+// API serves the other order and the definition gives no value that asks for this one.
+// Throws Error(usage) when the API's order is unspecified (nothing to reverse).
+bool reverses_order(const ProviderSpec& spec, const Query& query);
 
 // Build the first list request. `now` anchors default windows. Throws Error(usage) when the
 // query cannot be expressed (e.g. --filter for a provider without a native filter language).

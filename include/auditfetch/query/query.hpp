@@ -4,6 +4,7 @@
 
 #include "auditfetch/activity/activity.hpp"
 #include "auditfetch/time/time.hpp"
+#include "auditfetch/time/zone.hpp"
 
 #include <cstddef>
 #include <optional>
@@ -25,7 +26,11 @@ struct QueryOptions {
   std::vector<std::string> params;  // --param k=v
   std::optional<std::size_t> limit;
   std::optional<std::size_t> page_size;
+  std::optional<std::string> order; // list --order: newest | oldest
 };
+
+// The order `list --order` prints in, whatever order the API serves.
+enum class PrintOrder { newest_first, oldest_first };
 
 struct Query {
   std::optional<Timestamp> since; // inclusive
@@ -38,14 +43,16 @@ struct Query {
   std::vector<std::pair<std::string, std::string>> params; // raw query passthrough
   std::optional<std::size_t> limit;
   std::optional<std::size_t> page_size;
+  std::optional<PrintOrder> order; // nullopt: as the API serves
   // The API's continuation will be kept as a resume point (--state): the page size it carries
   // must not shrink to a small --limit, or every later run would read pages that small.
   bool keeps_continuation = false;
 };
 
-// The query the flags describe; relative times count back from `now`. Throws Error(usage)
-// naming the flag for a time, --param or --limit that is not valid.
-Query make_query(const QueryOptions& options, Timestamp now);
+// The query the flags describe; relative times count back from `now`, times without an offset
+// (dates, today) are read in `zone` (--tz). Throws Error(usage) naming the flag for a time,
+// --param or --limit that is not valid.
+Query make_query(const QueryOptions& options, Timestamp now, const Zone& zone = Zone::utc());
 
 // Parse "k=v" for --param; throws Error(usage).
 std::pair<std::string, std::string> parse_param(const std::string& text);

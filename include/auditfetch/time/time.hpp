@@ -19,13 +19,15 @@ Timestamp parse_rfc3339(std::string_view text);
 // Like parse_rfc3339 but returns false instead of throwing.
 bool try_parse_rfc3339(std::string_view text, Timestamp& out);
 
-// Parse a --since/--until value: RFC 3339, a relative age ("30s", "15m", "12h", "7d", "2w"),
-// or "now". Relative ages are subtracted from `now`; a time finer than a millisecond rounds up
-// to the next one. Throws Error(usage) naming `flag`.
+// Parse a --since/--until value: RFC 3339, a relative age ("30s", "15m", "12h", "7d", "2w",
+// "1h30m"), "now", or a date or time without an offset read as UTC (see the overload with a
+// zone in zone.hpp). Relative ages are subtracted from `now`; a time finer than a millisecond
+// rounds up to the next one. Throws Error(usage) naming `flag`.
 Timestamp parse_time_arg(std::string_view text, Timestamp now, std::string_view flag);
 
-// Parse a duration such as "500ms", "2s", "1.5s", "15m", "12h", "7d", "2w" (a bare number
-// is seconds). Throws Error(usage) naming `flag`.
+// Parse a duration such as "500ms", "2s", "1.5s", "15m", "12h", "7d", "2w", or several parts,
+// largest unit first ("1h30m", "2d12h"); a bare number is seconds. Throws Error(usage)
+// naming `flag`.
 std::chrono::milliseconds parse_duration(std::string_view text, std::string_view flag);
 
 // Format as "2018-08-22T21:47:12.859Z" (UTC, milliseconds).

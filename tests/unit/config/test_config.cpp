@@ -189,8 +189,8 @@ TEST_SUITE("config") {
     CHECK(parse_error("[profiles.p]\nnonsense = 1\n") == k_path + ":2: profiles.p.nonsense: unknown key");
     CHECK(parse_error("[profiles.p]\ntimeout = \"soon\"\n") ==
           k_path + ":2: profiles.p.timeout: 'soon' is not a duration");
-    CHECK(parse_error("[profiles.p]\nsince = \"yesterday\"\n") ==
-          k_path + ":2: profiles.p.since: 'yesterday' is not a time");
+    CHECK(parse_error("[profiles.p]\nsince = \"last week\"\n") ==
+          k_path + ":2: profiles.p.since: 'last week' is not a time");
     CHECK(parse_error("[profiles.p]\naction = [\"login\", 3]\n") ==
           k_path + ":2: profiles.p.action: must be a string, not an integer");
     CHECK(parse_error("colour = \"blue\"\n") == k_path + ":1: colour: unknown key");
