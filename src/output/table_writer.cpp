@@ -122,8 +122,8 @@ struct Cell {
 class TableWriter final : public Writer {
 public:
   TableWriter(const WriterOptions& options, Sink& sink)
-      : m_sink(sink), m_color(options.color), m_zone(options.zone), m_headers(options.headers),
-        m_terminal_width(options.terminal_width),
+      : m_sink(sink), m_color(options.color), m_headers(options.headers),
+        m_terminal_width(options.terminal_width), m_zone(options.zone),
         m_columns(options.fields.empty() ? default_columns() : selected_columns(options.fields)) {
     for (const auto& column : m_columns)
       m_widths.push_back(m_headers ? display_width(column.header) : 0);
