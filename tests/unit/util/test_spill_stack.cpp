@@ -46,7 +46,9 @@ TEST_SUITE("spill stack") {
   }
 
   TEST_CASE("past the item or byte threshold, the same bytes from a temporary file") {
-    for (const auto& [max_items, max_bytes] : {std::pair<std::size_t, std::size_t>{0, 1 << 20}, {10, 1 << 20}, {1000, 64}}) {
+    // Not a structured binding: clang 14 cannot capture one in CAPTURE's lambda.
+    for (const auto& limits : {std::pair<std::size_t, std::size_t>{0, 1 << 20}, {10, 1 << 20}, {1000, 64}}) {
+      const std::size_t max_items = limits.first, max_bytes = limits.second;
       CAPTURE(max_items);
       SpillStack stack(max_items, max_bytes, std::filesystem::temp_directory_path().string());
       const auto in = items(20000); // several write chunks
