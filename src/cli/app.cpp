@@ -43,6 +43,54 @@ std::string version_text() {
 }
 
 
+namespace {
+
+using Setup = void (*)(CLI::App&, ParsedCommandLine&, const Registry&);
+
+struct Command {
+  std::string_view name;
+  std::string_view description;
+  Setup setup;
+};
+
+void setup_help_command(CLI::App& command, ParsedCommandLine&, const Registry&) {
+  setup_help(command);
+}
+
+// The commands, in the order `auditfetch --help` lists them.
+constexpr Command k_commands[] = {
+    {"list", "List activities, streamed page by page", setup_list},
+    {"get", "Print activities by id; on a terminal, every field and the provider's record", setup_get},
+    {"tail", "Follow new activities as they appear, oldest first", setup_tail},
+    {"verify", "Check that NDJSON files hold every activity of a window exactly once, by listing it again",
+     setup_verify},
+    {"providers", "List providers, or describe one", setup_providers},
+    {"config", "Show or check the settings and profiles of config.toml", setup_config},
+    {"completion", "Print the shell completion script: bash, zsh or fish", setup_completion},
+    {"help", "Print a command's help: 'auditfetch help list' is 'auditfetch list --help'",
+     setup_help_command},
+};
+
+// The command the line names: its first word that is not a flag (the top level takes only
+// --help and --version, which have no value); after `help`, the word after it.
+std::string_view invoked_command(const std::vector<std::string>& args) {
+  bool after_help = false;
+  for (std::size_t i = 1; i < args.size(); ++i) {
+    if (args[i] == "--")
+      break;
+    if (args[i].empty() || args[i].front() == '-')
+      continue;
+    if (args[i] == "help" && !after_help) {
+      after_help = true;
+      continue;
+    }
+    return args[i];
+  }
+  return after_help ? "help" : "";
+}
+
+} // namespace
+
 std::unique_ptr<ParsedCommandLine> parse_command_line(const std::vector<std::string>& args,
                                                       const Registry& registry) {
   // On the heap: the subcommands' callbacks and `run` refer to it.
@@ -61,14 +109,14 @@ std::unique_ptr<ParsedCommandLine> parse_command_line(const std::vector<std::str
              "'man auditfetch' for more.\n" +
              exit_status_footer());
 
-  setup_list(app, parsed, registry);
-  setup_get(app, parsed, registry);
-  setup_tail(app, parsed, registry);
-  setup_verify(app, parsed, registry);
-  setup_providers(app, parsed, registry);
-  setup_config(app, parsed, registry);
-  setup_completion(app, parsed, registry);
-  setup_help(app);
+  // Every command is listed, but only the one the line names gets its flags: each command's
+  // setup costs (list's adds every provider's settings), and `--help` needs none of them.
+  const auto invoked = invoked_command(args);
+  for (const auto& command : k_commands) {
+    auto* sub = app.add_subcommand(std::string(command.name), std::string(command.description));
+    if (command.name == invoked)
+      command.setup(*sub, parsed, registry);
+  }
 
   const auto prepared = prepare_arguments(app, args, registry);
   if (prepared.bare) {

@@ -3,9 +3,9 @@
 
 namespace auditfetch::cli {
 
-void setup_completion(CLI::App& app, ParsedCommandLine& parsed, const Registry& registry) {
+void setup_completion(CLI::App& command, ParsedCommandLine& parsed, const Registry& registry) {
+  auto* sub = &command;
   auto& o = parsed.completion;
-  auto* sub = app.add_subcommand("completion", "Print the shell completion script: bash, zsh or fish");
   add_optional(*sub, "shell", o.shell, "bash, zsh or fish")->option_text("SHELL");
   add_optional(*sub, "--list", o.list,
                "Print the words the scripts offer instead, one a line: actions, fields or settings "
@@ -39,10 +39,10 @@ void setup_completion(CLI::App& app, ParsedCommandLine& parsed, const Registry& 
   });
 }
 
-void setup_help(CLI::App& app) {
+void setup_help(CLI::App& command) {
   // Never parsed: prepare_arguments turns `help COMMAND...` into `COMMAND... --help`. Here so
   // that `auditfetch --help` lists it.
-  auto* sub = app.add_subcommand("help", "Print a command's help: 'auditfetch help list' is 'auditfetch list --help'");
+  auto* sub = &command;
   sub->add_option("command", "Command (and subcommand) whose help to print")->option_text("COMMAND...");
 }
 

@@ -3,9 +3,9 @@
 
 namespace auditfetch::cli {
 
-void setup_config(CLI::App& app, ParsedCommandLine& parsed, const Registry& registry) {
+void setup_config(CLI::App& command, ParsedCommandLine& parsed, const Registry& registry) {
+  auto* config = &command;
   auto& o = parsed.config;
-  auto* config = app.add_subcommand("config", "Show or check the settings and profiles of config.toml");
   config->require_subcommand(1);
   config->footer("Examples:\n"
                  "  auditfetch config profiles\n"

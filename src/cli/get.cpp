@@ -4,10 +4,9 @@
 
 namespace auditfetch::cli {
 
-void setup_get(CLI::App& app, ParsedCommandLine& parsed, const Registry& registry) {
+void setup_get(CLI::App& command, ParsedCommandLine& parsed, const Registry& registry) {
+  auto* sub = &command;
   auto& o = parsed.get;
-  auto* sub = app.add_subcommand("get", "Print activities by id; on a terminal, every field and the "
-                                         "provider's record");
   add_common(*sub, o.common, registry);
   add_explain(*sub, o.common);
   sub->add_option("id", o.ids, "Activity ids")->required();

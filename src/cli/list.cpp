@@ -4,9 +4,9 @@
 
 namespace auditfetch::cli {
 
-void setup_list(CLI::App& app, ParsedCommandLine& parsed, const Registry& registry) {
+void setup_list(CLI::App& command, ParsedCommandLine& parsed, const Registry& registry) {
+  auto* sub = &command;
   auto& o = parsed.list;
-  auto* sub = app.add_subcommand("list", "List activities, streamed page by page");
   add_common(*sub, o.common, registry);
   add_explain(*sub, o.common);
   add_filters(*sub, o);

@@ -77,14 +77,15 @@ void record_given(const CLI::App& sub, CommonOptions& o);
 // -v and -q into the diagnostics, before anything runs.
 void configure(StderrDiagnostics& diagnostics, const CommonOptions& o);
 
-// Each subcommand: its flags, and `parsed.run` set once it is chosen.
-void setup_list(CLI::App& app, ParsedCommandLine& parsed, const Registry& registry);
-void setup_get(CLI::App& app, ParsedCommandLine& parsed, const Registry& registry);
-void setup_tail(CLI::App& app, ParsedCommandLine& parsed, const Registry& registry);
-void setup_verify(CLI::App& app, ParsedCommandLine& parsed, const Registry& registry);
-void setup_providers(CLI::App& app, ParsedCommandLine& parsed, const Registry& registry);
-void setup_config(CLI::App& app, ParsedCommandLine& parsed, const Registry& registry);
-void setup_completion(CLI::App& app, ParsedCommandLine& parsed, const Registry& registry);
-void setup_help(CLI::App& app);
+// Each subcommand's flags, and `parsed.run` set once it is chosen, on the subcommand app.cpp
+// created. Only the command a line names is set up (the others are only listed).
+void setup_list(CLI::App& command, ParsedCommandLine& parsed, const Registry& registry);
+void setup_get(CLI::App& command, ParsedCommandLine& parsed, const Registry& registry);
+void setup_tail(CLI::App& command, ParsedCommandLine& parsed, const Registry& registry);
+void setup_verify(CLI::App& command, ParsedCommandLine& parsed, const Registry& registry);
+void setup_providers(CLI::App& command, ParsedCommandLine& parsed, const Registry& registry);
+void setup_config(CLI::App& command, ParsedCommandLine& parsed, const Registry& registry);
+void setup_completion(CLI::App& command, ParsedCommandLine& parsed, const Registry& registry);
+void setup_help(CLI::App& command);
 
 } // namespace auditfetch::cli

@@ -3,9 +3,9 @@
 
 namespace auditfetch::cli {
 
-void setup_providers(CLI::App& app, ParsedCommandLine& parsed, const Registry& registry) {
+void setup_providers(CLI::App& command, ParsedCommandLine& parsed, const Registry& registry) {
+  auto* sub = &command;
   auto& o = parsed.providers;
-  auto* sub = app.add_subcommand("providers", "List providers, or describe one");
   add_optional(*sub, "name", o.name, "Provider to describe");
   sub->add_flag("--names", o.names_only, "Print only the names (for completion)");
   sub->add_option("--providers-dir", o.providers_dirs,

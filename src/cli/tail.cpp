@@ -4,9 +4,9 @@
 
 namespace auditfetch::cli {
 
-void setup_tail(CLI::App& app, ParsedCommandLine& parsed, const Registry& registry) {
+void setup_tail(CLI::App& command, ParsedCommandLine& parsed, const Registry& registry) {
+  auto* sub = &command;
   auto& o = parsed.tail;
-  auto* sub = app.add_subcommand("tail", "Follow new activities as they appear, oldest first");
   add_common(*sub, o.list.common, registry);
   add_explain(*sub, o.list.common);
   add_filters(*sub, o.list, true); // no --until, no --limit: tail follows

@@ -4,10 +4,9 @@
 
 namespace auditfetch::cli {
 
-void setup_verify(CLI::App& app, ParsedCommandLine& parsed, const Registry& registry) {
+void setup_verify(CLI::App& command, ParsedCommandLine& parsed, const Registry& registry) {
+  auto* sub = &command;
   auto& o = parsed.verify;
-  auto* sub = app.add_subcommand(
-      "verify", "Check that NDJSON files hold every activity of a window exactly once, by listing it again");
   add_common(*sub, o.list.common, registry);
   add_explain(*sub, o.list.common);
   add_selection(*sub, o.list.query, false);
