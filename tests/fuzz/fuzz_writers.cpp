@@ -16,6 +16,7 @@
 
 #include "auditfetch/activity/activity.hpp"
 #include "auditfetch/output/writer.hpp"
+#include "auditfetch/util/sanitize.hpp"
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
@@ -193,7 +194,8 @@ void check_csv(std::string_view out, const Activity& a, std::size_t rows) {
         const auto& d = *a.description;
         const bool formula =
             !d.empty() && std::string_view("=+-@\t\r").find(d.front()) != std::string_view::npos;
-        if (cell != (formula ? "'" + d : d))
+        // Made safe as in a table (escapes, bidi controls), line breaks and tabs kept.
+        if (cell != (formula ? "'" : "") + sanitize_for_terminal(d, LineBreaks::keep))
           fail("csv: the description changed");
       }
     }
