@@ -177,7 +177,7 @@ std::string read_secret_file(const std::string& path, std::string_view what) {
     // Typed at a terminal, the token would echo on the screen and into the scrollback.
     if (::isatty(STDIN_FILENO) == 1)
       throw Error(ErrorKind::usage, fmt::format("{} -: standard input is a terminal", what),
-                  "pipe the token in, e.g. pass show okta/token | auditfetch ... --token-file -");
+                  "pipe the token in, e.g. pass show audit/token | auditfetch ... --token-file -");
     content << std::cin.rdbuf();
   } else {
     std::ifstream in(path, std::ios::binary);
