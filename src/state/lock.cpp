@@ -7,6 +7,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <csignal>
 #include <fcntl.h>
 #include <sys/file.h>
 #include <thread>
@@ -25,7 +26,10 @@ std::string duration_text(milliseconds d) {
   return d.count() % 1000 == 0 ? fmt::format("{}s", d.count() / 1000) : fmt::format("{}ms", d.count());
 }
 
-// The pid the holder wrote; a holder that has just taken the lock may not have written it yet.
+// The pid the holder wrote. A holder that has just taken the lock may not have written it yet:
+// the file is then empty (a clean run empties it as it lets go) or names a run killed with -9,
+// a process that no longer exists. Either way, read again for a moment rather than name the
+// wrong process.
 std::string holder_of(int fd) {
   for (int attempt = 0; attempt < 10; ++attempt) {
     char text[32] = {};
@@ -34,7 +38,8 @@ std::string holder_of(int fd) {
       std::string pid(text, static_cast<std::size_t>(n));
       while (!pid.empty() && (pid.back() == '\n' || pid.back() == ' '))
         pid.pop_back();
-      if (!pid.empty() && pid.find_first_not_of("0123456789") == std::string::npos)
+      if (!pid.empty() && pid.size() < 10 && pid.find_first_not_of("0123456789") == std::string::npos &&
+          (::kill(static_cast<pid_t>(std::stol(pid)), 0) == 0 || errno == EPERM))
         return pid;
     }
     std::this_thread::sleep_for(milliseconds{10});
@@ -94,8 +99,14 @@ StateLock::StateLock(StateLock&& other) noexcept
     : m_path(std::move(other.m_path)), m_fd(std::exchange(other.m_fd, -1)) {}
 
 StateLock::~StateLock() {
-  if (m_fd >= 0)
+  if (m_fd >= 0) {
+    // Our pid goes first, so that a run which finds the lock taken by the next holder, before
+    // that holder has written its pid, never names us.
+    if (::ftruncate(m_fd, 0) != 0) {
+      // Nothing to do: holder_of() also passes over the pids of processes that have ended.
+    }
     ::close(m_fd); // releases the lock; the file stays, for the next run to lock
+  }
 }
 
 } // namespace auditfetch

@@ -9,6 +9,8 @@
 #include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <thread>
 #include <unistd.h>
@@ -63,6 +65,26 @@ TEST_SUITE("state lock") {
       }
     }
     StateLock again(state, 0ms); // released with the first
+  }
+
+  TEST_CASE("a run that finds the lock just taken never names the previous holder") {
+    // The next holder has the lock but has not written its pid yet: the previous, clean
+    // holder's pid must not be in the file any more. (CI once saw the loser of two runs
+    // started together name the run before them.)
+    TempDir dir;
+    const auto state = (dir.path / "s.json").string();
+    { StateLock previous(state, 0ms); }
+    CHECK(read(state + ".lock").empty());
+    const int next = ::open((state + ".lock").c_str(), O_RDWR | O_CLOEXEC);
+    REQUIRE(next >= 0);
+    REQUIRE(::flock(next, LOCK_EX | LOCK_NB) == 0);
+    CHECK_THROWS_WITH_AS(StateLock(state, 0ms),
+                         fmt::format("{} is in use by another auditfetch (pid unknown)", state).c_str(), Error);
+    // A pid left by a run killed with -9 names no live process, and is not named either.
+    { std::ofstream(state + ".lock") << "999999999\n"; }
+    CHECK_THROWS_WITH_AS(StateLock(state, 0ms),
+                         fmt::format("{} is in use by another auditfetch (pid unknown)", state).c_str(), Error);
+    ::close(next);
   }
 
   TEST_CASE("waiting gives up after the duration, or goes on once the holder lets go") {
