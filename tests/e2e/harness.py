@@ -240,11 +240,16 @@ class Emulator:
     def clear_requests(self) -> None:
         self.control("DELETE", "requests")
 
+    def stats(self) -> dict[str, int]:
+        """{"requests": API requests received, "rate_limited": 429s sent by --rate-limit,
+        "max_per_second": the most requests admitted in any rolling second}, since start or reset()."""
+        return self.control("GET", "stats")
+
     def add_activities(self, provider: str, records: list[dict[str, Any]]) -> None:
         self.control("POST", f"activities/{provider}", records)
 
     def reset(self) -> None:
-        """Restores the initial records and clears faults, requests and issued tokens."""
+        """Restores the initial records and clears faults, requests, stats and issued tokens."""
         self.control("POST", "reset")
 
     def expire_tokens(self) -> None:

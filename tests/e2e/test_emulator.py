@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import unittest
 import urllib.error
@@ -877,6 +878,133 @@ class ControlTest(EmulatorCase):
         self.emu.add_activities("thousandeyes", [{"date": "2024-05-16T11:59:00Z", "event": "Logged in.", "aid": TE_AID}])
         events = self.get("/v7/audit-user-events?startDate=2024-05-16T11:00:00Z&endDate=2024-05-16T12:00:00Z").json()["auditEvents"]
         self.assertEqual(events[0]["date"], "2024-05-16T11:59:00Z")
+
+    def test_stats_count_api_requests_until_reset(self) -> None:
+        self.assertEqual(self.emu.stats(), {"requests": 0, "rate_limited": 0, "max_per_second": 0})
+        began = time.monotonic()
+        self.pingone(limit=3)
+        self.post_form("/as/token", {"grant_type": "client_credentials"})
+        self.get("/no/such/api")
+        self.assertTrue(self.emu.health())  # control requests are not counted
+        elapsed = time.monotonic() - began
+        stats = self.emu.stats()
+        self.assertEqual((stats["requests"], stats["rate_limited"]), (3, 0))
+        if elapsed < 1:  # all three in one second
+            self.assertEqual(stats["max_per_second"], 3)
+        self.assertIn(stats["max_per_second"], (1, 2, 3))
+        self.assertEqual([e["rate_limited"] for e in self.emu.requests()], [False] * 3)
+        self.emu.clear_requests()  # the log, not the counts
+        self.assertEqual(self.emu.stats()["requests"], 3)
+        self.emu.reset()
+        self.assertEqual(self.emu.stats(), {"requests": 0, "rate_limited": 0, "max_per_second": 0})
+
+
+class RateLimitTest(EmulatorCase):
+    """--rate-limit 3: three API requests admitted in any rolling second, across providers and
+    connections; the others 429 with Retry-After: 1, not counted against the window."""
+
+    emulator_args = ("--rate-limit", "3")
+
+    def assertLimited(self, reply: Reply) -> None:
+        self.assertEqual(reply.status, 429, reply.body)
+        self.assertEqual(reply.headers["Retry-After"], "1")
+
+    def fast_enough(self, began: float) -> None:
+        """Exact counts need every request of a test inside one second of the first."""
+        if time.monotonic() - began >= 0.9:
+            self.skipTest("the machine is too slow to send these requests within one second")
+
+    def test_requests_over_the_limit_get_429_with_the_provider_body(self) -> None:
+        began = time.monotonic()
+        replies = [self.pingone(limit=2) for _ in range(5)]
+        self.fast_enough(began)
+        self.assertEqual([r.status for r in replies], [200, 200, 200, 429, 429])
+        for reply in replies[3:]:
+            self.assertLimited(reply)
+            self.assertPingOneError(reply, 429, "REQUEST_LIMITED")
+        self.assertEqual([e["rate_limited"] for e in self.emu.requests()], [False, False, False, True, True])
+        self.assertEqual(self.emu.stats(), {"requests": 5, "rate_limited": 2, "max_per_second": 3})
+        self.assertTrue(self.emu.health())  # the control API is never limited
+        self.assertEqual(self.emu.stats()["requests"], 5)
+
+    def test_one_window_across_providers_and_token_requests(self) -> None:
+        began = time.monotonic()
+        self.assertEqual(self.pingone(limit=1).status, 200)
+        self.assertEqual(self.get(f"{TRUTO}?{q(integrated_account_id=TRUTO_ACCOUNT_ID, limit=1)}").status, 200)
+        self.assertEqual(self.post_form("/as/token", {"grant_type": "client_credentials"},
+                                        {"Authorization": "Basic " + base64.b64encode(
+                                            f"{CLIENT_ID}:{CLIENT_SECRET}".encode()).decode()}).status, 200)
+        truto = self.get(f"{TRUTO}?{q(integrated_account_id=TRUTO_ACCOUNT_ID, limit=1)}")
+        token = self.post_form("/as/token", {"grant_type": "client_credentials"})
+        sailpoint = self.get("/v3/account-activities?limit=1")
+        unknown = self.get("/no/such/api")
+        self.fast_enough(began)
+        for reply in (truto, token, sailpoint, unknown):
+            self.assertLimited(reply)
+        body = truto.json()  # each provider's own 429 body
+        self.assertEqual((body["statusCode"], set(body)), (429, {"statusCode", "error", "message"}))
+        self.assertEqual(sailpoint.json(), {"message": " Rate Limit Exceeded "})  # as SailPoint's gateway
+        self.assertEqual(self.emu.stats(), {"requests": 7, "rate_limited": 4, "max_per_second": 3})
+
+    def test_refused_requests_do_not_count_and_the_window_rolls(self) -> None:
+        began = time.monotonic()
+        for _ in range(3):
+            self.assertEqual(self.pingone(limit=1).status, 200)
+        third = time.monotonic()  # the three were admitted before this
+        refused = []
+        for _ in range(4):
+            refused.append(self.pingone(limit=1))
+            time.sleep(0.1)
+        self.fast_enough(began)
+        for reply in refused:
+            self.assertLimited(reply)
+        # A second after the third admission the window is empty; had the 429s counted, at least
+        # three of them (sent 0.1 s apart after it) would still fill it.
+        time.sleep(max(0.0, third + 1.05 - time.monotonic()))
+        again = time.monotonic()
+        replies = [self.pingone(limit=1) for _ in range(4)]
+        self.fast_enough(again)
+        self.assertEqual([r.status for r in replies], [200, 200, 200, 429])
+        self.assertEqual(self.emu.stats(), {"requests": 11, "rate_limited": 5, "max_per_second": 3})
+        self.emu.reset()  # also empties the window
+        self.assertEqual(self.pingone(limit=1).status, 200)
+        self.assertEqual(self.emu.stats(), {"requests": 1, "rate_limited": 0, "max_per_second": 1})
+
+    def test_negative_limit_is_refused(self) -> None:
+        with self.assertRaisesRegex(RuntimeError, "(?s)did not start.*--rate-limit must be >= 0"):
+            Emulator("--rate-limit", "-1").start()
+
+
+class RateLimitConcurrencyTest(EmulatorCase):
+    """--rate-limit with parallel connections and --page-delay-ms: the limit holds across
+    connections, and a refused request is answered before the page delay."""
+
+    emulator_args = ("--rate-limit", "3", "--page-delay-ms", "400")
+
+    def test_parallel_burst_admits_the_limit_and_refuses_the_rest_at_once(self) -> None:
+        replies: list[tuple[Reply, float]] = []
+        lock = threading.Lock()
+
+        def fetch() -> None:
+            began = time.monotonic()
+            reply = self.pingone(limit=1)
+            with lock:
+                replies.append((reply, time.monotonic() - began))
+        threads = [threading.Thread(target=fetch) for _ in range(8)]
+        began = time.monotonic()
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(10)
+        if time.monotonic() - began >= 0.95:
+            self.skipTest("the machine is too slow to send eight requests within one second")
+        admitted = [seconds for reply, seconds in replies if reply.status == 200]
+        refused = [seconds for reply, seconds in replies if reply.status == 429]
+        self.assertEqual((len(admitted), len(refused)), (3, 5), [r.status for r, _ in replies])
+        self.assertGreaterEqual(min(admitted), 0.4)  # the page delay
+        self.assertLess(max(refused), 0.4)  # refused before it
+        self.assertEqual(self.emu.stats(), {"requests": 8, "rate_limited": 5, "max_per_second": 3})
+        self.assertEqual(sum(e["rate_limited"] for e in self.emu.requests()), 5)
 
 
 class GenerateTest(EmulatorCase):

@@ -80,6 +80,7 @@ class Request:
     scheme: str
     host: str  # Host header, or the bound address
     params: dict[str, list[str]] = field(default_factory=dict)
+    entry: dict[str, Any] | None = None  # its /_emulator/requests entry (API requests only)
 
     def base_url(self) -> str:
         return f"{self.scheme}://{self.host}"

@@ -50,17 +50,32 @@ positions bound to the query's filters, so a cursor reused with other filters is
                                                    1password-audit, -signins, -item-usages); JSON
                                                    ResetCursor or cursor bodies, see onepassword.py
 
-Control API (no authentication; its requests are not logged or faulted):
+Control API (no authentication; its requests are not logged, faulted or rate-limited):
   GET    /_emulator/health                 {"status": "ok"}
   POST   /_emulator/faults                 {"faults": [rule, ...]}, see faults.py
   GET    /_emulator/faults                 rules with their remaining counts
   DELETE /_emulator/faults
-  GET    /_emulator/requests               [{method, path, query, params, headers, body, time}]
-  DELETE /_emulator/requests
+  GET    /_emulator/requests               [{method, path, query, params, headers, body, time,
+                                            rate_limited}]; rate_limited: answered 429 by --rate-limit
+  DELETE /_emulator/requests               (clears the log, not the stats)
+  GET    /_emulator/stats                  {"requests": API requests received, "rate_limited": 429s
+                                            sent by --rate-limit, "max_per_second": the most requests
+                                            admitted (not 429) in any rolling second}
   GET    /_emulator/activities/{provider}  current records
   POST   /_emulator/activities/{provider}  append a JSON array of records
-  POST   /_emulator/reset                  initial records; no faults, requests or issued tokens
+  POST   /_emulator/reset                  initial records; no faults, requests, stats, rate-limit
+                                           window or issued tokens
   POST   /_emulator/tokens/expire          expire every issued token
+
+--rate-limit N admits at most N API requests (everything not under /_emulator/: token requests
+too) in any rolling one-second window, across all providers and connections. A request arriving
+when N were admitted in the second before it is answered at once (before any --page-delay-ms)
+with 429, `Retry-After: 1` and the provider's usual 429 body; it does not count against the
+window (a sliding log of admitted requests: a refused request costs the client nothing), so a
+client that waits the second out is admitted. The check is made where the request is routed, so
+fault rules that answer in its place (status, invalid_json, html, redirect, big_body, reset)
+bypass it, and those that go on to the handler (slow, expire_tokens, stall_body, truncate,
+truncated_gzip) do not.
 """
 
 from __future__ import annotations
@@ -232,6 +247,8 @@ def control(req: Request, state: State) -> Response:
                     check_records(provider, payload, state.records(provider))
                     state.add_records(provider, payload)
                 return json_response(200, {"added": len(payload)})
+        if path == "/_emulator/stats" and method == "GET":
+            return json_response(200, state.stats())
         if path == "/_emulator/reset" and method == "POST":
             state.reset()
             return json_response(200, {"reset": True})
@@ -246,7 +263,11 @@ def control(req: Request, state: State) -> Response:
 
 
 def dispatch(req: Request, state: State) -> Response:
-    """Routes an API request to its provider handler."""
+    """Routes an API request to its provider handler (after --rate-limit's check)."""
+    if not state.admit(req.entry):
+        response = default_error(req.path, 429)
+        response.set_header("Retry-After", "1")
+        return response
     try:
         req.params = parse_query(req.query)
     except BadRequest:
@@ -362,7 +383,8 @@ class Handler(BaseHTTPRequestHandler):
                 response = json_response(500, {"error": "internal emulator error; see its stderr"})
             self.send(response, req)
             return
-        state.log_request(request_entry(req))
+        req.entry = request_entry(req)
+        state.log_request(req.entry)
         with state.lock:
             rule = faults.pick(state.faults, req.method, req.path)
         if rule is None:
@@ -503,7 +525,7 @@ def request_entry(req: Request) -> dict[str, Any]:
     return {"method": req.method, "path": req.path, "query": req.query,
             "params": parse_qs(req.query, keep_blank_values=True, errors="replace"),
             "headers": headers, "body": req.body.decode("utf-8", "replace") if req.body else None,
-            "time": time.time()}
+            "time": time.time(), "rate_limited": False}
 
 
 class EmulatorServer(ThreadingHTTPServer):
@@ -545,6 +567,10 @@ def parse_args(argv: list[str] | None) -> Config:
                    help=f"serve N synthetic records per provider instead of fixtures, spread over the "
                         f"N minutes before {synth.ANCHOR}")
     p.add_argument("--page-delay-ms", type=int, default=0, metavar="N", help="sleep before each list response")
+    p.add_argument("--rate-limit", type=int, default=0, metavar="N",
+                   help="admit at most N API requests in any rolling second, all providers together; "
+                        "others get 429 with Retry-After: 1 and do not count (default 0: no limit); "
+                        "see GET /_emulator/stats")
     p.add_argument("--token-lifetime", type=int, metavar="SECONDS",
                    help="lifetime of issued tokens (default: PingOne 3600, SailPoint 749, Entra and Google 3599)")
     p.add_argument("--gzip", choices=("auto", "never"), default="auto")
@@ -567,6 +593,8 @@ def parse_args(argv: list[str] | None) -> Config:
         p.error("--tls-cert and --tls-key go together")
     if a.generate is not None and a.generate < 0:
         p.error("--generate must be >= 0")
+    if a.rate_limit < 0:
+        p.error("--rate-limit must be >= 0")
     if a.te_page_size < 1:
         p.error("--te-page-size must be >= 1")
     if a.duo_admin_page < 1:
@@ -583,7 +611,7 @@ def parse_args(argv: list[str] | None) -> Config:
                   gzip=a.gzip, tokens=tuple(a.token or [DEFAULT_TOKEN]), client_id=a.client_id,
                   client_secret=a.client_secret, pingone_auth_method=a.pingone_auth_method,
                   te_page_size=a.te_page_size, sail_max_offset=a.sail_max_offset, now_ns=now, verbose=a.verbose,
-                  entra_rate_limit=a.entra_rate_limit)
+                  entra_rate_limit=a.entra_rate_limit, rate_limit=a.rate_limit)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import copy
 import secrets
 import threading
@@ -30,6 +31,7 @@ class Config:
     te_page_size: int = 100
     sail_max_offset: int = 10000
     entra_rate_limit: bool = False  # enforce Graph reporting's 5 requests per 10 s per tenant
+    rate_limit: int = 0  # --rate-limit: API requests admitted per rolling second, all providers (0: off)
     now_ns: int | None = None  # fixed clock for ThousandEyes windows
     verbose: bool = False
 
@@ -63,6 +65,12 @@ class State:
             self.requests: list[dict[str, Any]] = []
             self.faults: list[Any] = []
             self.rate_windows: dict[Any, Any] = {}  # request times behind enforced rate limits
+            # /_emulator/stats: API requests received, 429s sent by --rate-limit, the most admitted in
+            # any rolling second; `admitted` holds the arrival times (monotonic) of the last second's.
+            self.request_count = 0
+            self.rate_limited = 0
+            self.max_per_second = 0
+            self.admitted: collections.deque[float] = collections.deque()
 
     def records(self, provider: str) -> list[dict[str, Any]]:
         with self.lock:
@@ -120,6 +128,7 @@ class State:
     def log_request(self, entry: dict[str, Any]) -> None:
         with self.lock:
             self.requests.append(entry)
+            self.request_count += 1
 
     def take_requests(self) -> list[dict[str, Any]]:
         with self.lock:
@@ -128,3 +137,31 @@ class State:
     def clear_requests(self) -> None:
         with self.lock:
             self.requests = []
+
+    # ---------------------------------------------------------------- --rate-limit and stats
+
+    def admit(self, entry: dict[str, Any] | None = None) -> bool:
+        """Counts an API request arriving now against the rolling one-second window of
+        --rate-limit N: True when it is admitted (fewer than N admitted in the last second, or no
+        limit), False when it is to be answered 429. A refused request does not count against the
+        window (a sliding log of admitted requests), so a client that waits Retry-After: 1 is
+        always admitted; it is marked rate_limited in its request-log entry."""
+        now = time.monotonic()
+        with self.lock:
+            window = self.admitted
+            while window and window[0] <= now - 1.0:
+                window.popleft()
+            limit = self.config.rate_limit
+            if limit and len(window) >= limit:
+                self.rate_limited += 1
+                if entry is not None:
+                    entry["rate_limited"] = True  # the key exists: no resize under a reader's json.dumps
+                return False
+            window.append(now)
+            self.max_per_second = max(self.max_per_second, len(window))
+            return True
+
+    def stats(self) -> dict[str, int]:
+        with self.lock:
+            return {"requests": self.request_count, "rate_limited": self.rate_limited,
+                    "max_per_second": self.max_per_second}
