@@ -16,6 +16,11 @@ void setup_list(CLI::App& command, ParsedCommandLine& parsed, const Registry& re
       ->option_text("newest|oldest")
       ->group("Output");
   add_delivery(*sub, o);
+  add_count(*sub, "--parallel", [&o](long long n) { o.parallel = static_cast<std::size_t>(n); }, 1, 64,
+            "Fetch N time slices of [--since, --until) at once, over N connections under one rate "
+            "budget; prints exactly what one connection would, in the same order (default 1)")
+      ->option_text("N")
+      ->group("HTTP");
   sub->add_flag("--count", o.count,
                 "Print only the number of matching activities (local filters and --limit apply)")
       ->group("Output");

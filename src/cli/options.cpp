@@ -139,6 +139,12 @@ void add_common(CLI::App& sub, CommonOptions& o, const Registry& registry) {
             "Retries after the first try on network errors, 429, 502, 503, 504, honouring Retry-After (default 3; 0: none)")
       ->option_text("N")
       ->group("HTTP");
+  add_optional(sub, "--rate", o.rate,
+               "Send at most this many requests per period to the account, all connections together, "
+               "e.g. 10/s, 5/10s, 50/min (default: the limit the provider documents, if any; 429 and "
+               "rate-limit headers always slow the run)")
+      ->option_text("N/PERIOD")
+      ->group("HTTP");
   sub.add_option_function<std::string>(
          "-o,--output",
          [&o](const std::string& text) {

@@ -90,6 +90,7 @@ void add_options(Report& report, const ListOptions& options, const Profile* prof
     row("no-remote-data", "true");
   row("timeout", c.timeout);
   row("retries", std::to_string(c.retries));
+  optional("rate", c.rate);
   optional("ca-file", c.ca_file);
   optional("since", options.query.since);
   optional("until", options.query.until);

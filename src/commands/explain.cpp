@@ -293,6 +293,21 @@ int explain_list(const ListOptions& options, const Registry& registry, Environme
                                                               : "asked of the API"}}});
   if (asked.limit)
     e.facts.push_back({"limit", fmt::format("stops after {} activities", *asked.limit), json::value(*asked.limit)});
+  if (options.parallel > 1) {
+    const auto sliced = parallel_plan(basis.context, options, start.query, start.plan, start.resumed,
+                                      start.checkpoint.has_value(), now);
+    json::object j{{"connections", options.parallel}, {"slices", sliced.slices.size()},
+                   {"sequential_because", sliced.refusal ? json::value(*sliced.refusal) : json::value(nullptr)}};
+    e.facts.push_back({"parallel", parallel_text(sliced, options.parallel), std::move(j)});
+  }
+  if (basis.rate.requests)
+    e.facts.push_back({"rate", fmt::format("at most {} to the account, every connection together ({})",
+                                           rate_text(basis.rate),
+                                           !options.common.rate ? "the provider's documented limit"
+                                           : options.common.given.count("rate")
+                                               ? "--rate"
+                                               : fmt::format("rate in profile {}", options.common.profile.name)),
+                       json::value(rate_text(basis.rate))});
   if (auto state = explain_state(options, start.checkpoint, start.plan, start.resumed, start.first))
     e.facts.push_back(std::move(*state));
   return print_explanation(e, options.common, environment);

@@ -2,6 +2,7 @@
 
 #include "auditfetch/commands/progress.hpp"
 #include "auditfetch/pipeline/page_loop.hpp"
+#include "auditfetch/pipeline/slices.hpp"
 #include "auditfetch/util/error.hpp"
 #include "auditfetch/util/interrupt.hpp"
 #include "delivery.hpp"
@@ -11,6 +12,7 @@
 
 #include <fmt/format.h>
 
+#include <charconv>
 #include <span>
 
 namespace auditfetch {
@@ -18,6 +20,19 @@ namespace {
 
 // Reversed output is flushed every so many activities, as a page would be.
 constexpr std::size_t k_reversed_flush = 1000;
+// What pages read ahead by --parallel may hold: AUDITFETCH_PARALLEL_MEMORY bytes, else 32 MiB.
+std::size_t parallel_memory(const EnvLookup& env) {
+  const auto text = env("AUDITFETCH_PARALLEL_MEMORY");
+  if (!text)
+    return std::size_t{32} << 20;
+  std::size_t n = 0;
+  const auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), n);
+  if (ec != std::errc{} || end != text->data() + text->size())
+    throw Error(ErrorKind::usage, fmt::format("AUDITFETCH_PARALLEL_MEMORY: '{}' is not a number", *text),
+                "set it to the bytes --parallel may hold in pages read ahead, e.g. 33554432");
+  return n;
+}
+
 
 // What the checkpoint may record once the activities written so far are delivered: the
 // records they cover (matched or not), and where the next run resumes.
@@ -155,6 +170,20 @@ int run_list(const ListOptions& options, const Registry& registry, Environment& 
   PageLoopOptions loop;
   loop.limit = reversed ? std::nullopt : query.limit;
   loop.background = true;
+  if (options.parallel > 1) {
+    auto sliced = parallel_plan(stages->context, options, query, plan, start.resumed, checkpoint.has_value(), now);
+    if (sliced.refusal) {
+      diagnostics.warning(
+          fmt::format("--parallel {}: {}; reading one page at a time", options.parallel, *sliced.refusal));
+    } else {
+      diagnostics.verbose(fmt::format("{}: --parallel {}: {}", spec.name, options.parallel,
+                                      parallel_text(sliced, options.parallel)));
+      loop.slice_windows = std::move(sliced.slices);
+      loop.slices = std::move(sliced.plans);
+      loop.connections = options.parallel;
+      loop.slice_memory = parallel_memory(environment.env);
+    }
+  }
   const auto on_page = [&](Page& page, Processed& processed) {
     const auto matched = processed.matched();
     if (reversed) {
@@ -246,6 +275,7 @@ int run_list(const ListOptions& options, const Registry& registry, Environment& 
                          : fmt::format("interrupted after {} activities", result.matched));
   if (query.limit && result.matched == *query.limit)
     diagnostics.verbose(fmt::format("limit of {} reached", *query.limit));
+  report_budget(diagnostics, spec, *stages->budget);
   if (options.count) {
     stages->sink->write(fmt::format("{}\n", result.matched));
     stages->sink->flush();

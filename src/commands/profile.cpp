@@ -85,6 +85,8 @@ void apply_profile(const Profile* profile, CommonOptions& common, ListOptions* l
     common.timeout = *v;
   if (auto v = first("retries"))
     common.retries = std::stoi(*v);
+  if (auto v = first("rate"))
+    common.rate = v;
   if (auto v = first("output"))
     common.output = v;
   if (const auto* v = value("fields"))

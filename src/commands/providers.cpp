@@ -103,6 +103,12 @@ std::string describe(const ProviderSpec& spec) {
                      list.order.param.empty() ? "" : fmt::format(" (chosen with {})", list.order.param));
   out += fmt::format("get:        {}\n", !spec.get.paths.empty() ? fmt::format("{}", fmt::join(spec.get.paths, " or "))
                                                                   : "not supported: " + spec.get.unsupported_reason);
+  out += fmt::format("rate limit: {}\n",
+                     spec.rate_limit.budget.requests
+                         ? fmt::format("{} for the account, every connection together (documented; --rate "
+                                       "replaces it)",
+                                       rate_text(spec.rate_limit.budget))
+                         : std::string("none documented (--rate sets one); a 429 slows every connection"));
   out += "\nactions (native -> unified; unlisted values are kept raw):\n";
   for (const auto& rule : spec.actions) {
     std::vector<std::string> where;

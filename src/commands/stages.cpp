@@ -105,6 +105,7 @@ RunBasis resolve_run(const CommonOptions& options, const Registry& registry,
 
   basis.policy.retries = options.retries;
   basis.policy.rate_limit = spec.rate_limit;
+  basis.rate = options.rate ? parse_rate(*options.rate, "--rate") : spec.rate_limit.budget;
   return basis;
 }
 
@@ -116,10 +117,26 @@ std::unique_ptr<Stages> make_stages(const CommonOptions& options, const Registry
   stages->map_options = basis.map;
   const auto& spec = stages->spec();
   auto& resolved = basis.credentials;
+  stages->budget = std::make_shared<RateBudget>(basis.rate);
   stages->transport = environment.make_transport(basis.transport);
   stages->http = std::make_unique<HttpClient>(*stages->transport, *environment.diagnostics, basis.policy);
+  stages->http->set_budget(stages->budget.get());
   stages->authorizer =
       spec.auth[resolved.scheme]->authorizer(resolved.credentials, stages->context.vars, *stages->http);
+  // More connections to the same account (list --parallel): each its own transport, client and
+  // authorizer, all drawing on the one budget.
+  stages->connect = [&stages = *stages, &environment, transport = basis.transport, policy = basis.policy,
+                     credentials = resolved.credentials, scheme = resolved.scheme] {
+    auto connection = std::make_unique<Connection>();
+    connection->transport = environment.make_transport(transport);
+    connection->http = std::make_unique<HttpClient>(*connection->transport, *environment.diagnostics, policy);
+    connection->http->set_budget(stages.budget.get());
+    const auto& spec = stages.spec();
+    connection->authorizer = spec.auth[scheme]->authorizer(credentials, stages.context.vars, *connection->http);
+    connection->api =
+        std::make_unique<ApiSession>(stages.context, *connection->http, *connection->authorizer, credentials);
+    return connection;
+  };
   stages->api = std::make_unique<ApiSession>(stages->context, *stages->http, *stages->authorizer,
                                              std::move(resolved.credentials));
   stages->sink = std::make_unique<FdSink>(environment.stdout_fd);
@@ -146,6 +163,64 @@ void report_plan(Diagnostics& diagnostics, const ProviderSpec& spec, const Query
   if (!query.since && plan.effective_since)
     diagnostics.verbose(fmt::format("{}: the API needs a time range; without --since reading from {}",
                                     spec.name, format_rfc3339_ms(*plan.effective_since)));
+}
+
+namespace {
+
+// list --parallel N cuts the window into this many slices per connection, so that a
+// connection done with a quiet slice takes another while a busy one is still being read.
+constexpr std::size_t k_slices_per_connection = 4;
+
+// "1d2h", "1h30m", "45m", "30s", "400ms": the largest two units.
+std::string span_text(std::chrono::milliseconds span) {
+  using namespace std::chrono;
+  const auto ms = span.count();
+  if (ms < 1000)
+    return fmt::format("{}ms", ms);
+  const std::pair<long long, const char*> units[] = {{86400000, "d"}, {3600000, "h"}, {60000, "m"}, {1000, "s"}};
+  std::string text;
+  long long rest = ms;
+  int parts = 0;
+  for (const auto& [size, name] : units) {
+    if (rest >= size && parts < 2) {
+      text += fmt::format("{}{}", rest / size, name);
+      rest %= size;
+      ++parts;
+    } else if (parts > 0) {
+      ++parts; // only adjacent units: "1d" rather than "1d0h5m"
+    }
+  }
+  return text;
+}
+
+} // namespace
+
+SlicedPlan parallel_plan(const ProviderContext& context, const ListOptions& options, const Query& query,
+                         const ListPlan& plan, bool resumed, bool with_state, Timestamp now) {
+  return plan_slices(context, query, plan, now, options.parallel * k_slices_per_connection, resumed, with_state);
+}
+
+std::string parallel_text(const SlicedPlan& sliced, std::size_t parallel) {
+  if (sliced.refusal)
+    return fmt::format("one page at a time: {}", *sliced.refusal);
+  const auto& first = sliced.slices.front();
+  const bool newest_first = sliced.slices.size() > 1 && sliced.slices[0].since > sliced.slices[1].since;
+  return fmt::format("{} connections over {} slices of about {}, {} first; a dense slice is cut again",
+                     std::min(parallel, sliced.slices.size()), sliced.slices.size(),
+                     span_text(std::chrono::duration_cast<std::chrono::milliseconds>(first.until - first.since)),
+                     newest_first ? "newest" : "oldest");
+}
+
+void report_budget(Diagnostics& diagnostics, const ProviderSpec& spec, const RateBudget& budget) {
+  if (!diagnostics.is_verbose())
+    return;
+  const auto totals = budget.totals();
+  if (!budget.limit().requests && totals.waited == 0)
+    return; // nothing to say: no limit of its own, and no request held
+  const auto limit = budget.limit().requests ? rate_text(budget.limit()) : std::string("none of its own");
+  diagnostics.verbose(fmt::format("{}: rate budget {}: {} requests, {} waited, {:.1f} s in all", spec.name, limit,
+                                  totals.requests, totals.waited,
+                                  static_cast<double>(totals.wait.count()) / 1000.0));
 }
 
 std::string order_keeping_text(const ProviderSpec& spec, const Query& query, const ListPlan& plan,

@@ -4,6 +4,7 @@
 
 #include "auditfetch/commands/environment.hpp"
 #include "auditfetch/commands/list.hpp"
+#include "auditfetch/pipeline/slices.hpp"
 #include "auditfetch/pipeline/stages.hpp"
 #include "auditfetch/provider/plan.hpp"
 #include "auditfetch/provider/registry.hpp"
@@ -29,6 +30,7 @@ struct RunBasis {
   TransportOptions transport;
   RetryPolicy policy;
   MapOptions map;
+  RateLimit rate; // --rate, else the definition's budget
 };
 
 // Validate every option. With `read_credentials` false no secret is read: no credentials
@@ -104,6 +106,17 @@ ListStart start_list(const ProviderContext& context, const ListOptions& options,
 // saved next request.
 void report_state_over_since(Diagnostics& diagnostics, const ListOptions& options,
                              std::optional<Timestamp> from, bool resumed);
+
+// list --parallel N: the slices of the listing `start` describes, in reading order, or why it
+// is read one page at a time (SlicedPlan::refusal). Nothing is sent.
+SlicedPlan parallel_plan(const ProviderContext& context, const ListOptions& options, const Query& query,
+                         const ListPlan& plan, bool resumed, bool with_state, Timestamp now);
+// "4 connections over 16 slices of about 1h30m, newest first"
+std::string parallel_text(const SlicedPlan& sliced, std::size_t parallel);
+
+// -v: the account's request budget, and how long requests waited on it (when it has a limit
+// or held a request).
+void report_budget(Diagnostics& diagnostics, const ProviderSpec& spec, const RateBudget& budget);
 
 // The resume point to keep after `page` was delivered, for definitions that offer one.
 std::optional<ResumePoint> resume_point(const Stages& stages, const ListPlan& plan,

@@ -1,4 +1,5 @@
 // config.toml: parsing with toml++ (the only user of it), locating, choosing a profile.
+#include "auditfetch/http/rate_budget.hpp"
 #include "auditfetch/config/config.hpp"
 
 #include "auditfetch/util/error.hpp"
@@ -20,7 +21,7 @@ namespace auditfetch {
 namespace {
 
 // What a profile key holds; the key names are the long flag names.
-enum class Type { string, list, integer, boolean, path, duration, time, format };
+enum class Type { string, list, integer, boolean, path, duration, time, format, rate };
 
 struct KeySpec {
   const char* name;
@@ -35,6 +36,7 @@ constexpr KeySpec k_keys[] = {
     {"actor-id", Type::string},   {"entity", Type::string},        {"entity-type", Type::string},
     {"filter", Type::list},       {"param", Type::list},           {"page-size", Type::integer},
     {"state", Type::path},        {"overlap", Type::duration},     {"interval", Type::duration},
+    {"rate", Type::rate},
 };
 constexpr const char* k_credential_keys[] = {"token", "client-id", "client-secret"};
 constexpr const char* k_formats[] = {"table", "json", "ndjson", "csv"};
@@ -261,6 +263,12 @@ private:
     case Type::duration: {
       const auto text = string_of(node, key);
       parse_duration(text, label); // throws naming FILE:LINE: key
+      entry.values.push_back(text);
+      break;
+    }
+    case Type::rate: {
+      const auto text = string_of(node, key);
+      parse_rate(text, label); // throws naming FILE:LINE: key
       entry.values.push_back(text);
       break;
     }

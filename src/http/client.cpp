@@ -2,6 +2,7 @@
 
 #include "auditfetch/util/error.hpp"
 #include "auditfetch/http/url.hpp"
+#include "auditfetch/util/interrupt.hpp"
 
 #include <date/date.h>
 #include <fmt/format.h>
@@ -158,6 +159,12 @@ HttpResponse HttpClient::send_with_retries(const HttpRequest& request) {
   for (int attempt = 0;; ++attempt) {
     std::optional<HttpResponse> response;
     std::optional<Error> failure;
+    std::chrono::milliseconds budget_wait{0};
+    if (m_budget) {
+      budget_wait = m_budget->acquire();
+      if (interrupted())
+        throw Error(ErrorKind::interrupted, "interrupted while waiting for the rate budget");
+    }
     try {
       response = m_transport.send(request);
     } catch (const Error& e) {
@@ -166,14 +173,25 @@ HttpResponse HttpClient::send_with_retries(const HttpRequest& request) {
       failure = e;
     }
     const auto printable = redact_url(request.url);
+    const auto waited = budget_wait.count() > 0
+                            ? fmt::format(", after {} for the rate budget", describe_wait(budget_wait))
+                            : std::string();
     if (response)
-      m_diagnostics.verbose(fmt::format("{} {}: {} ({} ms)", request.method, printable,
-                                        response->status, response->elapsed.count()));
+      m_diagnostics.verbose(fmt::format("{} {}: {} ({} ms{})", request.method, printable,
+                                        response->status, response->elapsed.count(), waited));
     else
-      m_diagnostics.verbose(fmt::format("{} {}: {}", request.method, printable, failure->what()));
+      m_diagnostics.verbose(fmt::format("{} {}: {}{}", request.method, printable, failure->what(), waited));
 
-    const auto wait =
-        retry_delay(response ? &*response : nullptr, attempt, m_policy, now_ms(), m_rng);
+    const auto now = now_ms();
+    if (m_budget && response && !m_policy.rate_limit.remaining_header.empty())
+      if (const auto remaining = response->header(m_policy.rate_limit.remaining_header); remaining == "0")
+        // Nothing left of the window: every connection waits for its reset, unless that is
+        // further off than any wait the policy accepts (the next answer then says so).
+        if (const auto reset = reset_header_wait(*response, m_policy.rate_limit, now);
+            reset && *reset <= m_policy.max_retry_after)
+          m_budget->pause(*reset);
+
+    const auto wait = retry_delay(response ? &*response : nullptr, attempt, m_policy, now, m_rng);
     if (!wait) {
       if (response)
         return std::move(*response);
@@ -184,7 +202,12 @@ HttpResponse HttpClient::send_with_retries(const HttpRequest& request) {
     const auto cause = response ? fmt::format("HTTP {}", response->status) : std::string(failure->what());
     m_diagnostics.warning(fmt::format("{}; retrying in {} ({} of {})", cause, describe_wait(*wait),
                                       attempt + 1, m_policy.retries));
-    m_sleep(*wait);
+    // Rate limited: the whole account waits (the budget holds every connection's next
+    // request); anything else waits here.
+    if (m_budget && response && is_rate_limited(*response, m_policy.rate_limit))
+      m_budget->pause(*wait);
+    else
+      m_sleep(*wait);
   }
 }
 

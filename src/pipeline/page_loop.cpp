@@ -3,15 +3,49 @@
 #include "auditfetch/paging/listing.hpp"
 #include "auditfetch/util/interrupt.hpp"
 #include "pipeline/page_stream.hpp"
+#include "pipeline/sliced_pages.hpp"
 
 #include <limits>
 
 namespace auditfetch {
+namespace {
+
+PageLoopResult run_slices(Stages& stages, const Query& query, Timestamp now, const Checkpoint* checkpoint,
+                          std::set<std::string>* run_ids, const PageLoopOptions& options, const OnPage& on_page) {
+  PageLoopResult result;
+  Processed processed;
+  SlicedPages pages(stages, options.slice_windows, options.slices, query, now, options.connections,
+                    options.slice_memory);
+  struct CancelOnSignal {
+    SlicedPages& pages;
+    ~CancelOnSignal() {
+      if (interrupted())
+        pages.cancel();
+    }
+  } cancel_on_signal{pages};
+  for (;;) {
+    auto next = pages.next(interrupted);
+    if (!next) {
+      result.complete = !interrupted();
+      return result;
+    }
+    // Each slice's own window filters its pages: a record on a boundary belongs to one.
+    process_page(stages, *next->filter, next->page, checkpoint, run_ids,
+                 std::numeric_limits<std::size_t>::max(), processed);
+    result.matched += processed.count;
+    if (!on_page(next->page, processed) || interrupted())
+      return result;
+  }
+}
+
+} // namespace
 
 PageLoopResult run_pages(Stages& stages, const ListPlan& plan, const Query& query, Timestamp now,
                          HttpRequest first, const Checkpoint* checkpoint,
                          std::set<std::string>* run_ids, const PageLoopOptions& options,
                          const OnPage& on_page) {
+  if (!options.slices.empty())
+    return run_slices(stages, query, now, checkpoint, run_ids, options, on_page);
   const auto& spec = stages.spec();
   PagingSetup setup;
   setup.page_size = plan.page_size;

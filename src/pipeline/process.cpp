@@ -40,9 +40,11 @@ void process_page(const Stages& stages, const LocalFilter& filter, const Page& p
     }
     if (activity.created_at && (!out.oldest || *activity.created_at < *out.oldest))
       out.oldest = activity.created_at;
-    // Past --until: not this run's to remember (a later run with a later --until prints it),
-    // and not a time the checkpoint may move to.
-    if (filter.until && activity.created_at && *activity.created_at >= *filter.until)
+    // Outside [--since, --until): not this run's to remember (a later run with a later --until
+    // prints it, and with --parallel the neighbouring slice does), and not a time the
+    // checkpoint may move to.
+    if (activity.created_at && ((filter.until && *activity.created_at >= *filter.until) ||
+                                (filter.since && *activity.created_at < *filter.since)))
       return;
     // Without a checkpoint or run to de-duplicate against there is nothing to remember.
     if (activity.id && (checkpoint || run_ids)) {

@@ -373,6 +373,14 @@ RateLimitSignals parse_rate_limit(const DefNode& node) {
   }
   r.remaining_header = o.string_or("remaining_header", "");
   r.body_contains = o.string_or("body_contains", "");
+  if (auto b = o.get("budget")) {
+    const auto text = b->string();
+    try {
+      r.budget = parse_rate(text, "budget");
+    } catch (const Error&) {
+      b->fail(fmt::format("\"{}\" is not a rate: write REQUESTS/PERIOD (10/s, 5/10s, 50/min)", text));
+    }
+  }
   if (auto b = o.get("backoff")) {
     const auto text = b->string();
     try {

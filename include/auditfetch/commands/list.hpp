@@ -23,6 +23,7 @@ struct ListOptions {
   std::optional<std::size_t> batch;       // activities per batch; default: a page (tail: a poll)
   std::optional<int> exec_retries;        // tries after the first failed one; default 3
   std::optional<std::string> wait_lock;   // wait this long for another run's lock on --state
+  std::size_t parallel = 1;               // list --parallel: time slices fetched at once
 };
 
 // Returns the exit code; failures are thrown as Error.

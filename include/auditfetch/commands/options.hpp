@@ -33,6 +33,7 @@ struct CommonOptions {
   bool quiet = false; // -q: no progress line, no warnings
   std::string timeout = "30s";
   int retries = 3;
+  std::optional<std::string> rate; // --rate 10/s: the account's request budget, by hand
   bool no_remote_data = false;
   bool explain = false; // --explain: print the plan, send nothing
   std::optional<std::string> config_file;  // --config

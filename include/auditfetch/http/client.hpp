@@ -2,6 +2,7 @@
 // Policy on top of a Transport: retries with backoff, redirects, the plain-HTTP credential
 // rule and the -v request log. Pure logic; tested with a fake transport.
 
+#include "auditfetch/http/rate_budget.hpp"
 #include "auditfetch/http/types.hpp"
 #include "auditfetch/time/time.hpp"
 #include "auditfetch/util/diagnostics.hpp"
@@ -30,6 +31,9 @@ struct RateLimitSignals {
   // retry and never less (Duo and Google send no Retry-After; their clients start at 1 s).
   // Zero: the policy's general backoff.
   std::chrono::milliseconds backoff{0};
+  // The documented limit, "budget": "5/10s": every request of the account draws on it (zero
+  // requests: none documented; the run still slows for 429 and for the headers above).
+  RateLimit budget;
 };
 
 struct RetryPolicy {
@@ -76,6 +80,11 @@ public:
   HttpClient(Transport& transport, Diagnostics& diagnostics, RetryPolicy policy = {},
              Sleep sleep = {});
 
+  // Draw every request, retries included, on `budget` (shared by every client of one provider
+  // account; it outlives the client). A rate-limited answer holds the whole budget, and a
+  // remaining count of zero holds it until the reset the API names.
+  void set_budget(RateBudget* budget) { m_budget = budget; }
+
   // Send, retrying network errors and retryable statuses, following up to 5 redirects
   // (GET and HEAD; 303 turns anything into GET) and dropping Authorization when a redirect
   // changes the origin. Returns the final response whatever its status; throws Error(remote)
@@ -90,6 +99,7 @@ private:
   RetryPolicy m_policy;
   Sleep m_sleep;
   std::mt19937_64 m_rng;
+  RateBudget* m_budget = nullptr;
 };
 
 } // namespace auditfetch

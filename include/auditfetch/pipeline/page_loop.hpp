@@ -4,6 +4,7 @@
 
 #include "auditfetch/paging/page.hpp"
 #include "auditfetch/pipeline/process.hpp"
+#include "auditfetch/pipeline/slices.hpp"
 #include "auditfetch/pipeline/stages.hpp"
 #include "auditfetch/provider/plan.hpp"
 #include "auditfetch/state/checkpoint.hpp"
@@ -13,6 +14,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <vector>
 
 namespace auditfetch {
 
@@ -21,6 +23,13 @@ struct PageLoopOptions {
   std::optional<std::size_t> limit;
   // Fetch the next page on a thread of its own while this one is written.
   bool background = false;
+  // list --parallel: the listing's time slices (pipeline/slices.hpp), read over `connections`
+  // connections at once and handed on in order, each page filtered by its slice's plan. Pages
+  // read ahead are held up to `slice_memory` bytes. Empty: one connection, page after page.
+  std::vector<TimeSlice> slice_windows;
+  std::vector<ListPlan> slices;
+  std::size_t connections = 1;
+  std::size_t slice_memory = 32u << 20;
 };
 
 struct PageLoopResult {

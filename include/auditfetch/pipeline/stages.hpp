@@ -8,9 +8,19 @@
 #include "auditfetch/provider/api.hpp"
 #include "auditfetch/provider/context.hpp"
 
+#include <functional>
 #include <memory>
 
 namespace auditfetch {
+
+// One more connection to the provider account of a run: what a slice of `list --parallel`
+// sends through.
+struct Connection {
+  std::unique_ptr<Transport> transport;
+  std::unique_ptr<HttpClient> http;
+  std::unique_ptr<Authorizer> authorizer;
+  std::unique_ptr<ApiSession> api;
+};
 
 struct Stages {
   ProviderContext context;
@@ -21,6 +31,9 @@ struct Stages {
   std::unique_ptr<FdSink> sink;
   std::unique_ptr<Writer> writer;
   MapOptions map_options;
+  // The account's request budget, shared by every connection; and how to open another.
+  std::shared_ptr<RateBudget> budget;
+  std::function<std::unique_ptr<Connection>()> connect;
 
   const ProviderSpec& spec() const { return *context.spec; }
 };

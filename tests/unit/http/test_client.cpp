@@ -131,7 +131,7 @@ TEST_SUITE("client") {
     const auto now = parse_rfc3339("2024-05-01T00:00:00Z");
     RetryPolicy policy;
     policy.rate_limit = {"x-ratelimit-reset", RateLimitSignals::Unit::epoch_seconds,
-                         "x-ratelimit-remaining", {403}, {}};
+                         "x-ratelimit-remaining", {403}, {}, {}, {}};
     HttpResponse r;
     r.status = 403;
     const auto reset = std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count() + 2;
