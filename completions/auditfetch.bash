@@ -154,7 +154,7 @@ _auditfetch() {
     # The settings of the provider on the line; every provider's without one.
     local common="-h --help -p --provider --base-url --providers-dir
         $(_auditfetch_words settings)
-        --token-file --token-url --ca-file --timeout --retries"
+        --token-file --token-url --ca-file --timeout --retries --rate"
     common+=' 
 -o --output --fields --no-headers --wide --color --no-remote-data --tz -v --verbose -q --quiet
         --config --profile --no-profile'
@@ -166,6 +166,7 @@ _auditfetch() {
     local delivery='--exec --batch --exec-retries --wait-lock' # list and tail, not config
     local count=--count # list only
     local order=--order # list only
+    local parallel=--parallel # list only
     # config show|check take the options of list; config profiles only --config.
     if [[ $command == config ]]; then
         local sub=''
@@ -184,7 +185,7 @@ _auditfetch() {
                 fi
                 return
                 ;;
-            show | check) command=list explain= delivery='' count='' order='' ;;
+            show | check) command=list explain= delivery='' count='' order='' parallel='' ;;
             profiles)
                 if [[ $prev == --config ]]; then
                     compopt -o filenames 2>/dev/null
@@ -200,7 +201,7 @@ _auditfetch() {
 
     local options
     case $command in
-        list) options="$common $filters $checkpoint $explain $delivery $count $order" ;;
+        list) options="$common $filters $checkpoint $explain $delivery $count $order $parallel" ;;
         get) options="$common $explain" ;;
         tail) options="$common ${selection/--until/} $checkpoint $explain $delivery --interval" ;; # no --until, --limit
         verify) options="$common $selection $explain --print-missing" ;;
@@ -279,7 +280,7 @@ _auditfetch() {
                 --environment-id | --tenant | --requested-for | --requested-by | \
                 --regarding-identity | --aid | --integrated-account-id | --organization-id | \
                 --user-key | --subject | --subdomain | --email | --api-host | \
-                --token-url | --timeout | --retries | \
+                --token-url | --timeout | --retries | --rate | --parallel | \
                 --since | --until | --actor-id | --entity | --entity-type | \
                 --filter | --param | --limit | --page-size | --overlap | --interval | \
                 --exec | --batch | --exec-retries | --wait-lock)

@@ -184,6 +184,8 @@ complete -c auditfetch -n $fetching -l token-url -x -d 'Replace the OAuth2 token
 complete -c auditfetch -n $fetching -l ca-file -r -F -d 'Also trust the CA certificates in FILE (PEM)'
 complete -c auditfetch -n $fetching -l timeout -x -d 'Connect and read timeout, e.g. 500ms, 2s'
 complete -c auditfetch -n $fetching -l retries -x -d 'Retries after the first try'
+complete -c auditfetch -n $fetching -l rate -x -d 'At most N requests per period, all connections together, e.g. 10/s, 5/10s, 50/min'
+complete -c auditfetch -n '__fish_seen_subcommand_from list; and not __fish_seen_subcommand_from config' -l parallel -x -d 'Fetch N time slices at once over N connections (1 to 64)'
 
 # Output
 complete -c auditfetch -n $fetching -s o -l output -x -a 'table json ndjson csv' -d 'Output format'
