@@ -258,8 +258,18 @@ std::optional<ExplainFact> explain_state(const ListOptions& options,
   return fact;
 }
 
-int print_explanation(const Explanation& explanation, const CommonOptions& options, Environment& environment) {
-  const auto& basis = *explanation.basis;
+int print_explanation(const Explanation& explained, const CommonOptions& options, Environment& environment) {
+  const auto& basis = *explained.basis;
+  // Every command that sends draws on the account's budget: its line, where it has one.
+  auto explanation = explained;
+  if (basis.rate.requests)
+    explanation.facts.push_back(
+        {"rate",
+         fmt::format("at most {} to the account, every connection together ({})", rate_text(basis.rate),
+                     !options.rate                 ? std::string("the provider's documented limit")
+                     : options.given.count("rate") ? std::string("--rate")
+                                                   : fmt::format("rate in profile {}", options.profile.name)),
+         json::value(rate_text(basis.rate))});
   const auto& scheme = *basis.context.spec->auth[basis.credentials.scheme];
   const auto headers = wire_headers(explanation, environment.now());
   const auto exchange = scheme.token_exchange(basis.credentials.credentials, basis.context.vars);
@@ -300,14 +310,6 @@ int explain_list(const ListOptions& options, const Registry& registry, Environme
                    {"sequential_because", sliced.refusal ? json::value(*sliced.refusal) : json::value(nullptr)}};
     e.facts.push_back({"parallel", parallel_text(sliced, options.parallel), std::move(j)});
   }
-  if (basis.rate.requests)
-    e.facts.push_back({"rate", fmt::format("at most {} to the account, every connection together ({})",
-                                           rate_text(basis.rate),
-                                           !options.common.rate ? "the provider's documented limit"
-                                           : options.common.given.count("rate")
-                                               ? "--rate"
-                                               : fmt::format("rate in profile {}", options.common.profile.name)),
-                       json::value(rate_text(basis.rate))});
   if (auto state = explain_state(options, start.checkpoint, start.plan, start.resumed, start.first))
     e.facts.push_back(std::move(*state));
   return print_explanation(e, options.common, environment);

@@ -96,5 +96,26 @@ class BenchSmokeTest(unittest.TestCase):
         self.assertRegex(curl[-1], r"^4[3-9] pages")  # 42 before the restart, more after
 
 
+class ParallelSmokeTest(unittest.TestCase):
+    """bench/parallel --smoke: every --parallel row and every row under the emulator's rate limit
+    prints the sequential run's bytes (the script exits 1 otherwise), and --rate keeps the
+    emulator from refusing anything."""
+
+    @unittest.skipIf(not os.path.exists("/usr/bin/time"), "bench/parallel needs GNU time")
+    def test_parallel_rows_print_the_sequential_bytes_within_the_rate_limit(self) -> None:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("AUDITFETCH_")}
+        result = subprocess.run([sys.executable, str(REPO / "bench" / "parallel"), "--smoke", "--binary", str(BIN)],
+                                capture_output=True, text=True, timeout=300, env=env)
+        self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
+        rows = table_rows(result.stdout, "| N | wall s | speed-up")
+        self.assertEqual([r[0] for r in rows], ["1", "4", "8"])
+        for row in rows[1:]:
+            self.assertEqual(row[-1], "identical to N=1", row)
+        limited = table_rows(result.stdout, "| N | wall s | pages / limit")
+        self.assertTrue(limited)
+        for row in limited:
+            self.assertEqual(row[6], "0", f"429s sent: {row}")
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -9,6 +9,7 @@ request of the run draws on one rate budget: the definition's documented limit, 
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -216,6 +217,25 @@ class RefusalTest(SliceCase):
                          "in order; reading one page at a time\n")
         quiet = run_auditfetch("list", *args, "-q", env={"AUDITFETCH_TOKEN": TOKEN})
         self.assertEqual((quiet.returncode, quiet.stderr), (0, ""))
+
+    def test_explain_shows_the_slices_and_every_command_its_budget(self) -> None:
+        result = run_auditfetch("list", *pingone_args(self.emu, T - 86400 * SECOND, T), "--parallel", "8",
+                                "--explain", "-o", "json", env={"AUDITFETCH_TOKEN": TOKEN})
+        self.assertEqual(result.returncode, 0, result.stderr)
+        plan = json.loads(result.stdout)
+        self.assertEqual(plan["parallel"], {"connections": 8, "slices": 32, "sequential_because": None})
+        self.assertNotIn("rate", plan)  # PingOne documents no budget
+        self.assertEqual(self.emu.requests(), [])
+        for command in (["get", "-p", "sailpoint", "--tenant", "acme", "an-id"],
+                        ["list", "-p", "sailpoint", "--tenant", "acme", "--since", "1h"],
+                        ["tail", "-p", "sailpoint", "--tenant", "acme"]):
+            with self.subTest(command=command[0]):
+                explained = run_auditfetch(*command, "--explain", env={"AUDITFETCH_TOKEN": TOKEN})
+                self.assertIn("rate         at most 100/10s to the account, every connection together (the "
+                              "provider's documented limit)\n", explained.stdout)
+                explained = run_auditfetch(*command, "--explain", "--rate", "2/s", env={"AUDITFETCH_TOKEN": TOKEN})
+                self.assertIn("rate         at most 2/s to the account, every connection together (--rate)\n",
+                              explained.stdout)
 
     def test_out_of_range_values_name_the_range(self) -> None:
         for value in ("0", "65", "x"):
