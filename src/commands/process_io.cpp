@@ -29,6 +29,7 @@ std::size_t terminal_width(int fd) {
 } // namespace
 
 void install_signal_handlers() {
+  prepare_interrupt_wakeup();
   struct sigaction action {};
   action.sa_handler = on_signal;
   sigemptyset(&action.sa_mask);

@@ -103,13 +103,20 @@ int explain_tail(const TailOptions& options, const Registry& registry, Environme
   return print_explanation(e, list_options.common, environment);
 }
 
-// Sleep, waking early on SIGINT/SIGTERM; `show` puts the time left on the progress line.
-void wait_for(milliseconds duration, const std::function<void(milliseconds)>& show) {
+// Sleep, waking early on SIGINT/SIGTERM. With a progress line (`ticking`), `show` puts the
+// time left on it every second; without one, nothing wakes the process until the next poll.
+void wait_for(milliseconds duration, bool ticking, const std::function<void(milliseconds)>& show) {
+  if (!ticking) {
+    wait_interruptible(duration);
+    return;
+  }
   const auto until = std::chrono::steady_clock::now() + duration;
   for (auto now = std::chrono::steady_clock::now(); !interrupted() && now < until;
        now = std::chrono::steady_clock::now()) {
-    show(std::chrono::duration_cast<milliseconds>(until - now));
-    std::this_thread::sleep_for(std::min(milliseconds{100}, duration));
+    const auto left = std::chrono::duration_cast<milliseconds>(until - now);
+    show(left);
+    // To the next whole second left, where the line's figure (rounded up) changes.
+    wait_interruptible(left.count() % 1000 == 0 ? std::min(left, milliseconds{1000}) : milliseconds{left.count() % 1000});
   }
 }
 
@@ -179,7 +186,7 @@ int run_tail(const TailOptions& options, const Registry& registry, Environment& 
             std::max(interval, std::min(k_max_backoff, interval * (1 << std::min(++failures, 8))));
         diagnostics.warning(fmt::format("{}: poll failed: {}; trying again in {} s", spec.name,
                                         e.what(), wait.count() / 1000));
-        wait_for(wait, show);
+        wait_for(wait, progress.enabled(), show);
         continue;
       }
       // A poll is a batch, or --batch activities are: each is saved once delivered, its ids
@@ -214,7 +221,7 @@ int run_tail(const TailOptions& options, const Registry& registry, Environment& 
       }
       diagnostics.verbose(fmt::format("{}: {} new activities; next poll in {} s", spec.name,
                                       poll.fresh.size(), interval.count() / 1000));
-      wait_for(interval, show);
+      wait_for(interval, progress.enabled(), show);
     }
   } catch (const Error& e) {
     delivery.finish();
