@@ -169,7 +169,7 @@ namespace {
 
 // list --parallel N cuts the window into this many slices per connection, so that a
 // connection done with a quiet slice takes another while a busy one is still being read.
-constexpr std::size_t k_slices_per_connection = 4;
+constexpr std::size_t k_slices_per_connection = 2;
 
 // "1d2h", "1h30m", "45m", "30s", "400ms": the largest two units.
 std::string span_text(std::chrono::milliseconds span) {

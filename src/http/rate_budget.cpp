@@ -83,7 +83,7 @@ milliseconds RateBudget::acquire() {
     {
       std::lock_guard lock(m_mutex);
       const auto now = m_now();
-      const auto window = m_limit.window + k_margin;
+      const auto window = m_limit.window + margin(m_limit.window);
       while (!m_sent.empty() && m_sent.front() + window <= now)
         m_sent.pop_front();
       if (m_hold_until > now)

@@ -223,7 +223,7 @@ class RefusalTest(SliceCase):
                                 "--explain", "-o", "json", env={"AUDITFETCH_TOKEN": TOKEN})
         self.assertEqual(result.returncode, 0, result.stderr)
         plan = json.loads(result.stdout)
-        self.assertEqual(plan["parallel"], {"connections": 8, "slices": 32, "sequential_because": None})
+        self.assertEqual(plan["parallel"], {"connections": 8, "slices": 16, "sequential_because": None})
         self.assertNotIn("rate", plan)  # PingOne documents no budget
         self.assertEqual(self.emu.requests(), [])
         for command in (["get", "-p", "sailpoint", "--tenant", "acme", "an-id"],

@@ -14,6 +14,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <algorithm>
 
 namespace auditfetch {
 
@@ -38,8 +39,12 @@ public:
   using Sleep = std::function<bool(std::chrono::milliseconds)>;
 
   // A margin on the window: the server counts arrivals, which come a little after sends and
-  // not always in the order sent (bench/parallel saw 25 ms let an eleventh in at 10/s).
-  static constexpr std::chrono::milliseconds k_margin{100};
+  // not always in the order sent (bench/parallel saw 25 ms let an eleventh in at 10/s). A
+  // twentieth of the window, at most 100 ms: 50 ms at 10/s.
+  static constexpr std::chrono::milliseconds k_max_margin{100};
+  static std::chrono::milliseconds margin(std::chrono::milliseconds window) {
+    return std::min(k_max_margin, window / 20);
+  }
 
   RateBudget(RateLimit limit, Now now = {}, Sleep sleep = {});
 
