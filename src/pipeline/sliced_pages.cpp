@@ -45,6 +45,9 @@ SlicedPages::~SlicedPages() {
     m_stop = true;
   }
   m_changed.notify_all();
+  // A run that ends early (a slice failed, the consumer stopped) does not wait for the
+  // requests still under way on the other connections: nothing they bring is printed.
+  cancel();
   for (auto& thread : m_threads)
     thread.join();
 }

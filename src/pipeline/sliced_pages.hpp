@@ -31,7 +31,7 @@ public:
   // bytes (their bodies' size).
   SlicedPages(Stages& stages, const std::vector<TimeSlice>& slices, const std::vector<ListPlan>& plans,
               const Query& query, Timestamp now, std::size_t connections, std::size_t memory);
-  // Stops the connections and joins them (on a signal, cancel first: cancel()).
+  // Stops the connections, cutting short the requests under way, and joins them.
   ~SlicedPages();
   SlicedPages(const SlicedPages&) = delete;
   SlicedPages& operator=(const SlicedPages&) = delete;
