@@ -57,11 +57,6 @@ void SlicedPages::cancel() {
     connection->transport->cancel();
 }
 
-std::size_t SlicedPages::slice_count() {
-  std::lock_guard lock(m_mutex);
-  return m_slices.size();
-}
-
 ListPlan SlicedPages::plan_for(const TimeSlice& window) const {
   Query part = m_query;
   part.since = window.since;

@@ -47,9 +47,6 @@ public:
   // Cut every connection's request short (a signal).
   void cancel();
 
-  // For -v: the slices read in all, first ones and those cut from dense ones.
-  std::size_t slice_count();
-
 private:
   struct Slice {
     TimeSlice window;
