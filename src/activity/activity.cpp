@@ -16,7 +16,7 @@ struct FieldInfo {
 };
 
 // Indexed by Field; the enum is declared in schema order.
-constexpr std::array<FieldInfo, 18> k_field_infos{{
+constexpr std::array<FieldInfo, 19> k_field_infos{{
     {Field::id, "id", {}},
     {Field::actor, "actor", {}},
     {Field::actor_type, "actor.type", Field::actor},
@@ -35,6 +35,7 @@ constexpr std::array<FieldInfo, 18> k_field_infos{{
     {Field::created_at, "created_at", {}},
     {Field::remote_data, "remote_data", {}},
     {Field::provider, "provider", {}},
+    {Field::source, "source", {}},
 }};
 
 constexpr bool indexed_by_field() {
@@ -143,6 +144,7 @@ const std::optional<std::string>& string_member(const Activity& activity, Field 
   case Field::context_ip_address: return activity.ip_address;
   case Field::context_user_agent: return activity.user_agent;
   case Field::context_authentication_method: return activity.authentication_method;
+  case Field::source: return activity.source;
   default: break;
   }
   static const std::optional<std::string> k_none;
@@ -164,6 +166,15 @@ const std::vector<Field>& leaf_fields() {
     return leaves;
   }();
   return k_leaves;
+}
+
+const std::vector<Field>& default_leaves(bool with_source) {
+  static const std::vector<Field> k_without = [] {
+    auto leaves = leaf_fields();
+    std::erase(leaves, Field::source);
+    return leaves;
+  }();
+  return with_source ? leaf_fields() : k_without;
 }
 
 std::string_view field_name(Field field) {

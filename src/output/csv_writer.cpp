@@ -44,7 +44,7 @@ void append_cell(std::string& out, const std::optional<std::string>& text) {
 class CsvWriter final : public Writer {
 public:
   CsvWriter(const WriterOptions& options, Sink& sink)
-      : m_sink(sink), m_leaves(selected_leaves(options.fields)), m_headers(options.headers) {}
+      : m_sink(sink), m_leaves(selected_leaves(options.fields, options.source)), m_headers(options.headers) {}
 
   void begin() override {
     if (!m_headers)

@@ -76,7 +76,7 @@ class DetailWriter final : public Writer {
 public:
   DetailWriter(const WriterOptions& options, Sink& sink)
       : m_sink(sink), m_color(options.color), m_zone(options.zone) {
-    for (const Field leaf : selected_leaves(options.fields)) {
+    for (const Field leaf : selected_leaves(options.fields, options.source)) {
       if (leaf == Field::remote_data)
         m_remote_data = true;
       else

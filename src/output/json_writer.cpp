@@ -37,9 +37,9 @@ std::vector<Field> path_of(Field leaf) {
   }
 }
 
-std::vector<Node> layout_of(const std::vector<Field>& selection) {
+std::vector<Node> layout_of(const std::vector<Field>& selection, bool with_source) {
   std::vector<Node> top;
-  for (const Field leaf : selected_leaves(selection)) {
+  for (const Field leaf : selected_leaves(selection, with_source)) {
     auto* level = &top;
     for (const Field step : path_of(leaf)) {
       auto it = std::find_if(level->begin(), level->end(), [&](const Node& n) { return n.field == step; });
@@ -248,6 +248,7 @@ const std::optional<std::string>& string_member(const Activity& a, Field leaf) {
   case Field::context_ip_address: return a.ip_address;
   case Field::context_user_agent: return a.user_agent;
   case Field::context_authentication_method: return a.authentication_method;
+  case Field::source: return a.source;
   default: break;
   }
   static const std::optional<std::string> k_none;
@@ -310,7 +311,7 @@ enum class Layout { lines, array };
 class JsonWriter final : public Writer {
 public:
   JsonWriter(const WriterOptions& options, Sink& sink)
-      : m_sink(sink), m_layout_nodes(layout_of(options.fields)),
+      : m_sink(sink), m_layout_nodes(layout_of(options.fields, options.source)),
         m_layout(options.format == Format::json && !options.single_object ? Layout::array
                                                                           : Layout::lines) {}
 
@@ -358,7 +359,7 @@ private:
 
 void append_activity_json(std::string& out, const Activity& activity,
                           const std::vector<Field>& selection) {
-  append_object(out, activity, layout_of(selection));
+  append_object(out, activity, layout_of(selection, false));
 }
 
 std::unique_ptr<Writer> make_json_writer(const WriterOptions& options, Sink& sink) {

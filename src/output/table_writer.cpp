@@ -37,8 +37,9 @@ std::optional<std::string> entity_text(const Activity& a) {
   return a.entity ? a.entity : a.entity_type;
 }
 
-std::vector<Column> default_columns() {
-  return {
+// With named sources, SOURCE follows TIME.
+std::vector<Column> default_columns(bool with_source) {
+  std::vector<Column> columns{
       {"TIME", Field::created_at, nullptr, true},
       {"ID", Field::id, nullptr, true},
       {"ACTION", Field::action},
@@ -47,6 +48,9 @@ std::vector<Column> default_columns() {
       {"IP", Field::context_ip_address},
       {"DESCRIPTION", Field::description},
   };
+  if (with_source)
+    columns.insert(columns.begin() + 1, Column{"SOURCE", Field::source, nullptr, true});
+  return columns;
 }
 
 std::string upper_case(std::string_view text) {
@@ -124,7 +128,7 @@ public:
   TableWriter(const WriterOptions& options, Sink& sink)
       : m_sink(sink), m_color(options.color), m_headers(options.headers),
         m_terminal_width(options.terminal_width), m_zone(options.zone),
-        m_columns(options.fields.empty() ? default_columns() : selected_columns(options.fields)) {
+        m_columns(options.fields.empty() ? default_columns(options.source) : selected_columns(options.fields)) {
     for (const auto& column : m_columns)
       m_widths.push_back(m_headers ? display_width(column.header) : 0);
   }

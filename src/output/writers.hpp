@@ -17,9 +17,10 @@ std::unique_ptr<Writer> make_detail_writer(const WriterOptions& options, Sink& s
 // A time as the table and the detail view show it (table_writer.cpp).
 std::string table_time_text(Timestamp t, const Zone& zone);
 
-// Return the leaves a selection covers; every leaf when it is empty.
-inline std::vector<Field> selected_leaves(const std::vector<Field>& selection) {
-  return selection.empty() ? leaf_fields() : expand_leaves(selection);
+// Return the leaves a selection covers; the default leaves when it is empty (`source` among them
+// when the run reads named sources).
+inline std::vector<Field> selected_leaves(const std::vector<Field>& selection, bool with_source) {
+  return selection.empty() ? default_leaves(with_source) : expand_leaves(selection);
 }
 
 } // namespace auditfetch

@@ -1,5 +1,5 @@
 #pragma once
-// The unified activity: Truto's unified Activity schema plus `provider`.
+// The unified activity: Truto's unified Activity schema plus `provider` and `source`.
 
 #include "auditfetch/json/document.hpp"
 #include "auditfetch/time/time.hpp"
@@ -30,6 +30,9 @@ struct Activity {
   // activity. nullopt prints as null (--no-remote-data).
   std::optional<JsonValue> remote_data;
   std::string provider;
+  // The source the activity came from when a run reads named sources (list --profile A
+  // --profile B, --source NAME=PROFILE); nullopt otherwise, which prints as null.
+  std::optional<std::string> source;
   // The provider's own action value, for matching a native --action locally. Not printed.
   std::optional<std::string> native_action;
 };
@@ -65,10 +68,14 @@ enum class Field {
   created_at,
   remote_data,
   provider,
+  source,
 };
 
-// Every leaf field, in schema order (the CSV columns and the default for --fields).
+// Every leaf field, in schema order (what --fields accepts).
 const std::vector<Field>& leaf_fields();
+// The leaves printed when --fields is not given, in schema order: every leaf, `source` only
+// when the run reads named sources, so that a single source prints what it always printed.
+const std::vector<Field>& default_leaves(bool with_source);
 
 // Return the dotted name of a field ("context.ip_address").
 std::string_view field_name(Field field);

@@ -59,6 +59,9 @@ struct WriterOptions {
   // then remote_data as indented JSON.
   bool detail = false;
   bool discard = false;           // print nothing (list --count prints the number itself)
+  // The run reads named sources: without --fields, every format prints `source` (the table as
+  // its second column).
+  bool source = false;
   Zone zone;                      // table and detail: times shown in this zone (--tz); the others stay UTC
 };
 

@@ -57,7 +57,7 @@ Error parse_error(std::string_view list) {
 const std::string k_valid_fields =
     "valid fields: id, actor, actor.type, actor.user, actor.user.id, organization, group, "
     "description, action, entity, entity_type, context, context.ip_address, "
-    "context.user_agent, context.authentication_method, created_at, remote_data, provider";
+    "context.user_agent, context.authentication_method, created_at, remote_data, provider, source";
 
 } // namespace
 
@@ -74,6 +74,14 @@ TEST_CASE("the unified actions are recognised and provider actions are not") {
 
 TEST_CASE("leaf fields are every scalar field in schema order") {
   CHECK(names(leaf_fields()) ==
+        "id,actor.type,actor.user.id,organization,group,description,action,entity,entity_type,"
+        "context.ip_address,context.user_agent,context.authentication_method,created_at,"
+        "remote_data,provider,source");
+}
+
+TEST_CASE("one source prints every leaf but source; named sources print it too") {
+  CHECK(names(default_leaves(true)) == names(leaf_fields()));
+  CHECK(names(default_leaves(false)) ==
         "id,actor.type,actor.user.id,organization,group,description,action,entity,entity_type,"
         "context.ip_address,context.user_agent,context.authentication_method,created_at,"
         "remote_data,provider");

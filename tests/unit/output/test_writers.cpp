@@ -715,3 +715,26 @@ TEST_CASE("detail with colour makes the names bold") {
 }
 
 } // TEST_SUITE
+
+TEST_CASE("a run of named sources prints the source key in every format; one source does not") {
+  auto a = full_activity();
+  a.source = "okta-eu";
+  auto ndjson = options_for(Format::ndjson, {});
+  CHECK(write_all(ndjson, {a}) == k_full_json + "\n"); // one source: the output it always had
+  ndjson.source = true;
+  CHECK(write_all(ndjson, {a}) ==
+        k_full_json.substr(0, k_full_json.size() - 1) + R"(,"source":"okta-eu"})" + "\n");
+  auto csv = options_for(Format::csv, {});
+  csv.source = true;
+  const auto csv_text = write_all(csv, {a});
+  CHECK(csv_text.substr(0, csv_text.find("\r\n")).ends_with(",remote_data,provider,source"));
+  CHECK(csv_text.ends_with(",okta,okta-eu\r\n"));
+  auto table = options_for(Format::table, {});
+  table.source = true;
+  const auto table_text = write_all(table, {a});
+  CHECK(table_text.rfind("TIME                      SOURCE   ID ", 0) == 0);
+  CHECK(table_text.find("okta-eu") != std::string::npos);
+  // Without a name, `source` is null where it is asked for.
+  a.source.reset();
+  CHECK(json_of(a, {Field::source, Field::id}) == R"({"source":null,"id":"ev1"})");
+}
