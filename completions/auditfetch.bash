@@ -95,6 +95,7 @@ _auditfetch_regions() {
 
 _auditfetch() {
     local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
+    local typed=$cur typed_prev=$prev # as readline split them, before "=" is dealt with
     COMPREPLY=()
 
     # bash splits "--output=json" at "=" (COMP_WORDBREAKS): complete the value.
@@ -167,6 +168,7 @@ _auditfetch() {
     local count=--count # list only
     local order=--order # list only
     local parallel=--parallel # list only
+    local sources='--source --state-dir' # list and tail
     # config show|check take the options of list; config profiles only --config.
     if [[ $command == config ]]; then
         local sub=''
@@ -185,7 +187,7 @@ _auditfetch() {
                 fi
                 return
                 ;;
-            show | check) command=list explain= delivery='' count='' order='' parallel='' ;;
+            show | check) command=list explain= delivery='' count='' order='' parallel='' sources='' ;;
             profiles)
                 if [[ $prev == --config ]]; then
                     compopt -o filenames 2>/dev/null
@@ -201,9 +203,9 @@ _auditfetch() {
 
     local options
     case $command in
-        list) options="$common $filters $checkpoint $explain $delivery $count $order $parallel" ;;
+        list) options="$common $filters $checkpoint $explain $delivery $count $order $parallel $sources" ;;
         get) options="$common $explain" ;;
-        tail) options="$common ${selection/--until/} $checkpoint $explain $delivery --interval" ;; # no --until, --limit
+        tail) options="$common ${selection/--until/} $checkpoint $explain $delivery --interval $sources --max-delay" ;; # no --until, --limit
         verify) options="$common $selection $explain --print-missing" ;;
         providers) options='-h --help --names --providers-dir' ;;
         *) return ;;
@@ -213,6 +215,30 @@ _auditfetch() {
         compopt -o filenames 2>/dev/null
         mapfile -t COMPREPLY < <(compgen -d -- "$cur")
         return
+    fi
+
+    # --source NAME=PROFILE[,SETTING=VALUE...]: the profile names after "NAME=". Readline splits
+    # the word at "=" (COMP_WORDBREAKS): --source, NAME, =, PROFILE (--source=NAME=PROFILE:
+    # --source, =, NAME, =, PROFILE).
+    if [[ -n $sources ]]; then
+        local name_at=0
+        if [[ $typed == = ]]; then
+            name_at=$((COMP_CWORD - 2))
+        elif [[ $typed_prev == = ]]; then
+            name_at=$((COMP_CWORD - 3))
+        fi
+        if ((name_at > 1)) && [[ ${COMP_WORDS[name_at]} == = && ${COMP_WORDS[name_at - 1]} == --source ]]; then
+            ((name_at--))
+        fi
+        if ((name_at > 0)) && [[ ${COMP_WORDS[name_at]} == --source ]]; then
+            [[ $cur != *,* ]] && mapfile -t COMPREPLY < <(compgen -W "$(_auditfetch_profiles)" -- "$cur")
+            return
+        elif [[ $prev == --source ]]; then # NAME, or NAME=PROFILE in one word
+            if [[ $cur == [^=]*=* && ${cur#*=} != *[=,]* ]]; then
+                mapfile -t COMPREPLY < <(compgen -P "${cur%%=*}=" -W "$(_auditfetch_profiles)" -- "${cur#*=}")
+            fi
+            return
+        fi
     fi
 
     if [[ $command != providers ]]; then
@@ -276,13 +302,18 @@ _auditfetch() {
                 mapfile -t COMPREPLY < <(compgen -f -- "$cur")
                 return
                 ;;
+            --state-dir)
+                compopt -o filenames 2>/dev/null
+                mapfile -t COMPREPLY < <(compgen -d -- "$cur")
+                return
+                ;;
             --base-url | --domain | --org | --enterprise | --tenant-id | \
                 --environment-id | --tenant | --requested-for | --requested-by | \
                 --regarding-identity | --aid | --integrated-account-id | --organization-id | \
                 --user-key | --subject | --subdomain | --email | --api-host | \
                 --token-url | --timeout | --retries | --rate | --parallel | \
                 --since | --until | --actor-id | --entity | --entity-type | \
-                --filter | --param | --limit | --page-size | --overlap | --interval | \
+                --filter | --param | --limit | --page-size | --overlap | --interval | --max-delay | \
                 --exec | --batch | --exec-retries | --wait-lock)
                 return
                 ;;

@@ -39,6 +39,16 @@ function __auditfetch_profiles
     command auditfetch config profiles $config 2>/dev/null
 end
 
+# --source NAME=PROFILE[,SETTING=VALUE...]: the profile names after "NAME=".
+function __auditfetch_source
+    set -l token (string replace -r -- '^--source=' '' (commandline -ct))
+    string match -qr -- '^[^=,]+=[^=,]*$' $token; or return
+    set -l name (string replace -r -- '=.*' '' $token)
+    for profile in (__auditfetch_profiles)
+        printf '%s=%s\n' $name $profile
+    end
+end
+
 # The provider on the line (-p NAME, --provider NAME), else AUDITFETCH_PROVIDER's.
 function __auditfetch_provider
     set -l provider $AUDITFETCH_PROVIDER
@@ -219,7 +229,9 @@ complete -c auditfetch -n $filtering -l page-size -x -d 'Activities per request'
 complete -c auditfetch -n $limiting -l state -r -F -d 'Checkpoint file: start where the last run stopped'
 complete -c auditfetch -n $limiting -l overlap -x -d 'Re-read this much before the checkpoint (default 5m)'
 complete -c auditfetch -n '__fish_seen_subcommand_from tail' -l interval -x -d 'Time between polls, at least 1s (default 30s)'
+complete -c auditfetch -n '__fish_seen_subcommand_from tail' -l max-delay -x -d 'Several sources: hold an activity at most this long for the others (default: two intervals)'
 complete -c auditfetch -n '__fish_seen_subcommand_from list tail' -l wait-lock -x -d 'Wait this long while another run uses the --state file'
+complete -c auditfetch -n '__fish_seen_subcommand_from list tail; and not __fish_seen_subcommand_from config' -l state-dir -x -a '(__fish_complete_directories)' -d 'Several sources: one checkpoint file per source in DIR'
 
 # Delivery (list and tail)
 complete -c auditfetch -n '__fish_seen_subcommand_from list tail' -l exec -x -a '(__fish_complete_command)' -d 'Run CMD once per batch, the NDJSON on its stdin'
@@ -228,7 +240,8 @@ complete -c auditfetch -n '__fish_seen_subcommand_from list tail' -l exec-retrie
 
 # Configuration
 complete -c auditfetch -n "$fetching; or __fish_seen_subcommand_from profiles" -l config -r -F -d 'Read profiles from FILE'
-complete -c auditfetch -n $fetching -l profile -x -a '(__auditfetch_profiles)' -d 'Use this profile of the config file'
+complete -c auditfetch -n $fetching -l profile -x -a '(__auditfetch_profiles)' -d 'Use this profile of the config file (list, tail: again, another source)'
+complete -c auditfetch -n '__fish_seen_subcommand_from list tail; and not __fish_seen_subcommand_from config' -l source -x -a '(__auditfetch_source)' -d 'Read the source NAME from config profile PROFILE: NAME=PROFILE[,SETTING=VALUE...]'
 complete -c auditfetch -n $fetching -l no-profile -d 'Use no profile, not even the default one'
 
 # config

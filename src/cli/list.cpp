@@ -21,6 +21,7 @@ void setup_list(CLI::App& command, ParsedCommandLine& parsed, const Registry& re
             "budget; prints exactly what one connection would, in the same order (default 1)")
       ->option_text("N")
       ->group("HTTP");
+  add_sources(*sub, parsed.source_texts, o);
   sub->add_flag("--count", o.count,
                 "Print only the number of matching activities (local filters and --limit apply)")
       ->group("Output");
@@ -36,8 +37,12 @@ void setup_list(CLI::App& command, ParsedCommandLine& parsed, const Registry& re
     parsed.command = "list";
     parsed.run = [&parsed, &registry](Environment& environment, StderrDiagnostics& diagnostics) {
       configure(diagnostics, parsed.list.common);
-      use_config(parsed.list.common, &parsed.list, nullptr, registry, environment);
-      return run_list(parsed.list, registry, environment);
+      auto& list = parsed.list;
+      // Several --profile, or any --source: one source each, merged into one stream.
+      if (gather_sources(parsed.source_texts, list))
+        return run_list(list, registry, environment);
+      use_config(list.common, &list, nullptr, registry, environment);
+      return run_list(list, registry, environment);
     };
   });
 }

@@ -30,10 +30,14 @@ void add_config_file_option(CLI::App& sub, CommonOptions& o) {
 
 void add_config_options(CLI::App& sub, CommonOptions& o) {
   add_config_file_option(sub, o);
-  add_optional(sub, "--profile", o.profile_name,
-               "Use this profile of the config file, beneath flags and environment variables; "
-               "env AUDITFETCH_PROFILE")
+  // Every value is kept (list reads each as a source); record_given sets profile_name.
+  sub.add_option("--profile", o.profile_names,
+                 "Use this profile of the config file, beneath flags and environment variables; "
+                 "env AUDITFETCH_PROFILE. list, tail: give it again to merge several sources")
       ->option_text("NAME")
+      ->expected(1)
+      ->allow_extra_args(false)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
       ->group("Configuration");
   sub.add_flag("--no-profile", o.no_profile,
                "Use no profile, not even AUDITFETCH_PROFILE or the file's default-profile")
@@ -192,9 +196,74 @@ void add_common(CLI::App& sub, CommonOptions& o, const Registry& registry) {
 
 // Long names of the options the command line gave, so that a profile fills only the others.
 void record_given(const CLI::App& sub, CommonOptions& o) {
+  if (!o.profile_names.empty())
+    o.profile_name = o.profile_names.back();
   for (const auto* option : sub.get_options())
     if (option->count() > 0)
       o.given.insert(option->get_single_name());
+}
+
+// --source NAME=PROFILE[,SETTING=VALUE...]
+NamedSource parse_source(const std::string& text) {
+  const auto hint = "use --source NAME=PROFILE, optionally followed by ,SETTING=VALUE (e.g. "
+                    "--source eu=okta,domain=acme-eu.okta.com)";
+  std::vector<std::string> parts;
+  std::size_t from = 0;
+  for (;;) {
+    const auto comma = text.find(',', from);
+    parts.push_back(text.substr(from, comma - from));
+    if (comma == std::string::npos)
+      break;
+    from = comma + 1;
+  }
+  NamedSource source;
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    const auto eq = parts[i].find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == parts[i].size())
+      throw Error(ErrorKind::usage, fmt::format("--source {}: '{}' is not NAME=VALUE", text, parts[i]), hint);
+    auto key = parts[i].substr(0, eq);
+    auto value = parts[i].substr(eq + 1);
+    if (i == 0) {
+      source.name = std::move(key);
+      source.profile = std::move(value);
+    } else if (!source.settings.emplace(key, value).second) {
+      throw Error(ErrorKind::usage, fmt::format("--source {}: {} is given twice", text, key), hint);
+    }
+  }
+  return source;
+}
+
+void add_sources(CLI::App& sub, std::vector<std::string>& texts, ListOptions& o) {
+  sub.add_option("--source", texts,
+                 "Read the source NAME from config profile PROFILE, with its own settings if given; repeat "
+                 "(with --profile too) to merge several sources into one stream, each activity naming its "
+                 "`source`")
+      ->option_text("NAME=PROFILE[,SETTING=VALUE...]")
+      ->expected(1)
+      ->allow_extra_args(false)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
+      ->group("Configuration");
+  add_optional(sub, "--state-dir", o.state_dir,
+               "Several sources: one checkpoint file per source in DIR, named SOURCE.json (--state "
+               "is for one source)")
+      ->option_text("DIR")
+      ->group("Checkpoint");
+}
+
+bool gather_sources(const std::vector<std::string>& texts, ListOptions& o) {
+  if (o.common.profile_names.size() <= 1 && texts.empty()) {
+    if (o.state_dir)
+      throw Error(ErrorKind::usage, "--state-dir keeps one state file per source, but this run reads one",
+                  "use --state FILE, or name several sources (--profile A --profile B)");
+    return false;
+  }
+  std::vector<NamedSource> sources;
+  for (const auto& profile : o.common.profile_names)
+    sources.push_back({profile, profile, {}});
+  for (const auto& text : texts)
+    sources.push_back(parse_source(text));
+  o.sources = std::move(sources);
+  return true;
 }
 
 void add_filters(CLI::App& sub, ListOptions& o, bool follow) {

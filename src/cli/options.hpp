@@ -59,6 +59,12 @@ void add_config_options(CLI::App& sub, CommonOptions& o);
 // Provider, settings (of every provider), credentials, HTTP and output flags.
 void add_common(CLI::App& sub, CommonOptions& o, const Registry& registry);
 
+// --source NAME=PROFILE[,SETTING=VALUE...] (repeatable) and --state-dir DIR: list and tail.
+void add_sources(CLI::App& sub, std::vector<std::string>& texts, ListOptions& o);
+// After parsing: the sources of several --profile and the --source texts into o.sources;
+// false for a run of one source (which --state-dir does not fit: a usage error).
+bool gather_sources(const std::vector<std::string>& texts, ListOptions& o);
+
 // The filter, limit and checkpoint flags of list, tail and config show/check.
 // tail has neither --until nor --limit (it follows from --since on).
 void add_filters(CLI::App& sub, ListOptions& o, bool follow = false);

@@ -26,7 +26,7 @@ void check_delivery_options(const ListOptions& options) {
     throw Error(ErrorKind::usage, "--exec-retries must be 0 or more");
   // A checkpointed run delivers in the API's order, page by page, and keeps the API's own
   // continuation: a reversed or re-sorted listing would break both.
-  if (options.query.order && (options.state || options.exec))
+  if (options.query.order && !options.order_here && (options.state || options.exec))
     throw Error(ErrorKind::usage,
                 fmt::format("--order cannot be combined with {}: a checkpointed or delivered run goes in "
                             "the order the API serves",

@@ -294,6 +294,9 @@ int explain_list(const ListOptions& options, const Registry& registry, Environme
   e.query = &start.query;
   const auto asked = list_query(options, now);
   e.since_source = since_source(asked, start.checkpoint, start.resumed, start.plan);
+  if (!options.merged_source.empty())
+    e.facts.push_back({"source", fmt::format("{} (profile {})", options.merged_source, options.common.profile.name),
+                       json::value(options.merged_source)});
   if (asked.order)
     e.facts.push_back(
         {"printed", order_keeping_text(*basis.context.spec, asked, start.plan, order_memory_items(environment.env)),

@@ -6,6 +6,7 @@
 #include "auditfetch/util/error.hpp"
 #include "auditfetch/util/interrupt.hpp"
 #include "delivery.hpp"
+#include "merged.hpp"
 #include "explain.hpp"
 #include "reverse.hpp"
 #include "stages.hpp"
@@ -86,6 +87,13 @@ void report_nothing(const ListOptions& options, const ProviderSpec& spec, const 
 } // namespace
 
 int run_list(const ListOptions& options, const Registry& registry, Environment& environment) {
+  if (!options.sources.empty())
+    return run_merged_list(options, registry, environment);
+  return run_list_into(options, registry, environment, nullptr);
+}
+
+int run_list_into(const ListOptions& options, const Registry& registry, Environment& environment,
+                  std::unique_ptr<Writer> writer) {
   check_delivery_options(options);
   if (options.count && options.exec)
     throw Error(ErrorKind::usage, "--count prints a number, not activities: it cannot be used with --exec");
@@ -97,6 +105,8 @@ int run_list(const ListOptions& options, const Registry& registry, Environment& 
   if (options.common.explain)
     return explain_list(options, registry, environment);
   auto stages = make_stages(options.common, registry, environment, Shape::stream);
+  if (writer)
+    stages->writer = std::move(writer);
   if (options.count) {
     WriterOptions discard;
     discard.discard = true;
@@ -122,6 +132,9 @@ int run_list(const ListOptions& options, const Registry& registry, Environment& 
   Delivery delivery(options, *stages, diagnostics);
   // --order the API cannot serve: kept as read, printed backwards once the listing is read.
   std::optional<ReversedActivities> reversed;
+  // What a reversed listing covers, once it has all been printed (a source of a merged run with
+  // --state-dir): the checkpoint moves as after a complete listing in the API's order.
+  Covered reversed_covered;
   if (start.reverse)
     reversed.emplace(environment.env, diagnostics, spec.name);
 
@@ -189,6 +202,17 @@ int run_list(const ListOptions& options, const Registry& registry, Environment& 
     if (reversed) {
       for (const auto& activity : matched)
         reversed->add(activity);
+      if (checkpoint) {
+        reversed_covered.add(processed.fresh);
+        if (processed.newest)
+          reversed_covered.newest = std::max(reversed_covered.newest.value_or(*processed.newest), *processed.newest);
+        if (spec.list.resume) {
+          reversed_covered.moves_resume = true;
+          reversed_covered.resume =
+              resume_point(*stages, plan, processed.whole_page ? page.continuation : page.request);
+          reversed_covered.keep_from = processed.whole_page ? std::nullopt : processed.oldest;
+        }
+      }
       progress.page(page.records->size(), processed.matched(), processed.newest);
       return true;
     }
@@ -240,6 +264,9 @@ int run_list(const ListOptions& options, const Registry& registry, Environment& 
           delivery.deliver();
       });
       delivery.deliver();
+      // Printed in full (--limit would have cut it; a merged run refuses it with --state-dir).
+      if (!query.limit)
+        covered = std::move(reversed_covered);
     }
     // The last batch of --batch, cut short by the end of the listing (or by a signal).
     if (delivery.pending() > 0 || !covered.empty())
@@ -279,7 +306,7 @@ int run_list(const ListOptions& options, const Registry& registry, Environment& 
   if (options.count) {
     stages->sink->write(fmt::format("{}\n", result.matched));
     stages->sink->flush();
-  } else if (result.matched == 0) {
+  } else if (result.matched == 0 && options.merged_source.empty()) {
     report_nothing(options, spec, plan, query, now, environment.stdout_is_terminal);
   }
   return k_exit_ok;

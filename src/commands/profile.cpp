@@ -183,6 +183,11 @@ void drop_foreign_profile(ConfigUse& use, const CommonOptions& common, const Reg
 
 ConfigUse use_config(CommonOptions& common, ListOptions* list, std::string* interval,
                      const Registry& registry, Environment& environment) {
+  if (common.profile_names.size() > 1)
+    throw Error(ErrorKind::usage,
+                fmt::format("--profile is given {} times, but only list and tail read several sources",
+                            common.profile_names.size()),
+                "give --profile once");
   const auto readers = readers_for(environment);
   ConfigUse use;
   use.location = locate_config(common.config_file, environment.env);

@@ -317,6 +317,7 @@ ListStart start_list(const ProviderContext& context, const ListOptions& options,
   auto& query = start.query;
   auto& checkpoint = start.checkpoint;
   query = list_query(options, now);
+  query.order_here = options.order_here;
   const auto overlap = parse_duration(options.overlap, "--overlap");
   checkpoint = open_checkpoint(options, context);
   query.keeps_continuation = checkpoint && spec.list.resume;

@@ -6,6 +6,7 @@
 #include "auditfetch/util/interrupt.hpp"
 #include "delivery.hpp"
 #include "explain.hpp"
+#include "merged.hpp"
 #include "stages.hpp"
 
 #include <boost/json/object.hpp>
@@ -94,6 +95,10 @@ int explain_tail(const TailOptions& options, const Registry& registry, Environme
   e.since_source = since_source(base_query, checkpoint, resumed, plan);
   if (!base_query.since && !checkpoint.high_water && !resumed)
     e.since_source = fmt::format("no --since: the last {}", options.lookback);
+  if (!list_options.merged_source.empty())
+    e.facts.push_back({"source", fmt::format("{} (profile {})", list_options.merged_source,
+                                             list_options.common.profile.name),
+                       boost::json::value(list_options.merged_source)});
   e.facts.push_back({"polls",
                      fmt::format("every {} s, each from the newest time printed minus --overlap {}",
                                  interval.count() / 1000, list_options.overlap),
@@ -123,6 +128,13 @@ void wait_for(milliseconds duration, bool ticking, const std::function<void(mill
 } // namespace
 
 int run_tail(const TailOptions& options, const Registry& registry, Environment& environment) {
+  if (!options.list.sources.empty())
+    return run_merged_tail(options, registry, environment);
+  return run_tail_into(options, registry, environment, nullptr, nullptr);
+}
+
+int run_tail_into(const TailOptions& options, const Registry& registry, Environment& environment,
+                  std::unique_ptr<Writer> writer, const std::function<void(Timestamp)>& polled) {
   const auto& list_options = options.list;
   if (list_options.query.limit)
     throw Error(ErrorKind::usage, "--limit does not apply to tail", "use 'auditfetch list --limit N'");
@@ -139,6 +151,8 @@ int run_tail(const TailOptions& options, const Registry& registry, Environment& 
     return explain_tail(options, registry, environment, interval, overlap, lookback);
 
   auto stages = make_stages(list_options.common, registry, environment, Shape::stream);
+  if (writer)
+    stages->writer = std::move(writer);
   const auto& spec = stages->spec();
   auto& diagnostics = *environment.diagnostics;
   warn_unknown_actions(spec, list_options.query.actions, diagnostics);
@@ -202,6 +216,9 @@ int run_tail(const TailOptions& options, const Registry& registry, Environment& 
             save_checkpoint(*list_options.state, checkpoint);
         }
       }
+      // Everything this poll found is written: the source has been read up to the poll's time.
+      if (polled && poll.complete)
+        polled(now);
       delivery.deliver();
       ++polls;
       printed += poll.fresh.size();

@@ -194,9 +194,10 @@ ListPlan plan_list(const ProviderContext& context, const Query& query, Timestamp
   // on, asked for where the API does not document its default.
   plan.order = list.order.order;
   const auto asked = query.order ? std::optional<Order>(order_of(*query.order)) : std::nullopt;
-  if (asked && list.order.values.count(*asked))
+  const bool ask = asked && !query.order_here && list.order.values.count(*asked);
+  if (ask)
     plan.order = *asked;
-  if ((asked && list.order.values.count(*asked)) || list.order.ask) {
+  if (ask || list.order.ask) {
     params.emplace_back(list.order.param, list.order.values.at(plan.order));
     plan.order_asked = fmt::format("{}={}", list.order.param, list.order.values.at(plan.order));
   }
@@ -243,7 +244,7 @@ bool reverses_order(const ProviderSpec& spec, const Query& query) {
     return false;
   const auto wanted = order_of(*query.order);
   const auto& order = spec.list.order;
-  if (order.values.count(wanted) || order.order == wanted)
+  if ((order.values.count(wanted) && !query.order_here) || order.order == wanted)
     return false;
   if (order.order == Order::unspecified)
     throw Error(ErrorKind::usage,

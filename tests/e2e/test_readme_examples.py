@@ -31,8 +31,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any, Callable
 
-from harness import (CLIENT_ID, CLIENT_SECRET, PINGONE_ENV_ID, REPO, TOKEN, ZENDESK_EMAIL, DUO_IKEY, DUO_SKEY,
-                     Emulator, EmulatorTestCase, auditfetch_bin, fixture_records, http)
+from harness import (CLIENT_ID, CLIENT_SECRET, GITHUB_OTHER_ORG, PINGONE_ENV_ID, REPO, TOKEN, ZENDESK_EMAIL, DUO_IKEY,
+                     DUO_SKEY, Emulator, EmulatorTestCase, auditfetch_bin, fixture_records, http)
 from provider_case import ndjson, parse_time
 from test_matrix import MATRIX, Provider, _google_events
 
@@ -455,6 +455,91 @@ def _verbose(self: ReadmeExamplesTest, example: str, _: str) -> None:
     pushed = next(line for line in result.stderr.splitlines() if "filters pushed down" in line)
     self.assertIn("action", pushed.split("filters pushed down: ")[1].split(";")[0])
     self.assertNotIn(CLIENT_SECRET, result.stderr)
+
+
+@check("sources")
+def _sources(self: ReadmeExamplesTest, example: str, _: str) -> None:
+    """The README's two profiles, three sources (okta, and gh twice: corp and labs) merged newest
+    first, a checkpoint per source: a second run adds only what is new."""
+    profiles = re.search(r"^```toml\n(\[profiles\.okta\]\n.*?)^```$", readme_text(), re.S | re.M).group(1)
+    config = self.sandbox.home / ".config" / "auditfetch" / "config.toml"
+    config.parent.mkdir(parents=True)
+    config.write_text(profiles)
+    config.chmod(0o600)
+    env = {**emulator_env(self.emu.url, "okta"), **emulator_env(self.emu.url, "github")}
+    okta, github = PROVIDERS["okta"], PROVIDERS["github"]
+
+    def labs_templates() -> list[dict[str, Any]]:
+        return [dict(r, org=GITHUB_OTHER_ORG) for r in templates("github")]
+
+    # Okta's polling mode serves the order events were stored in: store them oldest first.
+    expected = {("okta", okta.rec_id(new_records(self.emu, "okta", [template], minutes_ago=4 - k / 2)[0]))
+                for k, template in enumerate(templates("okta"))}
+    expected |= {("corp", github.rec_id(r)) for r in new_records(self.emu, "github", templates("github"))}
+    expected |= {("labs", github.rec_id(r)) for r in new_records(self.emu, "github", labs_templates())}
+    result = self.run_example(example, env)
+    self.assertEqual(result.stdout, "")
+    self.assertEqual(result.stderr, "")
+    printed = ndjson(self.file("audit/all.ndjson"))
+    provider_of = {"okta": okta, "corp": github, "labs": github}
+    got = [(a["source"], provider_of[a["source"]].act_id(a)) for a in printed]
+    self.assertEqual(sorted(got), sorted(expected))
+    self.assertEqual(len(set(got)), len(got), "an activity was printed twice")
+    times = [a["created_at"] for a in printed]
+    self.assertEqual(times, sorted(times, reverse=True), "newest first across the sources")
+    for a in printed:
+        self.assertEqual(a["provider"], provider_of[a["source"]].name)
+        self.assertEqual(list(a)[-2:], ["provider", "source"])
+    state = self.sandbox.home / ".local/state/auditfetch/sources"
+    self.assertEqual(sorted(f.name for f in state.iterdir() if f.suffix == ".json"),
+                     ["corp.json", "labs.json", "okta.json"])
+    # The next run, from the checkpoints: only what is new, here in labs.
+    later = new_records(self.emu, "github", labs_templates()[:1], minutes_ago=1)
+    self.run_example(example, env)
+    again = ndjson(self.file("audit/all.ndjson"))[len(printed):]
+    self.assertEqual([(a["source"], github.act_id(a)) for a in again], [("labs", github.rec_id(later[0]))])
+
+
+@check("sources-tail")
+def _sources_tail(self: ReadmeExamplesTest, example: str, _: str) -> None:
+    """The README's two profiles followed by one tail, stopped with SIGTERM after a few seconds:
+    what both sources hold from 10 minutes ago, each once, oldest first across them, each naming
+    its source, a checkpoint per source; the next run, from the checkpoints, only what is new."""
+    profiles = re.search(r"^```toml\n(\[profiles\.okta\]\n.*?)^```$", readme_text(), re.S | re.M).group(1)
+    config = self.sandbox.home / ".config" / "auditfetch" / "config.toml"
+    config.parent.mkdir(parents=True)
+    config.write_text(profiles)
+    config.chmod(0o600)
+    env = {**emulator_env(self.emu.url, "okta"), **emulator_env(self.emu.url, "github")}
+    okta, github = PROVIDERS["okta"], PROVIDERS["github"]
+    provider_of = {"okta": okta, "gh": github}
+    output = "audit/okta-gh.ndjson"
+
+    # Okta's polling mode serves the order events were stored in: store them oldest first. The
+    # two sources' times interleave, so only a merge prints them in time order.
+    expected = {("okta", okta.rec_id(new_records(self.emu, "okta", [template], minutes_ago=4 - k / 2)[0]))
+                for k, template in enumerate(templates("okta"))}
+    expected |= {("gh", github.rec_id(r)) for r in new_records(self.emu, "github", templates("github"))}
+    result = self.run_example(example, env)  # SIGTERM: exit 0
+    self.assertEqual(result.stdout, "")
+    self.assertEqual(result.stderr, "")
+    printed = ndjson(self.file(output))
+    got = [(a["source"], provider_of[a["source"]].act_id(a)) for a in printed]
+    self.assertEqual(sorted(got), sorted(expected))
+    self.assertEqual(len(set(got)), len(got), "an activity was printed twice")
+    self.assertEqual({source for source, _ in got}, {"okta", "gh"})
+    times = [parse_time(a["created_at"]) for a in printed]
+    self.assertEqual(times, sorted(times), "oldest first across the sources")
+    for a in printed:
+        self.assertEqual(a["provider"], provider_of[a["source"]].name)
+        self.assertEqual(list(a)[-2:], ["provider", "source"])
+    state = self.sandbox.home / ".local/state/auditfetch/tail"
+    self.assertEqual(sorted(f.name for f in state.iterdir() if f.suffix == ".json"), ["gh.json", "okta.json"])
+    # The next run starts from the checkpoints: only what is new, here in gh.
+    later = new_records(self.emu, "github", templates("github")[:1], minutes_ago=1)
+    self.run_example(example, env)
+    again = ndjson(self.file(output))[len(printed):]
+    self.assertEqual([(a["source"], github.act_id(a)) for a in again], [("gh", github.rec_id(later[0]))])
 
 
 @check("definition-acme")

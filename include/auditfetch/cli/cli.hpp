@@ -36,6 +36,7 @@ struct ParsedCommandLine {
   ProvidersOptions providers;
   ListOptions config; // config show / check (the options of list); config profiles (--config)
   CompletionOptions completion;
+  std::vector<std::string> source_texts; // list/tail --source NAME=PROFILE[,...], into .sources
 };
 
 // Parse argv (argv[0] is the program). --help and --version print to stdout and set exit_now

@@ -37,7 +37,8 @@ struct CommonOptions {
   bool no_remote_data = false;
   bool explain = false; // --explain: print the plan, send nothing
   std::optional<std::string> config_file;  // --config
-  std::optional<std::string> profile_name; // --profile
+  std::optional<std::string> profile_name; // --profile (the last one given)
+  std::vector<std::string> profile_names;  // every --profile given: list reads each as a source
   bool no_profile = false;                  // --no-profile: not even default-profile
   // Long names of the options given on the command line ("provider", "since", "region"):
   // a profile fills only the others.

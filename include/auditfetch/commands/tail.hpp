@@ -11,6 +11,9 @@ struct TailOptions {
   ListOptions list;
   std::string interval = "30s";
   std::string lookback = "10m"; // where tail starts without --since or a checkpoint
+  // Several sources: the longest an activity is held for the others to poll past its time;
+  // default two intervals (the longest of the sources').
+  std::optional<std::string> max_delay;
 };
 
 // Polls until SIGINT (exit 130) or SIGTERM (exit 0); failures are thrown as Error.

@@ -44,6 +44,9 @@ struct Query {
   std::optional<std::size_t> limit;
   std::optional<std::size_t> page_size;
   std::optional<PrintOrder> order; // nullopt: as the API serves
+  // `order` is kept by reversing here, never asked of the API: a checkpointed source of a
+  // merged list keeps its API's own order and continuation.
+  bool order_here = false;
   // The API's continuation will be kept as a resume point (--state): the page size it carries
   // must not shrink to a small --limit, or every later run would read pages that small.
   bool keeps_continuation = false;

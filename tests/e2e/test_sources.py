@@ -1,0 +1,316 @@
+"""End to end: several sources, one stream (list --profile A --profile B, --source NAME=PROFILE).
+
+Each source is a config profile with its own provider, settings, credentials and checkpoint
+(--state-dir DIR keeps DIR/SOURCE.json). The merged listing is in time order across sources,
+newest first unless --order oldest, and every activity names its `source`. A failing source
+does not stop the others: the run prints what the healthy ones served, names the failure, exits
+1, and the healthy sources' checkpoints still advance.
+"""
+
+from __future__ import annotations
+
+import copy
+import csv
+import io
+import json
+import os
+import tempfile
+import textwrap
+import unittest
+from pathlib import Path
+from typing import Any
+
+from harness import GITHUB_OTHER_ORG, Emulator, run_auditfetch
+from provider_case import format_ms, ndjson
+from test_matrix import MATRIX
+
+PROVIDERS = {p.name: p for p in MATRIX}
+SOURCES = ("ping", "okta", "gh")  # profile names, and so source names
+PROVIDER_OF = {"ping": "pingone", "okta": "okta", "gh": "github"}
+SINCE, UNTIL = "2024-05-01T00:00:00Z", "2024-06-01T00:00:00Z"
+SECOND = 1_000_000_000
+
+
+def profile_text(name: str, provider: str, emu_url: str, extra: dict[str, str] | None = None) -> str:
+    """A profile from the matrix's flags: --environment-id X becomes environment-id = "X"."""
+    flags = PROVIDERS[provider].settings(emu_url)
+    keys = {key[2:]: value for key, value in zip(flags[::2], flags[1::2])}
+    keys.update(extra or {})
+    lines = [f"[profiles.{name}]", f'provider = "{provider}"'] + [f'{k} = "{v}"' for k, v in keys.items()]
+    return "\n".join(lines) + "\n"
+
+
+class SourcesCase(unittest.TestCase):
+    emu: Emulator
+
+    @classmethod
+    def setUpClass(cls) -> None:
+        cls.emu = Emulator()
+        cls.emu.start()
+
+    @classmethod
+    def tearDownClass(cls) -> None:
+        cls.emu.stop()
+
+    def setUp(self) -> None:
+        self.emu.reset()
+        self._dir = tempfile.TemporaryDirectory(prefix="auditfetch-sources-")
+        self.addCleanup(self._dir.cleanup)
+        self.dir = Path(self._dir.name)
+        config = "".join(profile_text(name, PROVIDER_OF[name], self.emu.url) for name in SOURCES)
+        config += profile_text("gh-labs", "github", self.emu.url, {"org": GITHUB_OTHER_ORG})
+        path = self.dir / "xdg" / "auditfetch" / "config.toml"
+        path.parent.mkdir(parents=True)
+        path.write_text(config)
+        path.chmod(0o600)
+        self.env: dict[str, str] = {"XDG_CONFIG_HOME": str(self.dir / "xdg")}
+        for name in PROVIDER_OF.values():
+            self.env.update(PROVIDERS[name].env)
+
+    def af(self, *args: Any, **kwargs: Any):
+        return run_auditfetch(*args, env=self.env, **kwargs)
+
+    def merged(self, *args: Any):
+        return self.af("list", *[a for s in SOURCES for a in ("--profile", s)], "--since", SINCE,
+                       "--until", UNTIL, "--retries", "0", *args)
+
+    def alone(self, source: str, *args: Any) -> list[dict[str, Any]]:
+        result = self.af("list", "--profile", source, "--since", SINCE, "--until", UNTIL, "-o", "ndjson", *args)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        return ndjson(result.stdout)
+
+    def assertError(self, result, code: int, *texts: str) -> str:
+        self.assertEqual(result.returncode, code, result.stderr)
+        errors = [line for line in result.stderr.splitlines() if line.startswith("auditfetch: error: ")]
+        self.assertEqual(len(errors), 1, result.stderr)
+        for text in texts:
+            self.assertIn(text, errors[0])
+        return errors[0]
+
+
+class MergeTest(SourcesCase):
+    def test_three_providers_merge_newest_first_each_naming_its_source(self) -> None:
+        result = self.merged("-o", "ndjson")
+        self.assertEqual(result.returncode, 0, result.stderr)
+        merged = ndjson(result.stdout)
+        expected: list[tuple[str, str]] = []
+        for source in SOURCES:
+            alone = self.alone(source)
+            self.assertGreater(len(alone), 0, source)
+            expected += [(source, a["id"]) for a in alone]
+            for a in alone:
+                self.assertNotIn("source", a)  # one source: the output it always had
+        self.assertEqual(sorted((a["source"], a["id"]) for a in merged), sorted(expected))
+        times = [a["created_at"] for a in merged]
+        self.assertEqual(times, sorted(times, reverse=True))
+        for a in merged:
+            self.assertEqual(a["provider"], PROVIDER_OF[a["source"]])
+            self.assertEqual(list(a)[-2:], ["provider", "source"])
+        # Each source's own activities keep their own order and bytes, but for `source`.
+        for source in SOURCES:
+            mine = [{k: v for k, v in a.items() if k != "source"} for a in merged if a["source"] == source]
+            self.assertEqual(sorted(json.dumps(a, sort_keys=True) for a in mine),
+                             sorted(json.dumps(a, sort_keys=True) for a in self.alone(source)))
+
+    def test_oldest_first_and_limit_cut_the_merged_stream(self) -> None:
+        newest = ndjson(self.merged("-o", "ndjson").stdout)
+        oldest = self.merged("-o", "ndjson", "--order", "oldest")
+        self.assertEqual(oldest.returncode, 0, oldest.stderr)
+        times = [a["created_at"] for a in ndjson(oldest.stdout)]
+        self.assertEqual(times, sorted(times))
+        self.assertEqual(sorted(times), sorted(a["created_at"] for a in newest))
+        top = self.merged("-o", "ndjson", "--limit", "5")
+        self.assertEqual(top.returncode, 0, top.stderr)
+        self.assertEqual([(a["source"], a["id"]) for a in ndjson(top.stdout)],
+                         [(a["source"], a["id"]) for a in newest[:5]])
+        count = self.merged("--count")
+        self.assertEqual(count.returncode, 0, count.stderr)
+        self.assertEqual(count.stdout, f"{len(newest)}\n")
+
+    def test_table_csv_and_fields_show_the_source(self) -> None:
+        table = self.merged("-o", "table")
+        self.assertEqual(table.returncode, 0, table.stderr)
+        header = table.stdout.splitlines()[0].split()
+        self.assertEqual(header[:3], ["TIME", "SOURCE", "ID"])
+        rows = list(csv.reader(io.StringIO(self.merged("-o", "csv").stdout)))
+        self.assertEqual(rows[0][-2:], ["provider", "source"])
+        self.assertEqual({row[-1] for row in rows[1:]}, set(SOURCES))
+        picked = self.merged("-o", "ndjson", "--fields", "source,id")
+        self.assertEqual(picked.returncode, 0, picked.stderr)
+        for a in ndjson(picked.stdout):
+            self.assertEqual(list(a), ["source", "id"])
+        # One source asked for `source` by --fields: null, its output otherwise unchanged.
+        one = self.af("list", "--profile", "gh", "--since", SINCE, "--until", UNTIL, "-o", "ndjson",
+                      "--fields", "id,source")
+        self.assertEqual(one.returncode, 0, one.stderr)
+        self.assertTrue(all(a["source"] is None for a in ndjson(one.stdout)))
+
+    def test_source_names_one_profile_twice_with_other_settings(self) -> None:
+        result = self.af("list", "--source", "corp=gh", "--source", f"labs=gh,org={GITHUB_OTHER_ORG}",
+                         "--since", SINCE, "--until", UNTIL, "-o", "ndjson")
+        self.assertEqual(result.returncode, 0, result.stderr)
+        merged = ndjson(result.stdout)
+        labs = self.alone("gh-labs")
+        corp = self.alone("gh")
+        self.assertGreater(len(labs), 0)
+        self.assertEqual(sorted(a["id"] for a in merged if a["source"] == "labs"), sorted(a["id"] for a in labs))
+        self.assertEqual(sorted(a["id"] for a in merged if a["source"] == "corp"), sorted(a["id"] for a in corp))
+        requests = self.emu.requests(PROVIDERS["github"].list_path.replace("acme-corp", GITHUB_OTHER_ORG))
+        self.assertTrue(requests or any(GITHUB_OTHER_ORG in r["path"] for r in self.emu.requests()))
+
+    def test_explain_shows_each_source_and_sends_nothing(self) -> None:
+        result = self.merged("--explain")
+        self.assertEqual(result.returncode, 0, result.stderr)
+        for source in SOURCES:
+            self.assertIn(f"{source} (profile {source})", result.stdout)
+        self.assertEqual(self.emu.requests(), [])
+
+
+class FailingSourceTest(SourcesCase):
+    def test_one_failing_source_does_not_stop_the_others(self) -> None:
+        okta = PROVIDERS["okta"]
+        self.emu.faults({"path": okta.list_path + "$", "kind": "status", "status": 500})
+        state = self.dir / "state"
+        result = self.merged("-o", "ndjson", "--state-dir", state)
+        error = self.assertError(result, 1, "okta: ", "500")
+        self.assertTrue(error.startswith("auditfetch: error: okta: "), error)
+        merged = ndjson(result.stdout)
+        self.assertEqual({a["source"] for a in merged}, {"ping", "gh"})
+        self.assertEqual(len(merged), len(self.alone("ping")) + len(self.alone("gh")))
+        # The healthy sources' checkpoints advanced, the failed one's did not: once okta
+        # answers, the rerun prints okta's activities, and nothing of the others again.
+        self.emu.clear_faults()
+        again = self.merged("-o", "ndjson", "--state-dir", state)
+        self.assertEqual(again.returncode, 0, again.stderr)
+        self.assertEqual(sorted(a["id"] for a in ndjson(again.stdout)), sorted(a["id"] for a in self.alone("okta")))
+        self.assertEqual({a["source"] for a in ndjson(again.stdout)}, {"okta"})
+
+    def test_every_source_failing_the_same_way_keeps_that_exit_code(self) -> None:
+        for name in ("okta", "github"):
+            self.emu.faults({"path": PROVIDERS[name].list_path + "$", "kind": "status", "status": 401})
+        result = self.af("list", "--profile", "okta", "--profile", "gh", "--since", SINCE, "--until", UNTIL,
+                         "--retries", "0")
+        self.assertEqual(result.returncode, 3, result.stderr)
+        self.assertEqual(len([l for l in result.stderr.splitlines() if l.startswith("auditfetch: error: ")]), 2)
+
+
+class StateDirTest(SourcesCase):
+    def test_a_second_run_prints_only_what_is_new_in_each_source(self) -> None:
+        state = self.dir / "state"
+        first = self.merged("-o", "ndjson", "--state-dir", state)
+        self.assertEqual(first.returncode, 0, first.stderr)
+        seen = {(a["source"], a["id"]) for a in ndjson(first.stdout)}
+        self.assertEqual(sorted(p.name for p in state.iterdir() if p.suffix == ".json"),
+                         ["gh.json", "okta.json", "ping.json"])
+        # New activities in two of the sources, inside the window.
+        late = 1_717_000_000 * SECOND  # 2024-05-29T16:26:40Z
+        added: set[tuple[str, str]] = set()
+        for source, offset in (("ping", 1), ("okta", 2)):
+            provider = PROVIDERS[PROVIDER_OF[source]]
+            record = provider.new_record(copy.deepcopy(provider.records[0]), f"new-{source}-1", late + offset * SECOND)
+            self.emu.add_activities(provider.emulator_name or provider.name, [record])
+            added.add((source, provider.rec_id(record)))
+        second = self.merged("-o", "ndjson", "--state-dir", state)
+        self.assertEqual(second.returncode, 0, second.stderr)
+        printed = [(a["source"], a["id"]) for a in ndjson(second.stdout)]
+        self.assertEqual(set(printed), added)
+        self.assertFalse(set(printed) & seen)
+        third = self.merged("-o", "ndjson", "--state-dir", state)
+        self.assertEqual(third.returncode, 0, third.stderr)
+        self.assertEqual(third.stdout, "")
+
+
+class UsageTest(SourcesCase):
+    def test_what_several_sources_cannot_take_is_refused_before_anything_is_sent(self) -> None:
+        cases = [
+            (("--state", self.dir / "s.json"), "--state-dir"),
+            (("--exec", "cat"), "--exec"),
+            (("--parallel", "2"), "--parallel"),
+            (("--limit", "3", "--state-dir", self.dir / "d"), "--limit"),
+            (("--profile", "ping"), "named twice"),
+            (("--source", "x"), "not NAME=VALUE"),
+            (("--source", "../up=ping"), "file name"),
+            (("--source", "y=nosuch"), "source y"),
+            (("--order", "sideways"), "--order"),
+        ]
+        for extra, text in cases:
+            with self.subTest(extra=extra):
+                self.assertError(self.merged(*extra), 2, text)
+        self.assertEqual(self.emu.requests(), [])
+        self.assertError(self.af("list", "--profile", "ping", "--state-dir", self.dir / "d"), 2, "--state-dir")
+        self.assertError(self.af("get", "--profile", "ping", "--profile", "gh", "x"), 2, "only list")
+        tail = ("tail", "--profile", "ping", "--profile", "gh")
+        self.assertError(self.af(*tail, "--state", self.dir / "s.json"), 2, "--state-dir")
+        self.assertError(self.af(*tail, "--exec", "cat"), 2, "tail --exec")
+        self.assertError(self.af(*tail, "--max-delay", "-1s"), 2, "--max-delay")
+        self.assertError(self.af("tail", "--profile", "ping", "--max-delay", "5s"), 2, "several sources")
+        explained = self.af(*tail, "--explain")
+        self.assertEqual(explained.returncode, 0, explained.stderr)
+        self.assertIn("ping (profile ping)", explained.stdout)
+        self.assertIn("gh (profile gh)", explained.stdout)
+        self.assertEqual(self.emu.requests(), [])
+
+
+if __name__ == "__main__":
+    unittest.main()
+
+
+class TailMergeTest(SourcesCase):
+    def test_merged_tail_prints_each_new_activity_once_in_time_order_within_the_delay(self) -> None:
+        import random
+        import signal
+        import time
+
+        from test_tail import TailProcess
+
+        max_delay, interval = 5.0, 1.0
+        since = format_ms(int((time.time() - 60) * SECOND))
+        tail = TailProcess(["tail", *[a for s in SOURCES for a in ("--profile", s)], "--since", since,
+                            "--interval", "1s", "--max-delay", "5s", "-o", "ndjson", "--retries", "0"],
+                           env=self.env)
+        self.addCleanup(tail.stop)
+        rng = random.Random(16)
+        added: dict[tuple[str, str], float] = {}  # (source, id) → when it was added
+        for n in range(24):
+            source = rng.choice(SOURCES)
+            provider = PROVIDERS[PROVIDER_OF[source]]
+            now = time.time()
+            record = provider.new_record(copy.deepcopy(provider.records[0]), f"tail-{source}-{n}", int(now * SECOND))
+            self.emu.add_activities(provider.emulator_name or provider.name, [record])
+            added[(source, provider.rec_id(record))] = now
+            time.sleep(rng.uniform(0, 0.4))
+        self.assertTrue(tail.wait_for(lambda: len(tail.lines()) >= len(added), max_delay + 3 * interval + 10),
+                        tail.describe())
+        time.sleep(2 * interval)  # nothing more comes
+        tail.signal(signal.SIGTERM)
+        self.assertEqual(tail.wait(15), 0, tail.describe())
+        printed = tail.activities()
+        keys = [(a["source"], a["id"]) for a in printed]
+        self.assertEqual(sorted(keys), sorted(added), tail.describe())  # each once, none other
+        times = [a["created_at"] for a in printed]
+        self.assertEqual(times, sorted(times), tail.describe())
+        arrival = {(json.loads(line)["source"], json.loads(line)["id"]): at for at, line in tail.timed_lines()}
+        for key, when in added.items():
+            # Found by the source's next poll, then held at most --max-delay for the others.
+            self.assertLessEqual(arrival[key] - when, max_delay + 2 * interval + 2.0, key)
+
+    def test_a_failing_source_does_not_stop_the_others_from_being_followed(self) -> None:
+        import signal
+        import time
+
+        from test_tail import TailProcess
+
+        okta = PROVIDERS["okta"]
+        self.emu.faults({"path": okta.list_path + "$", "kind": "status", "status": 401})
+        since = format_ms(int((time.time() - 60) * SECOND))
+        tail = TailProcess(["tail", "--profile", "okta", "--profile", "gh", "--since", since, "--interval", "1s",
+                            "-o", "ndjson", "--retries", "0"], env=self.env)
+        self.addCleanup(tail.stop)
+        self.assertTrue(tail.wait_for(lambda: "auditfetch: error: okta: " in tail.stderr(), 15), tail.describe())
+        github = PROVIDERS["github"]
+        record = github.new_record(copy.deepcopy(github.records[0]), "after-okta-failed", int(time.time() * SECOND))
+        self.emu.add_activities(github.emulator_name or github.name, [record])
+        self.assertTrue(tail.wait_for(lambda: len(tail.lines()) >= 1, 15), tail.describe())
+        self.assertEqual([(a["source"], a["id"]) for a in tail.activities()], [("gh", github.rec_id(record))])
+        tail.signal(signal.SIGTERM)
+        self.assertEqual(tail.wait(15), 1, tail.describe())
