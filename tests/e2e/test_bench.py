@@ -117,5 +117,21 @@ class ParallelSmokeTest(unittest.TestCase):
             self.assertEqual(row[6], "0", f"429s sent: {row}")
 
 
+class SourcesSmokeTest(unittest.TestCase):
+    """bench/sources --smoke: the merged run over four providers prints exactly the four single
+    runs' activities, newest first across sources (the script exits 1 otherwise)."""
+
+    @unittest.skipIf(not os.path.exists("/usr/bin/time"), "bench/sources needs GNU time")
+    def test_merged_run_prints_the_single_runs_activities_in_time_order(self) -> None:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("AUDITFETCH_")}
+        result = subprocess.run([sys.executable, str(REPO / "bench" / "sources"), "--smoke", "--binary", str(BIN)],
+                                capture_output=True, text=True, timeout=300, env=env)
+        self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
+        rows = table_rows(result.stdout, "| run | wall s | activities")
+        merged = next(r for r in rows if r[0] == "merged")
+        total = next(r for r in rows if "(sum)" in r[0])
+        self.assertEqual(merged[2], total[2])
+
+
 if __name__ == "__main__":
     unittest.main()
