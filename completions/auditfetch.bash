@@ -168,7 +168,7 @@ _auditfetch() {
     local count=--count # list only
     local order=--order # list only
     local parallel=--parallel # list only
-    local sources='--source --state-dir' # list and tail
+    local sources='--source --state-dir' # list and tail; verify: --source
     # config show|check take the options of list; config profiles only --config.
     if [[ $command == config ]]; then
         local sub=''
@@ -206,7 +206,7 @@ _auditfetch() {
         list) options="$common $filters $checkpoint $explain $delivery $count $order $parallel $sources" ;;
         get) options="$common $explain" ;;
         tail) options="$common ${selection/--until/} $checkpoint $explain $delivery --interval $sources --max-delay" ;; # no --until, --limit
-        verify) options="$common $selection $explain --print-missing" ;;
+        verify) options="$common $selection $explain --print-missing ${sources/--state-dir/}" ;;
         providers) options='-h --help --names --providers-dir' ;;
         *) return ;;
     esac

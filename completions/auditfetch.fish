@@ -240,8 +240,8 @@ complete -c auditfetch -n '__fish_seen_subcommand_from list tail' -l exec-retrie
 
 # Configuration
 complete -c auditfetch -n "$fetching; or __fish_seen_subcommand_from profiles" -l config -r -F -d 'Read profiles from FILE'
-complete -c auditfetch -n $fetching -l profile -x -a '(__auditfetch_profiles)' -d 'Use this profile of the config file (list, tail: again, another source)'
-complete -c auditfetch -n '__fish_seen_subcommand_from list tail; and not __fish_seen_subcommand_from config' -l source -x -a '(__auditfetch_source)' -d 'Read the source NAME from config profile PROFILE: NAME=PROFILE[,SETTING=VALUE...]'
+complete -c auditfetch -n $fetching -l profile -x -a '(__auditfetch_profiles)' -d 'Use this profile of the config file (list, tail, verify: again, another source)'
+complete -c auditfetch -n '__fish_seen_subcommand_from list tail verify; and not __fish_seen_subcommand_from config' -l source -x -a '(__auditfetch_source)' -d 'Read the source NAME from config profile PROFILE: NAME=PROFILE[,SETTING=VALUE...]'
 complete -c auditfetch -n $fetching -l no-profile -d 'Use no profile, not even the default one'
 
 # config

@@ -33,7 +33,7 @@ void add_config_options(CLI::App& sub, CommonOptions& o) {
   // Every value is kept (list reads each as a source); record_given sets profile_name.
   sub.add_option("--profile", o.profile_names,
                  "Use this profile of the config file, beneath flags and environment variables; "
-                 "env AUDITFETCH_PROFILE. list, tail: give it again to merge several sources")
+                 "env AUDITFETCH_PROFILE. list, tail, verify: give it again for several sources")
       ->option_text("NAME")
       ->expected(1)
       ->allow_extra_args(false)
@@ -233,16 +233,21 @@ NamedSource parse_source(const std::string& text) {
   return source;
 }
 
-void add_sources(CLI::App& sub, std::vector<std::string>& texts, ListOptions& o) {
+void add_sources(CLI::App& sub, std::vector<std::string>& texts, ListOptions& o, bool with_state_dir) {
   sub.add_option("--source", texts,
-                 "Read the source NAME from config profile PROFILE, with its own settings if given; repeat "
-                 "(with --profile too) to merge several sources into one stream, each activity naming its "
-                 "`source`")
+                 with_state_dir
+                     ? "Read the source NAME from config profile PROFILE, with its own settings if given; repeat "
+                       "(with --profile too) to merge several sources into one stream, each activity naming its "
+                       "`source`"
+                     : "Verify the source NAME of config profile PROFILE, with its own settings if given, against "
+                       "the lines that name it (`source`); repeat (with --profile too) for several sources")
       ->option_text("NAME=PROFILE[,SETTING=VALUE...]")
       ->expected(1)
       ->allow_extra_args(false)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
       ->group("Configuration");
+  if (!with_state_dir)
+    return;
   add_optional(sub, "--state-dir", o.state_dir,
                "Several sources: one checkpoint file per source in DIR, named SOURCE.json (--state "
                "is for one source)")

@@ -59,8 +59,9 @@ void add_config_options(CLI::App& sub, CommonOptions& o);
 // Provider, settings (of every provider), credentials, HTTP and output flags.
 void add_common(CLI::App& sub, CommonOptions& o, const Registry& registry);
 
-// --source NAME=PROFILE[,SETTING=VALUE...] (repeatable) and --state-dir DIR: list and tail.
-void add_sources(CLI::App& sub, std::vector<std::string>& texts, ListOptions& o);
+// --source NAME=PROFILE[,SETTING=VALUE...] (repeatable: list, tail, verify), and --state-dir
+// DIR (list and tail).
+void add_sources(CLI::App& sub, std::vector<std::string>& texts, ListOptions& o, bool with_state_dir = true);
 // After parsing: the sources of several --profile and the --source texts into o.sources;
 // false for a run of one source (which --state-dir does not fit: a usage error).
 bool gather_sources(const std::vector<std::string>& texts, ListOptions& o);

@@ -13,6 +13,7 @@ void setup_verify(CLI::App& command, ParsedCommandLine& parsed, const Registry& 
   sub->add_flag("--print-missing", o.print_missing,
                 "Print the activities missing from the files on stdout, as NDJSON (append them to repair the file)")
       ->group("Output");
+  add_sources(*sub, parsed.source_texts, o.list, false);
   sub->add_option("files", o.files,
                   "NDJSON files auditfetch printed (default, or -: standard input)")
       ->option_text("FILE...");
@@ -29,6 +30,8 @@ void setup_verify(CLI::App& command, ParsedCommandLine& parsed, const Registry& 
     parsed.run = [&parsed, &registry](Environment& environment, StderrDiagnostics& diagnostics) {
       auto& verify = parsed.verify;
       configure(diagnostics, verify.list.common);
+      if (gather_sources(parsed.source_texts, verify.list))
+        return run_verify(verify, registry, environment);
       use_config(verify.list.common, &verify.list, nullptr, registry, environment);
       return run_verify(verify, registry, environment);
     };

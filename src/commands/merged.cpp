@@ -2,6 +2,7 @@
 
 #include "auditfetch/commands/diagnostics.hpp"
 #include "auditfetch/commands/profile.hpp"
+#include "auditfetch/commands/progress.hpp"
 #include "auditfetch/pipeline/merge.hpp"
 #include "auditfetch/util/error.hpp"
 #include "auditfetch/util/interrupt.hpp"
@@ -12,8 +13,11 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <csignal>
 #include <filesystem>
+#include <map>
+#include <mutex>
 #include <thread>
 
 namespace auditfetch {
@@ -102,16 +106,19 @@ void check_merged_options(const ListOptions& options, const char* command) {
   }
 }
 
+enum class Command { list, tail, verify };
+
 // A source's own options: the command line's, its profile beneath them, its own settings as
 // if given as flags, its state file under --state-dir. `interval` is tail's (the profile's
-// interval fills it), null for list.
+// interval fills it).
 ListOptions source_options(const ListOptions& merged, const NamedSource& source, const Registry& registry,
-                           Environment& environment, std::string* interval = nullptr) {
+                           Environment& environment, Command command, std::string* interval = nullptr) {
   ListOptions o = merged;
   o.sources.clear();
   o.state_dir.reset();
   o.count = false;
   o.merged_source = source.name;
+  o.common.source_key = true;
   o.common.profile_name = source.profile;
   o.common.profile_names.clear();
   for (const auto& [key, value] : source.settings) {
@@ -121,7 +128,7 @@ ListOptions source_options(const ListOptions& merged, const NamedSource& source,
   // list: each source prints in the merged order, asked of its API or reversed here. With
   // --state-dir each keeps its API's order and continuation, and is reversed here when it
   // serves the other one. tail prints each poll oldest first whatever the API's order.
-  if (!interval) {
+  if (command == Command::list) {
     o.query.order = merged.query.order.value_or("newest");
     o.order_here = merged.state_dir.has_value();
   }
@@ -161,8 +168,7 @@ public:
       }
     if (state_dir)
       std::filesystem::create_directories(*state_dir);
-    auto writer_options = bases.front().writer;
-    writer_options.source = true;
+    auto writer_options = bases.front().writer; // with the `source` key (source_options)
     writer_options.discard = discard;
     m_writer = make_writer(writer_options, m_sink);
     for (const auto& source : m_sources) {
@@ -170,6 +176,14 @@ public:
       auto& env = m_environments.emplace_back(environment);
       env.diagnostics = m_diagnostics.back().get();
       env.stdout_is_terminal = false; // no progress line per source
+      // Sources that read the same account draw on one budget (the first one's limit).
+      env.budget_for = [this](const std::string& account, const RateLimit& limit) {
+        std::lock_guard lock(m_budgets_mutex);
+        auto& budget = m_budgets[account];
+        if (!budget)
+          budget = std::make_shared<RateBudget>(limit);
+        return budget;
+      };
     }
   }
   MergedRun(const MergedRun&) = delete;
@@ -223,6 +237,53 @@ private:
   std::vector<std::thread> m_threads;
   std::optional<JsonDocument> m_document;
   Activity m_activity;
+  std::mutex m_budgets_mutex;
+  std::map<std::string, std::shared_ptr<RateBudget>> m_budgets;
+};
+
+// tail of several sources on the progress line: what was printed, and which sources are failing
+// (their last poll failed, or they stopped). Updated from the sources' threads and the reader's.
+class SourcesStatus {
+public:
+  SourcesStatus(const std::vector<ListOptions>& sources, bool enabled)
+      : m_progress(enabled), m_failing(sources.size(), false) {
+    for (const auto& source : sources)
+      m_names.push_back(source.merged_source);
+  }
+  void source(std::size_t i, bool healthy) {
+    std::lock_guard lock(m_mutex);
+    m_failing[i] = !healthy;
+    draw();
+  }
+  // Reader only, between shows.
+  void printed(const std::optional<Timestamp>& at) {
+    std::lock_guard lock(m_mutex);
+    ++m_printed;
+    if (at && (!m_newest || *at > *m_newest))
+      m_newest = at;
+  }
+  void show() {
+    std::lock_guard lock(m_mutex);
+    draw();
+  }
+
+private:
+  void draw() {
+    if (!m_progress.enabled())
+      return;
+    std::vector<std::string> failing;
+    for (std::size_t i = 0; i < m_names.size(); ++i)
+      if (m_failing[i])
+        failing.push_back(m_names[i]);
+    m_progress.status(format_sources_status(m_names.size(), m_printed, m_newest, failing));
+  }
+
+  std::mutex m_mutex;
+  Progress m_progress;
+  std::vector<std::string> m_names;
+  std::vector<bool> m_failing;
+  std::size_t m_printed = 0;
+  std::optional<Timestamp> m_newest;
 };
 
 // Every source read, or the failures: exit 0; one code when every source failed the same way;
@@ -242,13 +303,16 @@ int failures_exit(const std::vector<std::optional<Error>>& failures) {
 }
 
 // --explain: each source's plan, in order.
-template <class Explain>
-int explain_sources(const std::vector<ListOptions>& sources, Explain&& explain) {
+const std::string& source_name(const ListOptions& options) { return options.merged_source; }
+const std::string& source_name(const VerifyOptions& options) { return options.list.merged_source; }
+
+template <class Options, class Explain>
+int explain_sources(const std::vector<Options>& sources, Explain&& explain) {
   for (std::size_t i = 0; i < sources.size(); ++i)
     try {
       explain(i);
     } catch (const Error& e) {
-      throw e.with_context("source " + sources[i].merged_source);
+      throw e.with_context("source " + source_name(sources[i]));
     }
   return k_exit_ok;
 }
@@ -259,7 +323,7 @@ int run_merged_list(const ListOptions& options, const Registry& registry, Enviro
   check_merged_options(options, "list");
   std::vector<ListOptions> sources;
   for (const auto& source : options.sources)
-    sources.push_back(source_options(options, source, registry, environment));
+    sources.push_back(source_options(options, source, registry, environment, Command::list));
   if (options.common.explain)
     return explain_sources(sources, [&](std::size_t i) { explain_list(sources[i], registry, environment); });
 
@@ -308,7 +372,7 @@ int run_merged_tail(const TailOptions& options, const Registry& registry, Enviro
   auto longest = std::chrono::milliseconds{0};
   for (const auto& source : options.list.sources) {
     auto& tail = tails.emplace_back(options);
-    tail.list = source_options(options.list, source, registry, environment, &tail.interval);
+    tail.list = source_options(options.list, source, registry, environment, Command::tail, &tail.interval);
     sources.push_back(tail.list);
     try {
       longest = std::max(longest, parse_duration(tail.interval, "--interval"));
@@ -326,22 +390,40 @@ int run_merged_tail(const TailOptions& options, const Registry& registry, Enviro
   environment.diagnostics->verbose(
       fmt::format("{} sources; an activity waits at most {} ms for the others", run.size(), max_delay.count()));
   TailMerge merge(run.size(), max_delay);
+  SourcesStatus status(sources, progress_wanted(environment.stdout_is_terminal, options.list.common.quiet));
+  std::vector<TailHooks> hooks;
+  for (std::size_t i = 0; i < run.size(); ++i)
+    hooks.push_back({[&merge, &status, i](Timestamp through) {
+                       merge.polled(i, through);
+                       status.source(i, true);
+                     },
+                     [&status, i](const std::string&) { status.source(i, false); }});
   run.start(
       [&](std::size_t i, Environment& env) {
-        run_tail_into(tails[i], registry, env, std::make_unique<FeedWriter<TailMerge>>(merge, i),
-                      [&merge, i](Timestamp through) { merge.polled(i, through); });
+        run_tail_into(tails[i], registry, env, std::make_unique<FeedWriter<TailMerge>>(merge, i), &hooks[i]);
       },
       [&](std::size_t i) {
         // A source that failed for good is reported at once; the others go on.
         const auto& failure = run.failures()[i];
-        if (failure && failure->kind() != ErrorKind::interrupted)
+        if (failure && failure->kind() != ErrorKind::interrupted) {
           StderrDiagnostics::error(failure->what(), failure->hint());
+          status.source(i, false);
+        }
         merge.finish(i);
       });
   try {
     run.writer().begin();
-    merge.drain([&](std::size_t source, std::string_view bytes) { run.writer().write(run.decoded(source, bytes)); },
-                [&] { run.writer().end_page(); }, [] { return interrupted(); });
+    merge.drain(
+        [&](std::size_t source, std::string_view bytes) {
+          const auto& activity = run.decoded(source, bytes);
+          run.writer().write(activity);
+          status.printed(activity.created_at);
+        },
+        [&] {
+          run.writer().end_page();
+          status.show();
+        },
+        [] { return interrupted(); });
     run.writer().finish();
   } catch (...) {
     // The output failed (a closed pipe): stop every source, then let the error out.
@@ -354,6 +436,46 @@ int run_merged_tail(const TailOptions& options, const Registry& registry, Enviro
   if (interrupted() && interrupt_signal() != SIGTERM)
     return exit_code(ErrorKind::interrupted);
   return failures_exit(run.failures());
+}
+
+int run_merged_verify(const VerifyOptions& options, const Registry& registry, Environment& environment) {
+  check_merged_options(options.list, "verify");
+  std::vector<VerifyOptions> sources;
+  for (const auto& source : options.list.sources) {
+    auto& verify = sources.emplace_back(options);
+    verify.list = source_options(options.list, source, registry, environment, Command::verify);
+  }
+  if (options.list.common.explain)
+    return explain_sources(sources, [&](std::size_t i) { run_verify(sources[i], registry, environment); });
+  // Each source reads the files again; standard input can be read once.
+  if (options.files.empty() || std::find(options.files.begin(), options.files.end(), "-") != options.files.end())
+    throw Error(ErrorKind::usage, "verify reads the files once for each source, which standard input cannot give",
+                "name the files: the NDJSON auditfetch printed, each line with its source");
+  // One source after the other, each compared with the lines that name it; a source that
+  // fails does not stop the others.
+  std::vector<std::optional<Error>> failures;
+  for (const auto& verify : sources) {
+    SourceDiagnostics diagnostics(*environment.diagnostics, verify.list.merged_source);
+    auto env = environment;
+    env.diagnostics = &diagnostics;
+    auto& failure = failures.emplace_back();
+    try {
+      run_verify(verify, registry, env);
+    } catch (const Error& e) {
+      if (e.kind() == ErrorKind::interrupted)
+        throw e.with_context(verify.list.merged_source);
+      failure = e.with_context(verify.list.merged_source);
+      StderrDiagnostics::error(failure->what(), failure->hint());
+    }
+  }
+  // Missing or repeated activities and nothing worse: 5, whatever the other sources found.
+  const bool any = std::any_of(failures.begin(), failures.end(), [](const auto& f) { return f.has_value(); });
+  const bool only_incomplete = std::all_of(failures.begin(), failures.end(), [](const auto& f) {
+    return !f || f->kind() == ErrorKind::incomplete;
+  });
+  if (any && only_incomplete)
+    return exit_code(ErrorKind::incomplete);
+  return failures_exit(failures);
 }
 
 } // namespace auditfetch

@@ -185,7 +185,7 @@ ConfigUse use_config(CommonOptions& common, ListOptions* list, std::string* inte
                      const Registry& registry, Environment& environment) {
   if (common.profile_names.size() > 1)
     throw Error(ErrorKind::usage,
-                fmt::format("--profile is given {} times, but only list and tail read several sources",
+                fmt::format("--profile is given {} times, but only list, tail and verify read several sources",
                             common.profile_names.size()),
                 "give --profile once");
   const auto readers = readers_for(environment);

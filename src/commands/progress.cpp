@@ -2,6 +2,7 @@
 
 #include <date/date.h>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <cerrno>
 #include <cstdlib>
@@ -124,6 +125,16 @@ std::string format_tail_status(std::size_t polls, std::size_t printed,
     text += fmt::format(" · next poll in {}s", (next_poll->count() + 999) / 1000);
   else
     text += " · polling";
+  return text;
+}
+
+std::string format_sources_status(std::size_t sources, std::size_t printed, std::optional<Timestamp> newest,
+                                  const std::vector<std::string>& failing) {
+  std::string text = fmt::format("tail · {} sources · activities {}", sources, format_count(printed));
+  if (newest)
+    text += " · newest " + format_minute(*newest);
+  if (!failing.empty())
+    text += fmt::format(" · {} failing", fmt::join(failing, ", "));
   return text;
 }
 

@@ -60,6 +60,7 @@ RunBasis resolve_run(const CommonOptions& options, const Registry& registry,
   writer_options.terminal_width =
       environment.stdout_is_terminal && !options.wide ? environment.terminal_width : 0;
   writer_options.headers = !options.no_headers;
+  writer_options.source = options.source_key;
   const auto color = options.color.value_or("auto");
   if (color != "auto" && color != "always" && color != "never")
     throw Error(ErrorKind::usage, fmt::format("--color: unknown value '{}'", color),
@@ -117,7 +118,14 @@ std::unique_ptr<Stages> make_stages(const CommonOptions& options, const Registry
   stages->map_options = basis.map;
   const auto& spec = stages->spec();
   auto& resolved = basis.credentials;
-  stages->budget = std::make_shared<RateBudget>(basis.rate);
+  if (environment.budget_for) {
+    auto account = fmt::format("{} {}", spec.name, stages->context.base_url);
+    for (const auto& [name, value] : account_of(stages->context))
+      account += fmt::format(" {}={}", name, value);
+    stages->budget = environment.budget_for(account, basis.rate);
+  } else {
+    stages->budget = std::make_shared<RateBudget>(basis.rate);
+  }
   stages->transport = environment.make_transport(basis.transport);
   stages->http = std::make_unique<HttpClient>(*stages->transport, *environment.diagnostics, basis.policy);
   stages->http->set_budget(stages->budget.get());

@@ -134,7 +134,7 @@ int run_tail(const TailOptions& options, const Registry& registry, Environment& 
 }
 
 int run_tail_into(const TailOptions& options, const Registry& registry, Environment& environment,
-                  std::unique_ptr<Writer> writer, const std::function<void(Timestamp)>& polled) {
+                  std::unique_ptr<Writer> writer, const TailHooks* hooks) {
   const auto& list_options = options.list;
   if (list_options.query.limit)
     throw Error(ErrorKind::usage, "--limit does not apply to tail", "use 'auditfetch list --limit N'");
@@ -200,6 +200,8 @@ int run_tail_into(const TailOptions& options, const Registry& registry, Environm
             std::max(interval, std::min(k_max_backoff, interval * (1 << std::min(++failures, 8))));
         diagnostics.warning(fmt::format("{}: poll failed: {}; trying again in {} s", spec.name,
                                         e.what(), wait.count() / 1000));
+        if (hooks && hooks->failed)
+          hooks->failed(e.what());
         wait_for(wait, progress.enabled(), show);
         continue;
       }
@@ -217,8 +219,8 @@ int run_tail_into(const TailOptions& options, const Registry& registry, Environm
         }
       }
       // Everything this poll found is written: the source has been read up to the poll's time.
-      if (polled && poll.complete)
-        polled(now);
+      if (hooks && hooks->polled && poll.complete)
+        hooks->polled(now);
       delivery.deliver();
       ++polls;
       printed += poll.fresh.size();

@@ -6,6 +6,7 @@
 #include "auditfetch/util/error.hpp"
 #include "auditfetch/util/interrupt.hpp"
 #include "explain.hpp"
+#include "merged.hpp"
 #include "stages.hpp"
 
 #include <boost/json.hpp>
@@ -88,6 +89,9 @@ int explain_verify(const VerifyOptions& options, const CommonOptions& common, co
     files.emplace_back(file);
   const auto sources = options.files.empty() ? std::string("standard input")
                                              : fmt::format("{}", fmt::join(options.files, ", "));
+  if (!options.list.merged_source.empty())
+    e.facts.push_back({"source", fmt::format("{} (profile {})", options.list.merged_source, common.profile.name),
+                       boost::json::value(options.list.merged_source)});
   e.facts.push_back({"compares",
                      fmt::format("by id with the activities of {} in {} (not read now)", account_text(basis.context),
                                  sources),
@@ -103,6 +107,8 @@ int explain_verify(const VerifyOptions& options, const CommonOptions& common, co
 } // namespace
 
 int run_verify(const VerifyOptions& options, const Registry& registry, Environment& environment) {
+  if (!options.list.sources.empty())
+    return run_merged_verify(options, registry, environment);
   const auto common = verify_common(options);
   // Before any credential is read (a command may run for it) or file opened.
   if (!common.provider.empty())
@@ -130,7 +136,11 @@ int run_verify(const VerifyOptions& options, const Registry& registry, Environme
 
   // The files first, by id: then each activity the listing serves is known at once to be
   // missing or not, and --print-missing streams it.
-  const auto scope = line_scope(stages->context, query);
+  auto scope = line_scope(stages->context, query);
+  // One source of several: its lines are those that name it, and what it prints names it.
+  const auto& source = options.list.merged_source;
+  if (!source.empty())
+    scope.source = source;
   IdTally tally;
   const auto counts = read_activity_files(options.files, STDIN_FILENO, scope, tally);
 
@@ -138,13 +148,16 @@ int run_verify(const VerifyOptions& options, const Registry& registry, Environme
   PageLoopOptions loop;
   loop.background = true;
   const auto on_page = [&](Page&, Processed& processed) {
-    for (const auto& activity : processed.matched()) {
+    for (auto& activity : processed.matched()) {
       if (!activity.id) {
         ++without_id;
         continue;
       }
-      if (tally.add_served(*activity.id) && options.print_missing)
+      if (tally.add_served(*activity.id) && options.print_missing) {
+        if (!source.empty())
+          activity.source = source;
         stages->writer->write(activity);
+      }
     }
     stages->writer->end_page();
     return true;
@@ -171,7 +184,8 @@ int run_verify(const VerifyOptions& options, const Registry& registry, Environme
     const auto row = [](std::string_view label, std::uint64_t n, std::string_view note = {}) {
       write_stderr_line(fmt::format("auditfetch:   {:<30} {:>9}{}", label, n, note));
     };
-    write_stderr_line(fmt::format("auditfetch: verify {}, {} to {} (exclusive)", account,
+    write_stderr_line(fmt::format("auditfetch: verify {}{}, {} to {} (exclusive)",
+                                  source.empty() ? "" : fmt::format("source {}: ", source), account,
                                   format_rfc3339_ms(*query.since), format_rfc3339_ms(*query.until)));
     row("served by the API now", totals.served + without_id);
     row("in the files", totals.in_files);

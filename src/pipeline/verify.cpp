@@ -182,6 +182,8 @@ FileLine classify_line(std::string_view line, const LineScope& scope) {
   out.kind = FileLine::Kind::other_account;
   if (*provider != scope.provider)
     return out;
+  if (scope.source && text("/source") != std::optional<std::string_view>(*scope.source))
+    return out;
   // A line without the key (printed with --fields) cannot say; one with another value can.
   if (scope.organization)
     if (const auto organization = find_pointer(root, "/organization");

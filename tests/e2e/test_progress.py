@@ -43,7 +43,7 @@ def environment(extra: dict[str, str] | None = None) -> dict[str, str]:
 
 
 def run_on_terminal(args: list[str], stdout_on_terminal: bool = False, stop_after: float | None = None,
-                    columns: int = 200) -> Run:
+                    columns: int = 200, env: dict[str, str] | None = None) -> Run:
     """Run auditfetch with stderr (and with `stdout_on_terminal` stdout too) on a new pty.
     `stop_after`: send SIGTERM after this many seconds (for tail)."""
     master, slave = os.openpty()
@@ -68,7 +68,7 @@ def run_on_terminal(args: list[str], stdout_on_terminal: bool = False, stop_afte
     stdout = bytearray()
     started = time.monotonic()
     try:
-        process = subprocess.Popen([str(auditfetch_bin()), *args], env=environment(),
+        process = subprocess.Popen([str(auditfetch_bin()), *args], env=environment(env),
                                    stdin=subprocess.DEVNULL, stderr=slave,
                                    stdout=slave if stdout_on_terminal else subprocess.PIPE)
         os.close(slave)

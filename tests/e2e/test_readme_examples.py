@@ -542,6 +542,56 @@ def _sources_tail(self: ReadmeExamplesTest, example: str, _: str) -> None:
     self.assertEqual([(a["source"], github.act_id(a)) for a in again], [("gh", github.rec_id(later[0]))])
 
 
+@check("sources-verify")
+def _sources_verify(self: ReadmeExamplesTest, example: str, _: str) -> None:
+    """The README's two profiles: a merged file of May 14 (what a merged run printed) that lost
+    an okta line and a gh line. verify proves each source in turn, names both, exits 5 and
+    appends each lost line as the merged run printed it, with its `source`; run again, every
+    source is complete: exit 0, nothing added."""
+    profiles = re.search(r"^```toml\n(\[profiles\.okta\]\n.*?)^```$", readme_text(), re.S | re.M).group(1)
+    config = self.sandbox.home / ".config" / "auditfetch" / "config.toml"
+    config.parent.mkdir(parents=True)
+    config.write_text(profiles)
+    config.chmod(0o600)
+    env = {**emulator_env(self.emu.url, "okta"), **emulator_env(self.emu.url, "github")}
+    okta, github = PROVIDERS["okta"], PROVIDERS["github"]
+    provider_of = {"okta": okta, "gh": github}
+    since, until = "2024-05-14T00:00:00Z", "2024-05-15T00:00:00Z"
+    output = "audit/okta-gh.ndjson"
+
+    listing = self.sandbox.run(f"auditfetch list --profile okta --profile gh --since {since} --until {until} "
+                               "-o ndjson", env)
+    self.assertEqual(listing.returncode, 0, listing.stderr)
+    lines = listing.stdout.splitlines()
+    day = {(source, provider.rec_id(r)) for source, provider in provider_of.items() for r in provider.records
+           if parse_time(since) <= provider.time(r) < parse_time(until)}
+    self.assertEqual(sorted((json.loads(l)["source"], provider_of[json.loads(l)["source"]].act_id(json.loads(l)))
+                            for l in lines), sorted(day))
+    lost = [next(l for l in lines if json.loads(l)["source"] == source) for source in ("okta", "gh")]
+    (self.sandbox.home / output).write_text("".join(l + "\n" for l in lines if l not in lost))
+
+    result = self.run_example(example, env, expect_status=5)
+    self.assertEqual(result.stdout, "")
+    self.assertIn("auditfetch: verify source okta: okta domain=acme.okta.com, ", result.stderr)
+    self.assertIn("auditfetch: verify source gh: github org=acme-corp, ", result.stderr)
+    errors = [l for l in result.stderr.splitlines() if l.startswith("auditfetch: error: ")]
+    self.assertEqual(len(errors), 2, result.stderr)
+    self.assertTrue(errors[0].startswith("auditfetch: error: okta: verify: okta domain=acme.okta.com"), errors[0])
+    self.assertTrue(errors[1].startswith("auditfetch: error: gh: verify: github org=acme-corp"), errors[1])
+    for error in errors:
+        self.assertIn("1 missing, 0 duplicated", error)
+    repaired = ndjson(self.file(output))
+    self.assertEqual(len(repaired), len(lines))
+    self.assertEqual(repaired[-2:], [json.loads(l) for l in lost], "appended as the merged run printed them")
+    self.assertEqual(sorted(json.dumps(a, sort_keys=True) for a in repaired),
+                     sorted(json.dumps(json.loads(l), sort_keys=True) for l in lines))
+
+    again = self.run_example(example, env)  # now complete: exit 0, nothing added
+    self.assertNotIn("auditfetch: error:", again.stderr)
+    self.assertEqual(again.stderr.count("auditfetch: verify "), 2, again.stderr)
+    self.assertEqual(len(ndjson(self.file(output))), len(lines))
+
+
 @check("definition-acme")
 def _definition(self: ReadmeExamplesTest, example: str, _: str) -> None:
     definition = re.search(r"^```json\n(\{\n  \"name\": \"acme\".*?)^```$", readme_text(), re.S | re.M).group(1)

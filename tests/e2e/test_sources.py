@@ -220,6 +220,85 @@ class StateDirTest(SourcesCase):
         self.assertEqual(third.stdout, "")
 
 
+class TailProgressTest(SourcesCase):
+    def test_the_progress_line_names_a_failing_source_while_the_others_are_followed(self) -> None:
+        from test_progress import ERASE, run_on_terminal
+
+        okta = PROVIDERS["okta"]
+        self.emu.faults({"path": okta.list_path + "$", "kind": "status", "status": 503, "times": -1})
+        run = run_on_terminal(["tail", "--profile", "okta", "--profile", "ping", "--since", "2024-05-15T00:00:00Z",
+                               "--interval", "1s", "--retries", "0", "-o", "ndjson"], stop_after=3.0, env=self.env)
+        self.assertEqual(run.returncode, 0, run.terminal)  # SIGTERM: a clean stop; okta was retried
+        frames = [frame for frame in run.terminal.split(ERASE) if frame.startswith("tail · ")]
+        self.assertTrue(any(frame.startswith("tail · 2 sources · activities ") and frame.endswith(" · okta failing")
+                            for frame in frames), frames)
+        self.assertIn("okta: okta: poll failed", run.terminal)
+        printed = ndjson(run.stdout)
+        self.assertGreater(len(printed), 0)
+        self.assertEqual({a["source"] for a in printed}, {"ping"})
+        self.assertTrue(run.terminal.endswith(ERASE), repr(run.terminal[-200:]))
+
+
+class VerifyTest(SourcesCase):
+    def test_verify_proves_each_source_complete_in_a_merged_file(self) -> None:
+        listed = self.merged("-o", "ndjson")
+        self.assertEqual(listed.returncode, 0, listed.stderr)
+        lines = listed.stdout.splitlines()
+        path = self.dir / "all.ndjson"
+        path.write_text(listed.stdout)
+        verify = ["verify", *[a for s in SOURCES for a in ("--profile", s)], "--since", SINCE, "--until", UNTIL,
+                  "--retries", "0"]
+        whole = self.af(*verify, path)
+        self.assertEqual(whole.returncode, 0, whole.stderr)
+        for source, provider in PROVIDER_OF.items():
+            self.assertIn(f"auditfetch: verify source {source}: {provider}", whole.stderr)
+        # One okta line lost, one github line twice: each source says what it found.
+        lost = next(line for line in lines if json.loads(line)["source"] == "okta")
+        twice = next(line for line in lines if json.loads(line)["source"] == "gh")
+        path.write_text("".join(line + "\n" for line in lines if line != lost) + twice + "\n")
+        broken = self.af(*verify, "--print-missing", path)
+        self.assertEqual(broken.returncode, 5, broken.stderr)
+        errors = [l for l in broken.stderr.splitlines() if l.startswith("auditfetch: error: ")]
+        self.assertEqual(len(errors), 2, broken.stderr)
+        self.assertTrue(errors[0].startswith("auditfetch: error: okta: verify: okta"), errors[0])
+        self.assertIn("1 missing, 0 duplicated", errors[0])
+        self.assertTrue(errors[1].startswith("auditfetch: error: gh: verify: github"), errors[1])
+        self.assertIn("0 missing, 1 duplicated", errors[1])
+        self.assertEqual(ndjson(broken.stdout), [json.loads(lost)])  # printed as the merged run did
+        self.assertError(self.af(*verify, input=listed.stdout), 2, "standard input")
+        self.emu.clear_requests()
+        explained = self.af(*verify, "--explain")
+        self.assertEqual(explained.returncode, 0, explained.stderr)
+        for source in SOURCES:
+            self.assertIn(f"{source} (profile {source})", explained.stdout)
+        self.assertEqual(self.emu.requests(), [])
+
+
+class SharedBudgetTest(unittest.TestCase):
+    def test_sources_of_one_account_share_its_rate_budget(self) -> None:
+        # Two sources of the same PingOne environment, each 20 pages, under a server limit of 5
+        # requests a second: --rate 5/s is one budget for both, so the server refuses nothing.
+        from harness import GENERATE_ANCHOR, PINGONE_ENV_ID, TOKEN
+
+        with Emulator("--generate", "200", "--rate-limit", "5") as emu, \
+                tempfile.TemporaryDirectory(prefix="auditfetch-sources-") as work:
+            config = Path(work) / "xdg" / "auditfetch" / "config.toml"
+            config.parent.mkdir(parents=True)
+            config.write_text(profile_text("ping", "pingone", emu.url))
+            config.chmod(0o600)
+            result = run_auditfetch("list", "--source", "a=ping", "--source", "b=ping", "--since",
+                                    "2024-06-01T00:00:00Z", "--until", GENERATE_ANCHOR, "--page-size", "10",
+                                    "--rate", "5/s", "-o", "ndjson", "-v",
+                                    env={"XDG_CONFIG_HOME": str(Path(work) / "xdg"), "AUDITFETCH_TOKEN": TOKEN},
+                                    timeout=120)
+            self.assertEqual(result.returncode, 0, result.stderr)
+            self.assertEqual(len(ndjson(result.stdout)), 400)
+            stats = emu.stats()
+            self.assertEqual(stats["requests"], 40, stats)  # 20 pages each
+            self.assertEqual(stats["rate_limited"], 0, stats)
+            self.assertLessEqual(stats["max_per_second"], 5, stats)
+
+
 class UsageTest(SourcesCase):
     def test_what_several_sources_cannot_take_is_refused_before_anything_is_sent(self) -> None:
         cases = [

@@ -36,6 +36,7 @@ struct CommonOptions {
   std::optional<std::string> rate; // --rate 10/s: the account's request budget, by hand
   bool no_remote_data = false;
   bool explain = false; // --explain: print the plan, send nothing
+  bool source_key = false; // a source of a merged run: the output has the `source` key
   std::optional<std::string> config_file;  // --config
   std::optional<std::string> profile_name; // --profile (the last one given)
   std::vector<std::string> profile_names;  // every --profile given: list reads each as a source

@@ -47,6 +47,11 @@ std::string format_tail_status(std::size_t polls, std::size_t printed,
                                std::optional<Timestamp> newest,
                                std::optional<std::chrono::milliseconds> next_poll);
 
+// tail of several sources: "tail · 3 sources · activities 42 · newest 2024-06-03T11:20Z", then
+// " · okta failing" for each source whose last poll failed (" · okta, gh failing").
+std::string format_sources_status(std::size_t sources, std::size_t printed, std::optional<Timestamp> newest,
+                                  const std::vector<std::string>& failing);
+
 // Cut `text` (UTF-8) to at most `width` columns, counting code points; 0: no limit.
 std::string fit_to_width(const std::string& text, std::size_t width);
 

@@ -60,6 +60,8 @@ struct LineScope {
   // The organization every activity of the account carries, where the definition maps it from
   // an account setting; nullopt when a line cannot show its account.
   std::optional<std::string> organization;
+  // verify of several sources: only lines whose `source` is this one are this source's.
+  std::optional<std::string> source;
   Timestamp since;
   Timestamp until;
   LocalFilter filter; // the unified filters a line can be checked against

@@ -90,6 +90,13 @@ TEST_SUITE("progress") {
           "tail · polls 1 · activities 1,234 · next poll in 0s");
   }
 
+  TEST_CASE("tail of several sources shows what it printed and which sources are failing") {
+    CHECK(format_sources_status(3, 42, at("2024-06-03T11:20:30Z"), {}) ==
+          "tail · 3 sources · activities 42 · newest 2024-06-03T11:20Z");
+    CHECK(format_sources_status(2, 1234, std::nullopt, {"okta", "gh"}) ==
+          "tail · 2 sources · activities 1,234 · okta, gh failing");
+  }
+
   TEST_CASE("a disabled progress line counts nothing and draws nothing") {
     Progress progress(false);
     std::vector<Activity> printed(2);
