@@ -20,7 +20,7 @@ import unittest
 from pathlib import Path
 from typing import Any
 
-from harness import GITHUB_OTHER_ORG, Emulator, run_auditfetch
+from harness import GITHUB_OTHER_ORG, Emulator, EmulatorTestCase, run_auditfetch
 from provider_case import format_ms, ndjson
 from test_matrix import MATRIX
 
@@ -40,20 +40,9 @@ def profile_text(name: str, provider: str, emu_url: str, extra: dict[str, str] |
     return "\n".join(lines) + "\n"
 
 
-class SourcesCase(unittest.TestCase):
-    emu: Emulator
-
-    @classmethod
-    def setUpClass(cls) -> None:
-        cls.emu = Emulator()
-        cls.emu.start()
-
-    @classmethod
-    def tearDownClass(cls) -> None:
-        cls.emu.stop()
-
+class SourcesCase(EmulatorTestCase):
     def setUp(self) -> None:
-        self.emu.reset()
+        super().setUp()
         self._dir = tempfile.TemporaryDirectory(prefix="auditfetch-sources-")
         self.addCleanup(self._dir.cleanup)
         self.dir = Path(self._dir.name)
