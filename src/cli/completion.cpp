@@ -14,7 +14,7 @@ void setup_completion(CLI::App& command, ParsedCommandLine& parsed, const Regist
   sub->add_option_function<std::string>(
          "-p,--provider",
          [&o, &registry](const std::string& name) {
-           const auto* spec = registry.find_if(name);
+           const auto* spec = registry.summary_if(name);
            o.provider = spec ? spec->name : name;
          },
          "With --list: that provider's native actions, or its settings only")

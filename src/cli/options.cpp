@@ -50,7 +50,7 @@ void add_common(CLI::App& sub, CommonOptions& o, const Registry& registry) {
   sub.add_option_function<std::string>(
          "-p,--provider",
          [&o, &registry](const std::string& name) {
-           const auto* spec = registry.find_if(name);
+           const auto* spec = registry.summary_if(name);
            o.provider = spec ? spec->name : name;
          },
          "Provider (see 'auditfetch providers'); env AUDITFETCH_PROVIDER")

@@ -40,7 +40,7 @@ std::vector<std::string> completion_words(const CompletionOptions& options, cons
     }
   } else if (kind == "settings") {
     for (const auto& provider : registry.all())
-      if (!spec || &provider == spec)
+      if (!spec || provider.name == spec->name)
         for (const auto& setting : provider.settings)
           add_once(words, "--" + setting.name);
   } else {

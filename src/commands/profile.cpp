@@ -146,8 +146,8 @@ std::optional<std::pair<std::string, std::string>> chosen_provider(const CommonO
 }
 
 bool same_provider(const Registry& registry, const std::string& a, const std::string& b) {
-  const auto* spec_a = registry.find_if(a);
-  const auto* spec_b = registry.find_if(b);
+  const auto* spec_a = registry.summary_if(a);
+  const auto* spec_b = registry.summary_if(b);
   if (spec_a && spec_b)
     return spec_a == spec_b;
   return a == b;

@@ -402,33 +402,39 @@ RateLimitSignals parse_rate_limit(const DefNode& node) {
   return r;
 }
 
+// The keys every start needs (ProviderSummary); cmake/embed_providers.cmake keeps the same
+// keys of each built-in definition apart, so that a start reads only these.
+void read_summary(DefObject& o, ProviderSummary& summary) {
+  summary.name = o.require("name").string();
+  if (summary.name.empty() ||
+      summary.name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-_") != std::string::npos)
+    o.node().fail(fmt::format("provider name \"{}\" must be lower-case letters, digits, '-', '_'",
+                              summary.name));
+  summary.description = o.require("description").string();
+  if (auto settings = o.get("settings"))
+    for (const auto& s : settings->array())
+      summary.settings.push_back(parse_setting(s));
+  if (auto groups = o.get("one_of"))
+    for (const auto& group : groups->array()) {
+      auto names = group.strings();
+      for (const auto& name : names)
+        if (!summary.setting(name))
+          group.fail(fmt::format("\"{}\" is not a setting of this definition", name));
+      if (names.size() < 2)
+        group.fail("a group names at least two settings");
+      summary.one_of.push_back(std::move(names));
+    }
+}
+
 ProviderSpec parse_definition_value(const boost::json::value& doc, const std::string& origin) {
   const DefNode root(doc, "");
   DefObject o(root);
   ProviderSpec spec;
   spec.origin = origin;
-  spec.name = o.require("name").string();
-  if (spec.name.empty() ||
-      spec.name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-_") != std::string::npos)
-    root.fail(fmt::format("provider name \"{}\" must be lower-case letters, digits, '-', '_'",
-                          spec.name));
-  spec.description = o.require("description").string();
+  read_summary(o, spec);
   spec.documentation = o.string_or("documentation", "");
-  if (auto settings = o.get("settings"))
-    for (const auto& s : settings->array())
-      spec.settings.push_back(parse_setting(s));
   const auto scope = scope_of(spec.settings);
   spec.base_url = o.require("base_url").template_text(scope);
-  if (auto groups = o.get("one_of"))
-    for (const auto& group : groups->array()) {
-      auto names = group.strings();
-      for (const auto& name : names)
-        if (!spec.setting(name))
-          group.fail(fmt::format("\"{}\" is not a setting of this definition", name));
-      if (names.size() < 2)
-        group.fail("a group names at least two settings");
-      spec.one_of.push_back(std::move(names));
-    }
   if (auto headers = o.get("headers")) {
     DefObject h(*headers);
     for (auto& [name, value] : h.members()) {
@@ -490,7 +496,7 @@ ProviderSpec parse_definition_value(const boost::json::value& doc, const std::st
 
 } // namespace
 
-const SettingSpec* ProviderSpec::setting(const std::string& setting_name) const {
+const SettingSpec* ProviderSummary::setting(const std::string& setting_name) const {
   for (const auto& s : settings)
     if (s.name == setting_name)
       return &s;
@@ -504,23 +510,46 @@ ProviderSpec parse_definition(std::string_view text, const std::string& origin) 
   return spec;
 }
 
+ProviderSummary parse_summary(std::string_view text, const std::string& origin) {
+  const auto doc = parse_definition_text(text, origin);
+  ProviderSummary summary;
+  with_definition_lines(text, origin, [&] {
+    DefObject o(DefNode(doc, ""));
+    read_summary(o, summary);
+  });
+  return summary;
+}
+
 Registry Registry::builtin() {
   Registry registry;
-  for (const auto& def : builtin_definitions())
-    registry.add(parse_definition(def.json, "built-in " + std::string(def.file_name)));
+  for (const auto& def : builtin_definitions()) {
+    auto entry = std::make_unique<Entry>();
+    entry->text = def.json;
+    entry->origin = "built-in " + std::string(def.file_name);
+    registry.insert(parse_summary(def.summary, entry->origin), std::move(entry));
+  }
   return registry;
 }
 
 void Registry::add(ProviderSpec spec) {
-  auto it = std::find_if(m_specs.begin(), m_specs.end(),
-                         [&](const ProviderSpec& s) { return s.name == spec.name; });
-  if (it != m_specs.end()) {
-    *it = std::move(spec);
+  ProviderSummary summary = spec; // the summary part of it
+  auto entry = std::make_unique<Entry>();
+  entry->origin = spec.origin;
+  entry->spec = std::make_unique<ProviderSpec>(std::move(spec));
+  insert(std::move(summary), std::move(entry));
+}
+
+void Registry::insert(ProviderSummary summary, std::unique_ptr<Entry> entry) {
+  const auto at = std::lower_bound(m_summaries.begin(), m_summaries.end(), summary.name,
+                                   [](const ProviderSummary& s, const std::string& name) { return s.name < name; });
+  const auto i = static_cast<std::size_t>(at - m_summaries.begin());
+  if (at != m_summaries.end() && at->name == summary.name) {
+    *at = std::move(summary);
+    m_entries[i] = std::move(entry);
     return;
   }
-  m_specs.push_back(std::move(spec));
-  std::sort(m_specs.begin(), m_specs.end(),
-            [](const ProviderSpec& a, const ProviderSpec& b) { return a.name < b.name; });
+  m_summaries.insert(at, std::move(summary));
+  m_entries.insert(m_entries.begin() + static_cast<std::ptrdiff_t>(i), std::move(entry));
 }
 
 void Registry::load_directory(const std::string& directory, bool required) {
@@ -546,23 +575,40 @@ void Registry::load_directory(const std::string& directory, bool required) {
   }
 }
 
-const ProviderSpec* Registry::find_if(std::string_view name) const {
-  for (const auto& spec : m_specs)
-    if (spec.name == name)
-      return &spec;
+std::size_t Registry::index_of(std::string_view name) const {
+  for (std::size_t i = 0; i < m_summaries.size(); ++i)
+    if (m_summaries[i].name == name)
+      return i;
   // -p PingOne: names are matched without regard to case.
-  for (const auto& spec : m_specs)
-    if (iequals(spec.name, name))
-      return &spec;
-  return nullptr;
+  for (std::size_t i = 0; i < m_summaries.size(); ++i)
+    if (iequals(m_summaries[i].name, name))
+      return i;
+  return std::string::npos;
+}
+
+const ProviderSummary* Registry::summary_if(std::string_view name) const {
+  const auto i = index_of(name);
+  return i == std::string::npos ? nullptr : &m_summaries[i];
+}
+
+const ProviderSpec* Registry::find_if(std::string_view name) const {
+  const auto i = index_of(name);
+  if (i == std::string::npos)
+    return nullptr;
+  const Entry& entry = *m_entries[i];
+  std::call_once(entry.read, [&] {
+    if (!entry.spec)
+      entry.spec = std::make_unique<ProviderSpec>(parse_definition(entry.text, entry.origin));
+  });
+  return entry.spec.get();
 }
 
 const ProviderSpec& Registry::find(std::string_view name) const {
   if (const auto* spec = find_if(name))
     return *spec;
   std::vector<std::string> names;
-  for (const auto& spec : m_specs)
-    names.push_back(spec.name);
+  for (const auto& summary : m_summaries)
+    names.push_back(summary.name);
   const auto suggestion = did_you_mean(name, names);
   throw Error(ErrorKind::usage, fmt::format("unknown provider '{}'{}", name, suggestion),
               suggestion.empty()

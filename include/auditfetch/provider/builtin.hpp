@@ -8,6 +8,7 @@ namespace auditfetch {
 struct BuiltinDefinition {
   std::string_view file_name;
   std::string_view json;
+  std::string_view summary; // the keys of `json` that ProviderSummary reads
 };
 
 // The definitions in providers/, embedded at build time (generated source).

@@ -135,15 +135,23 @@ struct ActionRule {
   std::vector<std::pair<std::string, std::string>> where;
 };
 
-struct ProviderSpec {
+// What the command line needs of every provider at each start: the name and description
+// (`providers`), the settings (each one a flag) and the one_of groups. The registry reads the
+// rest of a built-in definition only when a command uses that provider.
+struct ProviderSummary {
   std::string name;
   std::string description;
-  std::string documentation;
-  std::string origin;   // where the definition came from ("built-in" or a file path)
-  std::string base_url; // template
   std::vector<SettingSpec> settings;
   // Groups of settings of which exactly one must be set (GitHub: org or enterprise).
   std::vector<std::vector<std::string>> one_of;
+
+  const SettingSpec* setting(const std::string& name) const;
+};
+
+struct ProviderSpec : ProviderSummary {
+  std::string documentation;
+  std::string origin;   // where the definition came from ("built-in" or a file path)
+  std::string base_url; // template
   std::vector<std::pair<std::string, std::string>> headers; // static request headers (templates)
   std::vector<std::unique_ptr<AuthScheme>> auth; // alternatives, in order of precedence
   RateLimitSignals rate_limit;
@@ -154,8 +162,6 @@ struct ProviderSpec {
   std::vector<ActionRule> actions;
   bool actions_case_insensitive = false;
   bool actions_unified = false; // the API's values already are unified actions (Truto)
-
-  const SettingSpec* setting(const std::string& name) const;
 };
 
 } // namespace auditfetch

@@ -1,4 +1,5 @@
 #include "auditfetch/util/error.hpp"
+#include "auditfetch/provider/builtin.hpp"
 #include "auditfetch/provider/registry.hpp"
 #include "test_support.hpp"
 
@@ -37,6 +38,54 @@ TEST_SUITE("registry") {
     CHECK(spec.list.filter->pushable() ==
           std::vector<std::string>{"since", "until", "action", "entity", "entity_type"});
     CHECK(spec.setting("environment-id")->required);
+  }
+
+  TEST_CASE("every built-in definition reads whole, and its embedded summary agrees with it") {
+    // A start reads only the summaries cmake/embed_providers.cmake cut out of each definition;
+    // what the flags and `providers` show must be what the whole definition says.
+    const auto& builtins = builtin_definitions();
+    REQUIRE(builtins.size() == registry().all().size());
+    for (const auto& def : builtins) {
+      CAPTURE(def.file_name);
+      const auto whole = parse_definition(def.json, std::string(def.file_name));
+      const auto summary = parse_summary(def.summary, std::string(def.file_name));
+      CHECK(summary.name == whole.name);
+      CHECK(summary.description == whole.description);
+      CHECK(summary.one_of == whole.one_of);
+      REQUIRE(summary.settings.size() == whole.settings.size());
+      for (std::size_t i = 0; i < whole.settings.size(); ++i) {
+        const auto& a = summary.settings[i];
+        const auto& b = whole.settings[i];
+        CHECK(a.name == b.name);
+        CHECK(a.env == b.env);
+        CHECK(a.required == b.required);
+        CHECK(a.account == b.account);
+        CHECK(a.default_value == b.default_value);
+        CHECK(a.help == b.help);
+        CHECK(a.choices == b.choices);
+      }
+      // The registry reads the definition on first use, once, and hands out the same one.
+      const auto* found = registry().find_if(whole.name);
+      REQUIRE(found);
+      CHECK(found == registry().find_if(whole.name));
+      CHECK(found->base_url == whole.base_url);
+      CHECK(registry().summary_if(whole.name)->name == whole.name);
+    }
+  }
+
+  TEST_CASE("a definition loaded from a file replaces the built-in of its name") {
+    auto r = Registry::builtin();
+    const auto before = r.all().size();
+    auto spec = parse_definition(std::string(k_minimal).replace(k_minimal.find("\"mini\""), 6, "\"okta\""), "okta.json");
+    r.add(std::move(spec));
+    CHECK(r.all().size() == before);
+    CHECK(r.find("okta").origin == "okta.json");
+    CHECK(r.find("OKTA").base_url == "https://example.com");
+    CHECK(r.summary_if("okta")->settings.empty());
+    r.add(parse_definition(k_minimal, "mini.json"));
+    CHECK(r.all().size() == before + 1);
+    CHECK(std::is_sorted(r.all().begin(), r.all().end(),
+                         [](const auto& a, const auto& b) { return a.name < b.name; }));
   }
 
   TEST_CASE("a minimal definition parses") {
