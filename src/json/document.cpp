@@ -143,10 +143,8 @@ void append_string(std::string& out, std::string_view text) {
   constexpr char k_hex[] = "0123456789abcdef";
   out += '"';
   std::size_t run = 0;
-  for (std::size_t i = 0; i < text.size(); ++i) {
+  for (std::size_t i = find_json_escape(text, 0); i < text.size(); i = find_json_escape(text, i + 1)) {
     const char escape = k_escapes[static_cast<unsigned char>(text[i])];
-    if (escape == 0)
-      continue;
     out.append(text, run, i - run);
     run = i + 1;
     out += '\\';

@@ -1,5 +1,6 @@
 #include "auditfetch/output/writer.hpp"
 
+#include "auditfetch/util/text.hpp"
 #include "auditfetch/util/utf8.hpp"
 #include "output/writers.hpp"
 
@@ -98,9 +99,9 @@ std::size_t raw_control_length(std::string_view text, std::size_t i) {
 // valid JSON; escape them in out[from...] like the unified fields. The text is valid UTF-8
 // and these bytes occur only inside strings, so a byte-level rewrite is exact.
 void escape_raw_controls(std::string& out, std::size_t from) {
-  std::size_t i = from;
+  std::size_t i = find_del_or_high(out, from);
   while (i < out.size() && raw_control_length(out, i) == 0)
-    ++i;
+    i = find_del_or_high(out, i + 1);
   if (i == out.size())
     return; // the usual case: nothing to rewrite
   const std::string rest(out, i);

@@ -33,4 +33,29 @@ TEST_SUITE("text") {
           "token REDACTED and REDACTED");
     CHECK(redact_secret("a short one", "short") == "a short one");
   }
+
+  TEST_CASE("the JSON scans find the first byte of their kind, wherever it falls in a word") {
+    // Against the byte-at-a-time definition: every byte value, at every offset of a text
+    // longer than two words, after plain bytes.
+    for (std::size_t length : {1u, 7u, 8u, 9u, 16u, 23u, 40u})
+      for (std::size_t at = 0; at < length; ++at)
+        for (int byte = 0; byte < 256; ++byte) {
+          std::string text(length, 'a');
+          text[at] = static_cast<char>(byte);
+          const bool escape = byte < 0x20 || byte == '"' || byte == '\\';
+          const bool high = byte >= 0x7F;
+          CAPTURE(length);
+          CAPTURE(at);
+          CAPTURE(byte);
+          REQUIRE(find_json_escape(text, 0) == (escape ? at : length));
+          REQUIRE(find_del_or_high(text, 0) == (high ? at : length));
+          // From a later start, the byte before it is not seen.
+          REQUIRE(find_json_escape(text, at + 1) == length);
+          REQUIRE(find_del_or_high(text, at + 1) == length);
+        }
+    // Neighbours that carry or borrow across bytes in the word arithmetic.
+    CHECK(find_del_or_high(std::string("\xff\x7e" "aaaaaa"), 1) == 8);
+    CHECK(find_json_escape(std::string("\x20\x1f" "aaaaaaaa"), 0) == 1);
+    CHECK(find_json_escape(std::string("!#[]" "aaaaaaaa"), 0) == 12);
+  }
 }
