@@ -60,7 +60,8 @@ struct Builtin {
   std::vector<ProviderContext> contexts;
 
   Builtin() {
-    for (const auto& spec : registry.all()) {
+    for (const auto& summary : registry.all()) {
+      const auto& spec = registry.find(summary.name);
       auto context = bind_settings(spec);
       if (!context) {
         std::fprintf(stderr, "fuzz: cannot bind built-in provider %s\n", spec.name.c_str());
