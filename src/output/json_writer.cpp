@@ -116,22 +116,14 @@ void escape_raw_controls(std::string& out, std::size_t from) {
   }
 }
 
-// Printable ASCII other than '"' and '\\': copied as it is. A table, as this runs per byte.
-constexpr std::array<bool, 256> k_plain_ascii = [] {
-  std::array<bool, 256> table{};
-  for (int c = 0x20; c < 0x7F; ++c)
-    table[c] = c != '"' && c != '\\';
-  return table;
-}();
-
 // Plain runs are copied in one append; only escapes and bad bytes break a run.
 // The text of a JSON string, without its quotes.
 void append_json_text(std::string& out, std::string_view text) {
   std::size_t run_start = 0;
   std::size_t pos = 0;
   while (pos < text.size()) {
-    while (pos < text.size() && k_plain_ascii[static_cast<unsigned char>(text[pos])])
-      ++pos;
+    // Up to the first byte that is not printable ASCII other than '"' and '\\'.
+    pos = std::min(find_json_escape(text, pos), find_del_or_high(text, pos));
     if (pos == text.size())
       break;
     const auto c = static_cast<unsigned char>(text[pos]);
