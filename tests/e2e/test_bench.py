@@ -133,5 +133,25 @@ class SourcesSmokeTest(unittest.TestCase):
         self.assertEqual(merged[2], total[2])
 
 
+class ProvidersSmokeTest(unittest.TestCase):
+    """bench/providers --smoke: one row per built-in provider, each listing (with and without
+    remote_data) printing exactly the activities the emulator generated in the window."""
+
+    def test_every_built_in_provider_prints_every_generated_activity(self) -> None:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("AUDITFETCH_")}
+        built_in = subprocess.run([str(BIN), "providers", "--names"], capture_output=True, text=True,
+                                  env=env, check=True).stdout.split()
+        self.assertGreaterEqual(len(built_in), 17)
+        result = subprocess.run([sys.executable, str(REPO / "bench" / "providers"), "--smoke", "--binary", str(BIN)],
+                                capture_output=True, text=True, timeout=300, env=env)
+        self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
+        rows = table_rows(result.stdout, "| provider | activities | pages |")
+        self.assertEqual(sorted(r[0] for r in rows), sorted(built_in))
+        for row in rows:
+            self.assertNotRegex(row[-1], "FAILED|WRONG|DIFFERS|not run", row)
+            self.assertRegex(row[-1], rf"^{re.escape(row[1])} lines = generated, both rows", row)
+            self.assertRegex(row[4], r"^\d+\.\d{3} / \d+\.\d{3}$", row)  # auditfetch CPU s
+
+
 if __name__ == "__main__":
     unittest.main()
