@@ -215,6 +215,13 @@ ListPlan plan_list(const ProviderContext& context, const Query& query, Timestamp
                       fmt::format("{}: --param {} is given twice, and a JSON body holds one value a name",
                                   spec.name, sanitize_for_terminal(query.params[i].first)),
                       "pass it once");
+    // The page size is a number in the body; a --param of its name was dropped for it.
+    for (const auto& [name, value] : query.params)
+      if (!ps.param.empty() && name == ps.param)
+        throw Error(ErrorKind::usage,
+                    fmt::format("{}: --param {} would replace the page size, which the JSON body holds as a number",
+                                spec.name, sanitize_for_terminal(name)),
+                    "use --page-size N");
     for (const auto& [name, value] : params)
       if (!utf8::valid(name) || !utf8::valid(value))
         throw Error(ErrorKind::usage,

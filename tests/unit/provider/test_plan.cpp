@@ -227,4 +227,22 @@ TEST_SUITE("plan: JSON-body listings") {
     CHECK(plan.first.body.find("\"foo\":\"a\"") != std::string::npos);
     CHECK(plan.first.body.find("\"bar\":\"b\"") != std::string::npos);
   }
+
+  TEST_CASE("a --param named like the page size is refused, not dropped for it") {
+    // fuzz_filter: --param limit=X vanished from 1Password's body, replaced by "limit":1000.
+    const auto context = resolve_context(registry().find("1password-audit"), {}, std::nullopt, env_of({}));
+    Query q;
+    q.params = {{"limit", "50"}};
+    try {
+      plan_list(context, q, k_now);
+      FAIL("accepted --param limit");
+    } catch (const Error& e) {
+      CHECK(e.kind() == ErrorKind::usage);
+      CHECK(std::string(e.what()).find("--param limit would replace the page size") != std::string::npos);
+      CHECK(e.hint() == "use --page-size N");
+    }
+    q.params.clear();
+    q.page_size = 50;
+    CHECK(plan_list(context, q, k_now).first.body.find("\"limit\":50") != std::string::npos);
+  }
 }
