@@ -174,10 +174,12 @@ private:
     p.name = name;
     p.where = where(node);
     // The provider first: it decides which settings the profile may have.
-    const ProviderSpec* spec = nullptr;
+    // Its summary: the settings are all a profile needs of most providers, and reading the
+    // whole definition of every profile's provider would add to each start.
+    const ProviderSummary* spec = nullptr;
     if (const auto* provider = table->get("provider")) {
       p.provider = string_of(*provider, key_path + ".provider");
-      spec = m_registry.find_if(*p.provider);
+      spec = m_registry.summary_if(*p.provider);
       if (!spec) {
         std::vector<std::string> names;
         for (const auto& s : m_registry.all())
@@ -204,8 +206,8 @@ private:
            fmt::format("has {} but not {}", p.credentials.count("client-id") ? "client-id" : "client-secret",
                        p.credentials.count("client-id") ? "client-secret" : "client-id"),
            "OAuth2 client credentials need both the client id and the secret");
-    if (spec && p.credentials.count("client-id") &&
-        std::none_of(spec->auth.begin(), spec->auth.end(), [](const auto& scheme) {
+    const auto* whole = spec && p.credentials.count("client-id") ? &m_registry.find(spec->name) : nullptr;
+    if (whole && std::none_of(whole->auth.begin(), whole->auth.end(), [](const auto& scheme) {
           return scheme->needs().kind == CredentialNeeds::Kind::client_pair;
         }))
       fail(*table->get("client-id"), key_path + ".client-id",
@@ -214,7 +216,7 @@ private:
     return p;
   }
 
-  bool is_setting(const std::string& name, const ProviderSpec* spec) const {
+  bool is_setting(const std::string& name, const ProviderSummary* spec) const {
     if (spec)
       return spec->setting(name) != nullptr;
     for (const auto& s : m_registry.all())
@@ -223,7 +225,7 @@ private:
     return false;
   }
 
-  std::string unknown_key_hint(const std::string& name, const ProviderSpec* spec) const {
+  std::string unknown_key_hint(const std::string& name, const ProviderSummary* spec) const {
     std::vector<std::string> known;
     for (const auto& key : k_keys)
       known.emplace_back(key.name);
