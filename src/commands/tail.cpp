@@ -218,9 +218,13 @@ int run_tail_into(const TailOptions& options, const Registry& registry, Environm
             save_checkpoint(*list_options.state, checkpoint);
         }
       }
-      // Everything this poll found is written: the source has been read up to the poll's time.
+      // Everything this poll found is written: the source has been read up to the poll's time,
+      // or up to its newest activity when that is later (one created while the poll ran).
+      // Reported as the poll's start alone, such an activity waited for this source's next
+      // poll, which waits for it to be printed: every source stalled until --max-delay, and
+      // activities released then could precede older ones found after.
       if (hooks && hooks->polled && poll.complete)
-        hooks->polled(now);
+        hooks->polled(poll.newest ? std::max(now, *poll.newest) : now);
       delivery.deliver();
       ++polls;
       printed += poll.fresh.size();

@@ -91,7 +91,8 @@ public:
 
   // Source side.
   void put(std::size_t source, Timestamp at, std::string bytes);
-  // The source has read everything up to `through` (its poll's time).
+  // The source has read everything up to `through`: its poll's time, or the newest activity
+  // the poll found when that is later.
   void polled(std::size_t source, Timestamp through);
   // Wait until everything `source` put has been written and flushed by the reader.
   void wait_printed(std::size_t source);
