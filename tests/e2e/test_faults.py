@@ -260,6 +260,34 @@ class PagingTest(FaultCase):
         self.assertEqual([a["description"] for a in self.activities(result)], ["404"])
 
 
+class GzipTest(FaultCase):
+    """Gzip bodies a server may send besides the usual one member (RFC 1952)."""
+
+    def gzip_page(self, body: bytes) -> None:
+        self.emu.faults({"path": "/activities$", "kind": "status", "status": 200,
+                         "headers": {"Content-Encoding": "gzip"}, "body_base64": base64.b64encode(body).decode()})
+
+    def list(self) -> subprocess.CompletedProcess:
+        return run_auditfetch("list", "-p", "pingone", "--environment-id", PINGONE_ENV_ID, "--base-url",
+                              self.emu.url + "/v1", "--since", SINCE, "--until", UNTIL, "--retries", "0",
+                              env={"AUDITFETCH_TOKEN": TOKEN})
+
+    def test_a_body_of_several_members_is_one_page(self) -> None:
+        raw = json.dumps(pingone_page(RECORDS[:PAGE])).encode()
+        # The trailer gives the last member's size only: here far less than the page.
+        members = gzip.compress(raw[:-10], mtime=0) + gzip.compress(raw[-10:], mtime=0)
+        self.gzip_page(members)
+        result = self.list()
+        self.assertEqual([a["id"] for a in self.activities(result)], [r["id"] for r in RECORDS[:PAGE]])
+
+    def test_a_corrupt_body_is_named_corrupt(self) -> None:
+        body = bytearray(gzip.compress(json.dumps(pingone_page(RECORDS[:PAGE])).encode(), mtime=0))
+        body[len(body) // 2] ^= 0xFF
+        self.gzip_page(bytes(body))
+        self.assertFailure(self.list(), 1, r"page 1: decompress response from http://127\.0\.0\.1:\d+/v1/.*: "
+                                           r"corrupt gzip data", printed=0)
+
+
 class BackgroundFetchTest(PingOneFaultCase):
     """Against a server that takes a while to answer, the next page is fetched on a thread of its
     own while the one before it is written (README, Performance). What must not change: every
